@@ -1,0 +1,178 @@
+// The day-by-day walk of a partner's effective tier from its first fact to the as-of day.
+// The qualified tier is recomputed only on days some metric changes (or the version does);
+// the policy step in between is integer arithmetic.
+import type { Day } from '../dates.ts';
+import type { PartnerFacts } from '../facts/types.ts';
+import { buildContributions } from '../metrics/contributions.ts';
+import { buildSeries, SeriesCursor, type Series } from '../metrics/series.ts';
+import type { CompiledTrack, CompiledVersion } from './compiled.ts';
+import { graceEndsOn, initialPolicyState, policyStatus, stepPolicy, type PolicyState, type PolicyStatus } from './policy.ts';
+import { qualifiedIndex } from './qualify.ts';
+
+export interface OverrideRule {
+  tier: string;
+  from: Day;
+  until: Day;
+  reason?: string | undefined;
+  by?: string | undefined;
+}
+
+export interface TierChange {
+  day: Day;
+  from: string | null;
+  to: string | null;
+  qualified: string | null;
+  kind: 'promoted' | 'demoted' | 'override' | 'restarted' | 'track';
+  versionIndex: number;
+}
+
+export interface Segment {
+  version: CompiledVersion;
+  track: CompiledTrack | undefined;
+  series: Map<string, Series>;
+  changeDays: Day[];
+}
+
+export interface DayState {
+  versionIndex: number;
+  /** Tier index in that version's track, or -1 when the partner has no track that day. */
+  tier: number;
+}
+
+export interface TimelineResult {
+  start: Day;
+  asOf: Day;
+  segment: Segment;
+  state: PolicyState;
+  q: number | null;
+  status: PolicyStatus | 'none';
+  graceEndsOn: Day | null;
+  changes: TierChange[];
+  /** Tier per day from `start` to `asOf` (index = day − start). */
+  days: { version: Uint16Array; tier: Int16Array };
+}
+
+export function buildSegment(version: CompiledVersion, facts: PartnerFacts): Segment {
+  const partnerType = facts.profile?.partnerType;
+  const track = partnerType === undefined ? undefined : version.tracks.get(partnerType);
+  const series = new Map<string, Series>();
+  const days = new Set<Day>();
+  for (const name of track?.metricNames ?? []) {
+    const metric = version.program.metrics[name];
+    if (!metric) continue;
+    const s = buildSeries(metric, buildContributions(metric, facts));
+    series.set(name, s);
+    for (const d of s.days) days.add(d);
+  }
+  return { version, track, series, changeDays: [...days].sort((a, b) => a - b) };
+}
+
+class SegmentReader {
+  private readonly cursors: Map<string, SeriesCursor>;
+  private readonly values = new Map<string, bigint>();
+  private next = 0;
+
+  constructor(readonly segment: Segment) {
+    this.cursors = new Map([...segment.series].map(([name, s]) => [name, new SeriesCursor(s)]));
+  }
+
+  /** True when some metric may differ on `day` from the day before. */
+  changesOn(day: Day): boolean {
+    const days = this.segment.changeDays;
+    let changed = false;
+    while (this.next < days.length && (days[this.next] ?? Infinity) <= day) {
+      this.next++;
+      changed = true;
+    }
+    return changed;
+  }
+
+  qualified(day: Day): number | null {
+    const track = this.segment.track;
+    if (!track) return null;
+    for (const [name, cursor] of this.cursors) this.values.set(name, cursor.at(day));
+    return qualifiedIndex(track.track, this.values, this.segment.version.units);
+  }
+}
+
+function overrideOn(overrides: readonly OverrideRule[], day: Day, segment: Segment): number | undefined {
+  let tier: number | undefined;
+  for (const o of overrides) {
+    if (day < o.from || day > o.until) continue;
+    const index = segment.track?.track.tiers.findIndex((t) => t.id === o.tier) ?? -1;
+    // Later lines win; a tier the day's track lacks has no effect that day (rule 19).
+    if (index >= 0) tier = index;
+  }
+  return tier;
+}
+
+const tierId = (segment: Segment, index: number | null): string | null =>
+  index === null || index < 0 ? null : (segment.track?.track.tiers[index]?.id ?? null);
+
+export function walkTimeline(
+  versions: readonly CompiledVersion[],
+  facts: PartnerFacts,
+  start: Day,
+  asOf: Day,
+  overrides: readonly OverrideRule[],
+  versionIndexOn: (day: Day) => number,
+): TimelineResult {
+  const length = asOf - start + 1;
+  const days = { version: new Uint16Array(length), tier: new Int16Array(length) };
+  const changes: TierChange[] = [];
+  const state = initialPolicyState();
+  let vi = versionIndexOn(start);
+  let segment = buildSegment(versions[vi] as CompiledVersion, facts);
+  let reader = new SegmentReader(segment);
+  let hasTier = false;
+  let q: number | null = null;
+  let overridden = false;
+
+  for (let day = start; day <= asOf; day++) {
+    let fresh = day === start;
+    const nextVersion = versions[vi + 1];
+    if (nextVersion && nextVersion.effectiveFrom <= day) {
+      vi = versionIndexOn(day);
+      const previous = tierId(segment, hasTier ? state.e : null);
+      segment = buildSegment(versions[vi] as CompiledVersion, facts);
+      reader = new SegmentReader(segment);
+      fresh = true;
+      if (hasTier && previous !== null) {
+        const mapped = segment.track?.track.tiers.findIndex((t) => t.id === previous) ?? -1;
+        if (mapped < 0) {
+          // A tier missing from the new version restarts the partner at the entry tier (rule 18).
+          state.e = 0;
+          state.runStart = null;
+          if (segment.track) changes.push({ day, from: previous, to: tierId(segment, 0), qualified: null, kind: 'restarted', versionIndex: vi });
+        } else state.e = mapped;
+      }
+    }
+    if (reader.changesOn(day) || fresh) q = reader.qualified(day);
+    if (q === null) {
+      if (hasTier) changes.push({ day, from: tierId(segment, state.e), to: null, qualified: null, kind: 'track', versionIndex: vi });
+      hasTier = false;
+      overridden = false;
+      days.version[day - start] = vi;
+      days.tier[day - start] = -1;
+      continue;
+    }
+    if (!hasTier) {
+      Object.assign(state, initialPolicyState());
+      hasTier = true;
+    }
+    const before = state.e;
+    const override = overrideOn(overrides, day, segment);
+    overridden = override !== undefined;
+    const kind = stepPolicy(state, day, q, segment.version.program.policy, override);
+    if (kind !== null && state.e !== before) {
+      changes.push({ day, from: tierId(segment, before), to: tierId(segment, state.e), qualified: tierId(segment, q), kind, versionIndex: vi });
+    }
+    days.version[day - start] = vi;
+    days.tier[day - start] = state.e;
+  }
+
+  const policy = segment.version.program.policy;
+  const status = q === null ? 'none' : policyStatus(state, asOf, q, policy, overridden);
+  const ends = status === 'grace' || status === 'hold' ? graceEndsOn(state, policy) : null;
+  return { start, asOf, segment, state, q, status, graceEndsOn: ends, changes, days };
+}

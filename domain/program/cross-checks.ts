@@ -1,0 +1,81 @@
+// Rules a program must satisfy that the schema alone cannot express (issue #2 §2).
+import { decimalToRatio } from '../money.ts';
+import type { Criterion, Metric, Program } from './schema.ts';
+import { formatPath } from './issues.ts';
+
+type Path = Array<string | number>;
+
+const FIELDS: Record<Metric['from'], readonly string[]> = {
+  deals: ['dealId', 'stage', 'amount', 'currency', 'customerId', 'registeredAt', 'closedAt'],
+  registrations: ['dealId', 'stage', 'amount', 'currency', 'customerId', 'registeredAt', 'closedAt'],
+  invoices: ['invoiceId', 'amount', 'currency', 'recurring'],
+  certifications: ['personId', 'certificationId'],
+};
+
+function checkMetric(name: string, metric: Metric, problems: string[]): void {
+  const at = (...rest: Path): string => formatPath(['metrics', name, ...rest]);
+  const fields = FIELDS[metric.from];
+  if (metric.aggregate === 'sum') {
+    if (metric.field !== 'amount') problems.push(`${at('field')}: sum needs field "amount"`);
+    if (metric.from === 'certifications') problems.push(`${at('aggregate')}: certifications cannot be summed`);
+  }
+  if (metric.aggregate === 'countDistinct' && metric.field === undefined) problems.push(`${at('field')}: countDistinct needs a field`);
+  if (metric.field !== undefined && !fields.includes(metric.field)) {
+    problems.push(`${at('field')}: unknown field "${metric.field}" for ${metric.from} (known: ${fields.join(', ')})`);
+  }
+  for (const key of Object.keys(metric.where ?? {})) {
+    if (!fields.includes(key)) problems.push(`${at('where', key)}: unknown field "${key}" for ${metric.from}`);
+  }
+  if (metric.window === 'active' && metric.from !== 'certifications') {
+    problems.push(`${at('window')}: "active" applies to certifications only`);
+  }
+}
+
+function checkCriterion(criterion: Criterion, path: Path, metrics: Record<string, Metric>, problems: string[]): void {
+  const unknown = (metric: string, at: Path): void => {
+    if (!(metric in metrics)) problems.push(`${formatPath(at)}: unknown metric "${metric}"`);
+  };
+  if ('allOf' in criterion) criterion.allOf.forEach((c, i) => checkCriterion(c, [...path, 'allOf', i], metrics, problems));
+  else if ('anyOf' in criterion) criterion.anyOf.forEach((c, i) => checkCriterion(c, [...path, 'anyOf', i], metrics, problems));
+  else if ('score' in criterion) {
+    criterion.score.parts.forEach((part, i) => {
+      const at: Path = [...path, 'score', 'parts', i];
+      unknown(part.metric, [...at, 'metric']);
+      if (decimalToRatio(part.target).num === 0n) problems.push(`${formatPath([...at, 'target'])}: target must be greater than 0`);
+    });
+  } else unknown(criterion.metric, [...path, 'metric']);
+}
+
+function checkRate(rate: string | undefined, path: Path, problems: string[]): void {
+  if (rate === undefined) return;
+  const { num, den } = decimalToRatio(rate);
+  if (num < 0n || num > den) problems.push(`${formatPath(path)}: rate ${rate} is outside 0..1`);
+}
+
+export function crossCheckProgram(program: Program): string[] {
+  const problems: string[] = [];
+  for (const [name, metric] of Object.entries(program.metrics)) checkMetric(name, metric, problems);
+  const typeOwner = new Map<string, number>();
+  const trackIds = new Set<string>();
+  program.tracks.forEach((track, t) => {
+    if (trackIds.has(track.id)) problems.push(`${formatPath(['tracks', t, 'id'])}: duplicate track id "${track.id}"`);
+    trackIds.add(track.id);
+    for (const [p, type] of track.partnerTypes.entries()) {
+      const owner = typeOwner.get(type);
+      if (owner !== undefined) problems.push(`${formatPath(['tracks', t, 'partnerTypes', p])}: partner type "${type}" is already in tracks[${owner}]`);
+      else typeOwner.set(type, t);
+    }
+    const tierIds = new Set<string>();
+    track.tiers.forEach((tier, i) => {
+      const at: Path = ['tracks', t, 'tiers', i];
+      if (tierIds.has(tier.id)) problems.push(`${formatPath([...at, 'id'])}: duplicate tier id "${tier.id}"`);
+      tierIds.add(tier.id);
+      if (i === 0 && tier.criteria !== null) problems.push(`${formatPath([...at, 'criteria'])}: the first (entry) tier must have criteria null`);
+      if (i > 0 && tier.criteria === null) problems.push(`${formatPath([...at, 'criteria'])}: only the first tier may have criteria null`);
+      if (tier.criteria) checkCriterion(tier.criteria, [...at, 'criteria'], program.metrics, problems);
+      for (const [key, rate] of Object.entries(tier.benefits)) checkRate(rate, [...at, 'benefits', key], problems);
+    });
+  });
+  checkRate(program.alerts.nearPromotionWithin, ['alerts', 'nearPromotionWithin'], problems);
+  return problems;
+}

@@ -1,0 +1,96 @@
+// `tierline evaluate`: the pure batch reference. Needs no services; prints one scorecard per
+// partner as JSON Lines sorted by partnerId. Invalid events are listed on stderr (file:line:
+// reason) and make the exit code 1, after every valid partner's scorecard has been printed.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseDay } from '../../domain/dates.ts';
+import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
+import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
+import { parseOverride } from '../../domain/overrides.ts';
+import { CliError, describeError } from '../lib/errors.ts';
+import { readLines } from '../lib/lines.ts';
+import { readProgramFiles } from '../lib/program-files.ts';
+
+interface EvaluateOptions {
+  program: string[];
+  events: string;
+  asOf: string;
+  partner?: string;
+  overrides?: string;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+async function readOverrides(path: string): Promise<Map<string, OverrideRule[]>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read overrides file ${path}: ${describeError(error)}`, 1, { cause: error });
+  }
+  const byPartner = new Map<string, OverrideRule[]>();
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      problems.push(`${path}:${i + 1}: not JSON`);
+      return;
+    }
+    const parsed = parseOverride(raw);
+    if (!parsed.ok) problems.push(`${path}:${i + 1}: ${parsed.reason}`);
+    else byPartner.set(parsed.partnerId, [...(byPartner.get(parsed.partnerId) ?? []), parsed.rule]);
+  });
+  if (problems.length > 0) throw new CliError(`invalid overrides:\n  ${problems.join('\n  ')}`);
+  return byPartner;
+}
+
+async function foldEvents(batch: BatchEvaluation, path: string): Promise<void> {
+  try {
+    for await (const line of readLines(path)) batch.addLine(line);
+  } catch (error) {
+    throw new CliError(`cannot read events file ${path}: ${describeError(error)}`, 1, { cause: error });
+  }
+}
+
+export async function runEvaluate(options: EvaluateOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const asOf = parseDay(options.asOf);
+  if (asOf === undefined) throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
+  const program = await readProgramFiles(options.program);
+  const overrides = options.overrides ? await readOverrides(options.overrides) : new Map<string, OverrideRule[]>();
+  const batch = new BatchEvaluation(program);
+  await foldEvents(batch, options.events);
+  const ids = options.partner ? batch.partnerIds().filter((id) => id === options.partner) : batch.partnerIds();
+  let buffer = '';
+  for (const id of ids) {
+    const evaluation = batch.evaluate(id, asOf, overrides.get(id) ?? []);
+    if (evaluation) buffer += `${JSON.stringify(evaluation.scorecard)}\n`;
+    if (buffer.length > 1 << 16) {
+      out.write(buffer);
+      buffer = '';
+    }
+  }
+  out.write(buffer);
+  for (const { line, reason } of batch.invalid) err.write(`${options.events}:${line}: invalid event: ${reason}\n`);
+  if (batch.invalid.length > 0) {
+    err.write(`${batch.invalid.length} invalid event${batch.invalid.length === 1 ? '' : 's'} skipped in ${options.events}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('evaluate a file of events against a program, with no services (the reference)')
+    .requiredOption('--program <file>', 'program file (JSON or YAML); repeat for several versions', collect)
+    .requiredOption('--events <file>', 'events as JSON Lines')
+    .requiredOption('--as-of <date>', 'the day to evaluate, YYYY-MM-DD')
+    .option('--partner <id>', 'only this partner')
+    .option('--overrides <file>', 'manual overrides as JSON Lines')
+    .action(async (options: EvaluateOptions) => {
+      process.exitCode = await runEvaluate(options);
+    });
+}
