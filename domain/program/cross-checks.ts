@@ -47,13 +47,32 @@ function checkCriterion(criterion: Criterion, path: Path, metrics: Record<string
 }
 
 function checkRate(rate: string | undefined, path: Path, problems: string[]): void {
-  if (rate === undefined) return;
+  if (typeof rate !== 'string') return;
   const { num, den } = decimalToRatio(rate);
   if (num < 0n || num > den) problems.push(`${formatPath(path)}: rate ${rate} is outside 0..1`);
 }
 
+/**
+ * Also run on documents the schema refused, so one pass lists every problem: a check that
+ * meets a malformed part stops there, keeping what it found before.
+ */
+export function crossCheckDocument(doc: unknown): string[] {
+  const problems: string[] = [];
+  try {
+    crossCheckInto(doc as Program, problems);
+  } catch {
+    // the schema's own messages already describe the malformed part
+  }
+  return problems;
+}
+
 export function crossCheckProgram(program: Program): string[] {
   const problems: string[] = [];
+  crossCheckInto(program, problems);
+  return problems;
+}
+
+function crossCheckInto(program: Program, problems: string[]): void {
   for (const [name, metric] of Object.entries(program.metrics)) checkMetric(name, metric, problems);
   const typeOwner = new Map<string, number>();
   const trackIds = new Set<string>();
@@ -76,6 +95,5 @@ export function crossCheckProgram(program: Program): string[] {
       for (const [key, rate] of Object.entries(tier.benefits)) checkRate(rate, [...at, 'benefits', key], problems);
     });
   });
-  checkRate(program.alerts.nearPromotionWithin, ['alerts', 'nearPromotionWithin'], problems);
-  return problems;
+  if (program.alerts) checkRate(program.alerts.nearPromotionWithin, ['alerts', 'nearPromotionWithin'], problems);
 }

@@ -3,7 +3,7 @@
 import { parse as parseYaml } from 'yaml';
 import { dayOrThrow, type Day } from '../dates.ts';
 import { currencyDigits } from '../money.ts';
-import { crossCheckProgram } from './cross-checks.ts';
+import { crossCheckDocument, crossCheckProgram } from './cross-checks.ts';
 import { issueLines } from './issues.ts';
 import { programSchema, type Program } from './schema.ts';
 
@@ -46,7 +46,9 @@ export function validateVersions(documents: readonly unknown[]): LoadResult<Prog
     const prefix = many ? [index] : [];
     const parsed = programSchema.safeParse(doc);
     if (!parsed.success) {
-      problems.push(...issueLines(parsed.error.issues, prefix));
+      const schemaLines = issueLines(parsed.error.issues, prefix);
+      const crossLines = crossCheckDocument(doc).map((line) => (many ? `[${index}].${line}` : line));
+      problems.push(...schemaLines, ...crossLines.filter((line) => !schemaLines.includes(line)));
       return;
     }
     const crossProblems = crossCheckProgram(parsed.data);

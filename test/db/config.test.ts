@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, databaseUrl, redact, redisUrl } from '../../db/config.ts';
+
+describe('service URLs', () => {
+  it('default to the local services', () => {
+    expect(databaseUrl({})).toBe('postgres://postgres@127.0.0.1:5432/tierline');
+    expect(redisUrl({})).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('treat an empty variable as unset', () => {
+    expect(databaseUrl({ DATABASE_URL: '' })).toBe('postgres://postgres@127.0.0.1:5432/tierline');
+  });
+
+  it('take DATABASE_URL and REDIS_URL from the environment', () => {
+    expect(databaseUrl({ DATABASE_URL: 'postgresql://u@db:5433/x' })).toBe('postgresql://u@db:5433/x');
+    expect(redisUrl({ REDIS_URL: 'rediss://cache:6380/2' })).toBe('rediss://cache:6380/2');
+  });
+
+  it('refuse other schemes in one line that names the variable and hides the password', () => {
+    expect(() => databaseUrl({ DATABASE_URL: 'mysql://u:hunter2@db/x' })).toThrow(ConfigError);
+    expect(() => databaseUrl({ DATABASE_URL: 'mysql://u:hunter2@db/x' })).toThrow(
+      'DATABASE_URL is not valid (expected a postgres:// URL): mysql://u:***@db/x',
+    );
+    expect(() => redisUrl({ REDIS_URL: 'localhost:6379' })).toThrow(/^REDIS_URL is not valid/);
+  });
+
+  it('redact passwords', () => {
+    expect(redact('postgres://user:pw@h/db')).toBe('postgres://user:***@h/db');
+    expect(redact('postgres://user@h/db')).toBe('postgres://user@h/db');
+  });
+});
