@@ -72,28 +72,38 @@ export function crossCheckProgram(program: Program): string[] {
   return problems;
 }
 
+/** Runs one check; a malformed part it meets is the schema's to report, not a reason to stop. */
+function tolerant(check: () => void): void {
+  try {
+    check();
+  } catch {
+    // reported by the schema
+  }
+}
+
 function crossCheckInto(program: Program, problems: string[]): void {
-  for (const [name, metric] of Object.entries(program.metrics)) checkMetric(name, metric, problems);
+  for (const [name, metric] of Object.entries(program.metrics ?? {})) tolerant(() => checkMetric(name, metric, problems));
   const typeOwner = new Map<string, number>();
   const trackIds = new Set<string>();
-  program.tracks.forEach((track, t) => {
+  const tracks: Program['tracks'] = Array.isArray(program.tracks) ? program.tracks : [];
+  tracks.forEach((track, t) => tolerant(() => {
     if (trackIds.has(track.id)) problems.push(`${formatPath(['tracks', t, 'id'])}: duplicate track id "${track.id}"`);
     trackIds.add(track.id);
-    for (const [p, type] of track.partnerTypes.entries()) {
+    for (const [p, type] of (Array.isArray(track.partnerTypes) ? track.partnerTypes : []).entries()) {
       const owner = typeOwner.get(type);
       if (owner !== undefined) problems.push(`${formatPath(['tracks', t, 'partnerTypes', p])}: partner type "${type}" is already in tracks[${owner}]`);
       else typeOwner.set(type, t);
     }
     const tierIds = new Set<string>();
-    track.tiers.forEach((tier, i) => {
+    (Array.isArray(track.tiers) ? track.tiers : []).forEach((tier, i) => tolerant(() => {
       const at: Path = ['tracks', t, 'tiers', i];
       if (tierIds.has(tier.id)) problems.push(`${formatPath([...at, 'id'])}: duplicate tier id "${tier.id}"`);
       tierIds.add(tier.id);
       if (i === 0 && tier.criteria !== null) problems.push(`${formatPath([...at, 'criteria'])}: the first (entry) tier must have criteria null`);
       if (i > 0 && tier.criteria === null) problems.push(`${formatPath([...at, 'criteria'])}: only the first tier may have criteria null`);
       if (tier.criteria) checkCriterion(tier.criteria, [...at, 'criteria'], program.metrics, problems);
-      for (const [key, rate] of Object.entries(tier.benefits)) checkRate(rate, [...at, 'benefits', key], problems);
-    });
-  });
+      for (const [key, rate] of Object.entries(tier.benefits ?? {})) checkRate(rate, [...at, 'benefits', key], problems);
+    }));
+  }));
   if (program.alerts) checkRate(program.alerts.nearPromotionWithin, ['alerts', 'nearPromotionWithin'], problems);
 }

@@ -17,8 +17,14 @@ export function formatPath(path: readonly PathKey[]): string {
 
 function branchCost(issues: Issue[]): number {
   // A branch rejected for its keys is further from what the author meant than one
-  // rejected for a value.
-  return issues.reduce((sum, i) => sum + (i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.input === undefined) ? 10 : 1), 0);
+  // rejected for a value; a branch
+  // rejected for being another kind of value altogether (an object where a string was
+  // expected) is furthest of all.
+  const cost = (i: Issue): number => {
+    if ((i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0) return 100;
+    return i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.input === undefined) ? 10 : 1;
+  };
+  return issues.reduce((sum, i) => sum + cost(i), 0);
 }
 
 function flatten(issue: Issue, prefix: readonly PathKey[]): Array<{ path: PathKey[]; message: string }> {
