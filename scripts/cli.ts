@@ -1,8 +1,15 @@
 // The `tierline` command: every subcommand registers itself here; failures the user can act
 // on print one line (CliError), anything else prints its message and cause, never a bare stack.
 import { Command, CommanderError } from 'commander';
+import { registerDlq } from './commands/dlq.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerOverrides } from './commands/overrides.ts';
+import { registerProgram } from './commands/program.ts';
+import { registerReads } from './commands/reads.ts';
+import { registerRecompute } from './commands/recompute.ts';
+import { registerWorkers } from './commands/workers.ts';
 import { CliError, describeError } from './lib/errors.ts';
 
 const program = new Command('tierline')
@@ -12,6 +19,13 @@ const program = new Command('tierline')
 
 registerEvaluate(program);
 registerMigrate(program);
+registerProgram(program);
+registerIngest(program);
+registerWorkers(program);
+registerRecompute(program);
+registerReads(program);
+registerDlq(program);
+registerOverrides(program);
 
 try {
   await program.parseAsync(process.argv);

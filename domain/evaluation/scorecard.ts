@@ -10,7 +10,7 @@ import { compileProgramSet, formatValue, type CompiledVersion } from './compiled
 import { unmet } from './criteria.ts';
 import { BENEFITS, ledgerLines, ledgerTotals, type LedgerLine } from './ledger.ts';
 import { computeRisks, type Risk } from './risks.ts';
-import { walkTimeline, type OverrideRule, type Segment, type TierChange } from './timeline.ts';
+import { STATUS_CODES, walkTimeline, type OverrideRule, type Segment, type TierChange } from './timeline.ts';
 
 export interface UnmetEntry {
   path: string;
@@ -42,6 +42,38 @@ export interface PartnerEvaluation {
   ledger: LedgerLine[];
   /** First day of the walk; days before it are at the entry tier. */
   start: Day;
+  /** The effective tier's runs from `start` to the as-of day. */
+  history: HistorySegment[];
+}
+
+export interface HistorySegment {
+  from: Day;
+  /** Last day of the run (inclusive). */
+  to: Day;
+  tierId: string | null;
+  status: Scorecard['status'];
+  programVersion: string;
+}
+
+function historySegments(timeline: ReturnType<typeof walkTimeline>, versions: readonly CompiledVersion[], partnerType: string | undefined): HistorySegment[] {
+  const out: HistorySegment[] = [];
+  const { version, tier, status } = timeline.days;
+  for (let i = 0; i < tier.length; i++) {
+    const v = versions[version[i] ?? 0];
+    const track = partnerType === undefined ? undefined : v?.tracks.get(partnerType);
+    const t = tier[i] ?? -1;
+    const seg: HistorySegment = {
+      from: timeline.start + i,
+      to: timeline.start + i,
+      tierId: t >= 0 ? (track?.track.tiers[t]?.id ?? null) : null,
+      status: STATUS_CODES[status[i] ?? 0] ?? 'none',
+      programVersion: v?.program.version ?? '',
+    };
+    const last = out[out.length - 1];
+    if (last && last.tierId === seg.tierId && last.status === seg.status && last.programVersion === seg.programVersion) last.to = seg.to;
+    else out.push(seg);
+  }
+  return out;
 }
 
 function metricsOn(segment: Segment, day: Day): Map<string, bigint> {
@@ -98,5 +130,5 @@ export function evaluatePartner(set: ProgramSet, facts: PartnerFacts, asOf: Day,
     benefits: hasTrack ? { ...(tiers[state.e]?.benefits ?? {}) } : {},
     ledger: Object.fromEntries(BENEFITS.map(({ name }) => [name, formatMinor(totals[name], set.digits)])) as Scorecard['ledger'],
   };
-  return { scorecard, changes: timeline.changes, ledger, start };
+  return { scorecard, changes: timeline.changes, ledger, start, history: historySegments(timeline, versions, facts.profile?.partnerType) };
 }

@@ -48,9 +48,13 @@ export interface TimelineResult {
   status: PolicyStatus | 'none';
   graceEndsOn: Day | null;
   changes: TierChange[];
-  /** Tier per day from `start` to `asOf` (index = day − start). */
-  days: { version: Uint16Array; tier: Int16Array };
+  /** Tier and status per day from `start` to `asOf` (index = day − start). */
+  days: { version: Uint16Array; tier: Int16Array; status: Uint8Array };
 }
+
+/** Codes of `days.status`. */
+export const STATUS_CODES = ['none', 'qualified', 'grace', 'hold', 'override'] as const;
+const statusCode = (status: (typeof STATUS_CODES)[number]): number => STATUS_CODES.indexOf(status);
 
 export function buildSegment(version: CompiledVersion, facts: PartnerFacts): Segment {
   const partnerType = facts.profile?.partnerType;
@@ -118,7 +122,7 @@ export function walkTimeline(
   versionIndexOn: (day: Day) => number,
 ): TimelineResult {
   const length = asOf - start + 1;
-  const days = { version: new Uint16Array(length), tier: new Int16Array(length) };
+  const days = { version: new Uint16Array(length), tier: new Int16Array(length), status: new Uint8Array(length) };
   const changes: TierChange[] = [];
   const state = initialPolicyState();
   let vi = versionIndexOn(start);
@@ -154,6 +158,7 @@ export function walkTimeline(
       overridden = false;
       days.version[day - start] = vi;
       days.tier[day - start] = -1;
+      days.status[day - start] = statusCode('none');
       continue;
     }
     if (!hasTier) {
@@ -169,6 +174,7 @@ export function walkTimeline(
     }
     days.version[day - start] = vi;
     days.tier[day - start] = state.e;
+    days.status[day - start] = statusCode(policyStatus(state, day, q, segment.version.program.policy, overridden));
   }
 
   const policy = segment.version.program.policy;

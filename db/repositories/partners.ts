@@ -1,0 +1,28 @@
+// Partner ids and rows, read set-based.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../types.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** Every partner with at least one valid event (SPEC §3a rule 10), in id order, a page at a time. */
+export async function partnerIdsAfter(db: Db, after: string | null, limit: number): Promise<string[]> {
+  const rows = await sql<{ partner_id: string }>`
+    select partner_id from (
+      select distinct partner_id from inbox where outcome in ('accepted', 'stale')
+    ) p
+    where ${after === null ? sql`true` : sql`partner_id > ${after}`}
+    order by partner_id
+    limit ${limit}`.execute(db);
+  return rows.rows.map((r) => r.partner_id);
+}
+
+/** Owed recomputes older than `olderThanMs` (their wake-up job may have been lost with Redis). */
+export async function overdueRequests(db: Db, olderThanMs: number, limit: number) {
+  return db
+    .selectFrom('recompute_requests')
+    .select(['partner_id', sql<string>`(extract(epoch from requested_at) * 1000000)::bigint::text`.as('micros')])
+    .where('requested_at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`)
+    .orderBy('requested_at')
+    .limit(limit)
+    .execute();
+}

@@ -1,0 +1,64 @@
+// Waiting for a set of jobs to finish (for `--wait`): QueueEvents tells us as they complete,
+// and a periodic look at the jobs themselves catches anything that finished before we
+// listened or while the event stream was down.
+import { Job, QueueEvents } from 'bullmq';
+import type { QueueName } from './catalog.ts';
+import type { Queues } from './queues.ts';
+
+export interface JobRef {
+  queue: QueueName;
+  id: string;
+}
+
+export interface Waiter {
+  until(jobs: readonly JobRef[], onPending?: (pending: number) => void): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+export class JobFailedError extends Error {
+  override name = 'JobFailedError';
+}
+
+export async function waitForJobs(services: { queues: Queues; settings: { prefix: string }; connection: unknown }, pollMs = 1_000): Promise<Waiter> {
+  const events = new Map<QueueName, QueueEvents>();
+  const results = new Map<string, { ok: boolean; value: unknown }>();
+  const key = (queue: string, id: string): string => `${queue}\u0000${id}`;
+  for (const [name, queue] of Object.entries(services.queues) as [QueueName, Queues[QueueName]][]) {
+    // QueueEvents blocks on Redis: its connection must retry forever, unlike a producer's.
+    const qe = new QueueEvents(name, { connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: services.settings.prefix });
+    qe.on('completed', ({ jobId, returnvalue }) => results.set(key(name, jobId), { ok: true, value: returnvalue }));
+    qe.on('failed', ({ jobId, failedReason }) => results.set(key(name, jobId), { ok: false, value: failedReason }));
+    events.set(name, qe);
+  }
+  await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+
+  async function look(ref: JobRef): Promise<void> {
+    const job = await Job.fromId(services.queues[ref.queue], ref.id);
+    if (!job) return;
+    const state = await job.getState();
+    if (state === 'completed') results.set(key(ref.queue, ref.id), { ok: true, value: job.returnvalue });
+    if (state === 'failed') results.set(key(ref.queue, ref.id), { ok: false, value: job.failedReason });
+  }
+
+  return {
+    async until(jobs, onPending) {
+      for (;;) {
+        const pending = jobs.filter((j) => !results.has(key(j.queue, j.id)));
+        if (pending.length === 0) break;
+        onPending?.(pending.length);
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        for (const ref of pending.slice(0, 200)) await look(ref);
+      }
+      const out: unknown[] = [];
+      for (const j of jobs) {
+        const r = results.get(key(j.queue, j.id));
+        if (!r?.ok) throw new JobFailedError(`job ${j.id} on ${j.queue} failed: ${String(r?.value)}`);
+        out.push(typeof r.value === 'string' ? JSON.parse(r.value) : r.value);
+      }
+      return out;
+    },
+    async close() {
+      await Promise.all([...events.values()].map((qe) => qe.close()));
+    },
+  };
+}

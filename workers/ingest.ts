@@ -1,0 +1,51 @@
+// The ingest handler: validate and store the events of a job, micro-batched with the jobs
+// running beside it, then ask for the affected partners' recomputes. A job whose payload
+// does not parse can never succeed, so it fails for good (and its events are dead-lettered).
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Kysely } from 'kysely';
+import { recordDeadLetters } from '../db/repositories/dead-letters.ts';
+import { applyEventBatch, countOutcomes, type Outcome, type OutcomeCounts } from '../db/repositories/ingest-batch.ts';
+import type { DB } from '../db/types.ts';
+import type { Source } from '../domain/events/schema.ts';
+import { JOBS, isSource } from '../queues/catalog.ts';
+import { enqueueRecomputes, type Queues } from '../queues/queues.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+import type { ProgramCache } from './program-cache.ts';
+
+export interface IngestDeps {
+  db: Kysely<DB>;
+  queues: Queues;
+  programs: ProgramCache;
+}
+
+interface Item {
+  source: Source;
+  raw: string;
+}
+
+export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCounts> {
+  const batcher = new MicroBatcher<Item, Outcome>({
+    maxItems: 1_000,
+    maxWaitMs: 5,
+    flush: async (items) => {
+      const program = await deps.programs.get();
+      const result = await applyEventBatch(deps.db, { currency: program.currency, timezone: program.timezone }, items);
+      // After the commit: a crash here leaves the requests in Postgres for the retry
+      // (which re-enqueues pending ones) or the reconciler.
+      await enqueueRecomputes(deps.queues, result.recompute);
+      return result.outcomes;
+    },
+  });
+  return async (job) => {
+    const parsed = JOBS.ingestEvents.payload.safeParse(job.data);
+    if (!parsed.success) {
+      const reason = `invalid ${job.name} payload: ${parsed.error.message}`;
+      await recordDeadLetters(deps.db, [{ raw: Buffer.from(JSON.stringify(job.data) ?? 'undefined'), source: job.queueName, eventId: null, reason }]);
+      throw new UnrecoverableError(reason);
+    }
+    if (!isSource(job.queueName)) throw new UnrecoverableError(`${job.name} on unexpected queue ${job.queueName}`);
+    const source = job.queueName;
+    const outcomes = await batcher.submit(parsed.data.events.map((e) => ({ source, raw: e.raw })));
+    return countOutcomes(outcomes);
+  };
+}

@@ -1,0 +1,65 @@
+// Recomputing partners: evaluate with the pure engine over the stored facts, then write the
+// history, decisions, scorecard and ledger in one transaction per partner, under a
+// per-partner advisory lock. A chunk loads its partners' facts set-based, and re-reads a
+// partner's facts only when new ones arrived after that load.
+import type { Kysely } from 'kysely';
+import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
+import { activeOverrides, clearRequest, lockPartner, takeRequest, writeDecisions, writeHistory, writeLedger, writeScorecard } from '../db/repositories/recompute.ts';
+import { inTransaction } from '../db/transactions.ts';
+import type { DB } from '../db/types.ts';
+import type { Day } from '../domain/dates.ts';
+import { explainDay } from '../domain/evaluation/explain.ts';
+import { evaluatePartner } from '../domain/evaluation/scorecard.ts';
+import type { TierChange } from '../domain/evaluation/timeline.ts';
+import { emptyFacts, type PartnerFacts } from '../domain/facts/types.ts';
+import type { ProgramSet } from '../domain/program/load.ts';
+
+export interface RecomputeSummary {
+  partners: number;
+  changes: Record<TierChange['kind'], number>;
+  ledgerEntries: number;
+  decisions: number;
+}
+
+export function emptySummary(): RecomputeSummary {
+  return { partners: 0, changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 }, ledgerEntries: 0, decisions: 0 };
+}
+
+export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): RecomputeSummary {
+  into.partners += more.partners;
+  into.ledgerEntries += more.ledgerEntries;
+  into.decisions += more.decisions;
+  for (const k of Object.keys(into.changes) as TierChange['kind'][]) into.changes[k] += more.changes[k];
+  return into;
+}
+
+/**
+ * Recomputes partners as of `asOf`. With `preload`, facts of all of them are read in one go;
+ * a partner with an owed request is re-read under its lock instead, because the request row
+ * is only visible once the transaction that wrote its facts has committed.
+ */
+export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, preload = partnerIds.length > 1): Promise<RecomputeSummary> {
+  const summary = emptySummary();
+  const preloaded = preload ? await loadPartnerFacts(db, partnerIds, program.currency) : undefined;
+  const overrides = preload ? await db.transaction().execute((trx) => activeOverrides(trx, partnerIds)) : undefined;
+  for (const partnerId of partnerIds) {
+    await inTransaction(db, async (trx) => {
+      await lockPartner(trx, partnerId);
+      const request = await takeRequest(trx, partnerId);
+      const stale = !preloaded || request !== undefined;
+      const facts: PartnerFacts =
+        (stale ? (await loadPartnerFacts(trx, [partnerId], program.currency)).get(partnerId) : preloaded.get(partnerId)) ?? emptyFacts(partnerId);
+      const rules = stale || !overrides ? ((await activeOverrides(trx, [partnerId])).get(partnerId) ?? []) : (overrides.get(partnerId) ?? []);
+      const evaluation = evaluatePartner(program, facts, asOf, rules);
+      await writeHistory(trx, partnerId, program.id, evaluation.history);
+      const fresh = await writeDecisions(trx, partnerId, program.id, evaluation.changes, (c) => explainDay(program, facts, c.day), request?.trigger_event_ids ?? []);
+      await writeScorecard(trx, evaluation.scorecard);
+      summary.ledgerEntries += await writeLedger(trx, partnerId, evaluation.ledger, program.currency, program.digits);
+      if (request) await clearRequest(trx, request);
+      summary.partners++;
+      summary.decisions += fresh.length;
+      for (const c of fresh) summary.changes[c.kind]++;
+    });
+  }
+  return summary;
+}

@@ -1,0 +1,87 @@
+// Runs the selected workers in this process until stopped. Start-up checks the handler
+// registry and Redis; stop() lets running jobs finish (or hands them back) and closes every
+// connection.
+import { Worker, type WorkerOptions } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../db/types.ts';
+import { JOBS, QUEUES, type QueueName } from '../queues/catalog.ts';
+import { openRedis, type QueueSettings, type RedisConnection } from '../queues/connection.ts';
+import type { Queues } from '../queues/queues.ts';
+import { ingestHandler } from './ingest.ts';
+import { ProgramCache } from './program-cache.ts';
+import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler } from './recompute-jobs.ts';
+import { checkRegistrations, processorFor, type Registration } from './registry.ts';
+import { installSchedules } from './scheduler.ts';
+
+export const ROLES = ['ingest', 'recompute', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Explicit lock and stall settings: BullMQ's defaults take 30–60 s to hand a crashed
+ * worker's job to another. A job lock is renewed every lockDuration/2 while it runs.
+ */
+export const WORKER_SETTINGS = {
+  lockDuration: 15_000,
+  stalledInterval: 10_000,
+  maxStalledCount: 3,
+} as const satisfies Partial<WorkerOptions>;
+
+const CONCURRENCY: Record<QueueName, number> = { crm: 64, lms: 64, erp: 64, recompute: 8 };
+
+export interface RunnerDeps {
+  db: Kysely<DB>;
+  queues: Queues;
+  settings: QueueSettings;
+  log: Logger;
+}
+
+export interface Runner {
+  workers: Worker[];
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function registrations(deps: RunnerDeps, programs: ProgramCache): Registration[] {
+  const recompute = { db: deps.db, queues: deps.queues, programs, log: deps.log };
+  return [
+    { job: JOBS.ingestEvents.name, handle: ingestHandler({ db: deps.db, queues: deps.queues, programs }) },
+    { job: JOBS.recomputePartner.name, handle: recomputePartnerHandler(recompute) },
+    { job: JOBS.recomputeChunk.name, handle: recomputeChunkHandler(recompute) },
+    { job: JOBS.nightlyRun.name, handle: nightlyRunHandler(recompute) },
+    { job: JOBS.reconcile.name, handle: reconcileHandler(recompute) },
+  ];
+}
+
+export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Promise<Runner> {
+  const programs = new ProgramCache(deps.db);
+  const regs = registrations(deps, programs);
+  checkRegistrations(regs);
+  const queues: QueueName[] = [];
+  if (roles.includes('ingest')) queues.push(QUEUES.crm, QUEUES.lms, QUEUES.erp);
+  if (roles.includes('recompute')) queues.push(QUEUES.recompute);
+  const connections: RedisConnection[] = [];
+  const workers = queues.map((queue) => {
+    const connection = openRedis(deps.settings, 'worker');
+    connection.on('error', (error: Error) => deps.log.warn({ queue, err: error.message }, 'redis connection error'));
+    connections.push(connection);
+    const worker = new Worker(queue, processorFor(queue, regs), { connection, prefix: deps.settings.prefix, concurrency: CONCURRENCY[queue], ...WORKER_SETTINGS });
+    worker.on('failed', (job, error) => deps.log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
+    worker.on('error', (error) => deps.log.error({ queue, err: error.message }, 'worker error'));
+    return worker;
+  });
+  if (roles.includes('scheduler')) await installSchedules(deps.queues, deps.db, deps.log);
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  deps.log.info({ roles, queues }, 'workers started');
+  return {
+    workers,
+    async stop(timeoutMs = 30_000) {
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+      if ((await Promise.race([graceful.then(() => 'done' as const), timer])) === 'timeout') {
+        deps.log.warn({ timeoutMs }, 'jobs still running at shutdown; handing them back');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
