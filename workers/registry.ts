@@ -3,7 +3,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { JOBS, type QueueName } from '../queues/catalog.ts';
 
-export type Handler = (job: Job) => Promise<unknown>;
+export type Handler = (job: Job, token?: string) => Promise<unknown>;
 
 export interface Registration {
   job: string;
@@ -34,9 +34,9 @@ export function processorFor(queue: QueueName, registrations: readonly Registrat
     const registration = registrations.find((r) => r.job === spec.name);
     if (registration) byName.set(spec.name, registration.handle);
   }
-  return async (job) => {
+  return async (job, token) => {
     const handle = byName.get(job.name);
     if (!handle) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
-    return handle(job);
+    return handle(job, token);
   };
 }

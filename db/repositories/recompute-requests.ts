@@ -37,3 +37,16 @@ export async function pendingRecomputes(db: Kysely<DB> | Transaction<DB>, partne
   return rows.map((r) => ({ partnerId: r.partner_id, requestedAt: r.micros }));
 }
 
+
+/** Every partner owes a recompute from `fromDay` (a new program version): one statement. */
+export async function requestRecomputeOfAll(trx: Kysely<DB> | Transaction<DB>, fromDay: string, trigger: string): Promise<number> {
+  const result = await sql`
+    insert into recompute_requests (partner_id, from_day, trigger_event_ids, requested_at)
+    select partner_id, ${fromDay}::date, array[${trigger}]::text[], clock_timestamp()
+    from (select distinct partner_id from inbox where outcome in ('accepted', 'stale')) partners
+    on conflict (partner_id) do update set
+      from_day = case when recompute_requests.from_day is null then null else least(recompute_requests.from_day, excluded.from_day) end,
+      trigger_event_ids = (recompute_requests.trigger_event_ids || excluded.trigger_event_ids)[1:100],
+      requested_at = clock_timestamp()`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
