@@ -4,7 +4,10 @@
 // partner's facts only when new ones arrived after that load.
 import type { Kysely } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
-import { activeOverrides, clearRequest, lockPartner, takeRequest, writeDecisions, writeHistory, writeLedger, writeScorecard } from '../db/repositories/recompute.ts';
+import { activeOverrides, clearRequest, lockPartner, takeRequest, writeDecisions, writeHistory, writeLedger, writeOutbox, writeScorecard } from '../db/repositories/recompute.ts';
+import { notificationRequests } from '../domain/alerts.ts';
+import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
+import type { Program } from '../domain/program/schema.ts';
 import { inTransaction } from '../db/transactions.ts';
 import type { DB } from '../db/types.ts';
 import type { Day } from '../domain/dates.ts';
@@ -12,23 +15,24 @@ import { explainDay } from '../domain/evaluation/explain.ts';
 import { evaluatePartner } from '../domain/evaluation/scorecard.ts';
 import type { TierChange } from '../domain/evaluation/timeline.ts';
 import { emptyFacts, type PartnerFacts } from '../domain/facts/types.ts';
-import type { ProgramSet } from '../domain/program/load.ts';
 
 export interface RecomputeSummary {
   partners: number;
   changes: Record<TierChange['kind'], number>;
   ledgerEntries: number;
   decisions: number;
+  notifications: number;
 }
 
 export function emptySummary(): RecomputeSummary {
-  return { partners: 0, changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 }, ledgerEntries: 0, decisions: 0 };
+  return { partners: 0, changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 }, ledgerEntries: 0, decisions: 0, notifications: 0 };
 }
 
 export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): RecomputeSummary {
   into.partners += more.partners;
   into.ledgerEntries += more.ledgerEntries;
   into.decisions += more.decisions;
+  into.notifications += more.notifications ?? 0;
   for (const k of Object.keys(into.changes) as TierChange['kind'][]) into.changes[k] += more.changes[k];
   return into;
 }
@@ -55,6 +59,18 @@ export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, par
       const fresh = await writeDecisions(trx, partnerId, program.id, evaluation.changes, (c) => explainDay(program, facts, c.day), request?.trigger_event_ids ?? []);
       await writeScorecard(trx, evaluation.scorecard);
       summary.ledgerEntries += await writeLedger(trx, partnerId, evaluation.ledger, program.currency, program.digits);
+      summary.notifications += await writeOutbox(
+        trx,
+        notificationRequests({
+          partnerId,
+          program: program.versions[versionIndexOn(program, asOf)]?.program ?? (program.versions[0]?.program as Program),
+          today: asOf,
+          terminated: facts.profile?.status === 'terminated',
+          changes: fresh,
+          scorecard: evaluation.scorecard,
+          history: evaluation.history,
+        }),
+      );
       if (request) await clearRequest(trx, request);
       summary.partners++;
       summary.decisions += fresh.length;

@@ -3,6 +3,7 @@
 // ledger entries appended so that totals match the evaluation to the cent.
 import { sql, type Transaction } from 'kysely';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
+import type { NotificationRequest } from '../../domain/alerts.ts';
 import type { DayExplanation } from '../../domain/evaluation/explain.ts';
 import type { LedgerLine } from '../../domain/evaluation/ledger.ts';
 import type { HistorySegment, Scorecard } from '../../domain/evaluation/scorecard.ts';
@@ -173,4 +174,16 @@ export async function writeLedger(trx: Trx, partnerId: string, lines: readonly L
     .values(entries.map((e) => ({ partner_id: partnerId, deal_id: e.deal, benefit: e.benefit, amount: formatMinor(e.amount, digits), currency, kind: e.kind, closed_at: e.closedAt, tier_id: e.tier, rate: e.rate })))
     .execute();
   return entries.length;
+}
+
+/** Notification requests into the outbox, once per deduplication key; old ones as 'skipped'. */
+export async function writeOutbox(trx: Trx, requests: readonly NotificationRequest[]): Promise<number> {
+  if (requests.length === 0) return 0;
+  const rows = await trx
+    .insertInto('outbox')
+    .values(requests.map((r) => ({ dedup_key: r.dedupKey, kind: r.kind, partner_id: r.partnerId, payload: toJsonb({ day: r.day, ...r.payload }), status: r.send ? ('pending' as const) : ('skipped' as const) })))
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .returning('id')
+    .execute();
+  return rows.length;
 }
