@@ -12,6 +12,12 @@ import { registerRecompute } from './commands/recompute.ts';
 import { registerWorkers } from './commands/workers.ts';
 import { CliError, describeError } from './lib/errors.ts';
 
+// `tierline ... | head` closes our stdout early: that is the reader's choice, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('tierline')
   .description('Tierline: partner tier compliance pipeline')
   .showHelpAfterError('(run with --help for usage)')
@@ -26,6 +32,7 @@ registerRecompute(program);
 registerReads(program);
 registerDlq(program);
 registerOverrides(program);
+(await import('./commands/serve.ts')).registerServe(program);
 
 try {
   await program.parseAsync(process.argv);
