@@ -9,6 +9,7 @@ import { registerOverrides } from './commands/overrides.ts';
 import { registerProgram } from './commands/program.ts';
 import { registerReads } from './commands/reads.ts';
 import { registerRecompute } from './commands/recompute.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerWorkers } from './commands/workers.ts';
 import { CliError, describeError } from './lib/errors.ts';
 
@@ -32,7 +33,7 @@ registerRecompute(program);
 registerReads(program);
 registerDlq(program);
 registerOverrides(program);
-(await import('./commands/serve.ts')).registerServe(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,93 @@
+// `tierline serve [--port 8080] [--host 127.0.0.1]`: the HTTP receiver for the source systems
+// (signed webhooks onto the ingest queues) and /healthz. Runs until SIGINT/SIGTERM, then
+// stops accepting, lets in-flight requests finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS),
+// closes the queues and the database, and exits 0.
+import { Option, type Command } from 'commander';
+import { HttpConfigError, bodyLimitFromEnv, secretsFromEnv } from '../../workers/http/config.ts';
+import { buildServer } from '../../workers/http/server.ts';
+import { createLogger } from '../../workers/logger.ts';
+import { CliError, describeError } from '../lib/errors.ts';
+import { openDatabase, openQueueServices } from '../lib/services.ts';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port (or PORT): expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  return port;
+}
+
+function shutdownTimeout(): number {
+  const raw = process.env.TIERLINE_SHUTDOWN_TIMEOUT_MS?.trim();
+  const ms = raw ? Number(raw) : 30_000;
+  if (!Number.isFinite(ms) || ms < 0) throw new CliError(`TIERLINE_SHUTDOWN_TIMEOUT_MS: expected milliseconds, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+export async function runServe(options: ServeOptions): Promise<void> {
+  const port = parsePort(options.port);
+  const host = options.host.trim() || '127.0.0.1';
+  const timeoutMs = shutdownTimeout();
+  let bodyLimit: number;
+  try {
+    bodyLimit = bodyLimitFromEnv();
+  } catch (error) {
+    if (error instanceof HttpConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
+  const secrets = secretsFromEnv();
+  const log = createLogger('tierline-serve');
+
+  const db = await openDatabase();
+  const services = await openQueueServices('producer').catch(async (error: unknown) => {
+    await db.destroy();
+    throw error;
+  });
+  const closeServices = async (): Promise<void> => {
+    await services.close().catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the queues failed'));
+    await db.destroy().catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the database failed'));
+  };
+
+  const app = buildServer({ queues: services.queues, db, secrets, log, bodyLimit, redis: services.connection });
+  let address: string;
+  try {
+    address = await app.listen({ port, host });
+  } catch (error) {
+    await app.close().catch(() => {});
+    await closeServices();
+    throw new CliError(`cannot listen on ${host}:${port}: ${describeError(error)}`, 1, { cause: error });
+  }
+  log.info({ address, bodyLimit, sources: Object.keys(secrets) }, `tierline serve listening on ${address}`);
+
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  log.info({ signal }, 'stopping: finishing in-flight requests');
+  // Requests still running after the timeout (a slow upload, say) are cut off.
+  const force = setTimeout(() => {
+    log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs);
+  force.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+    await closeServices();
+  }
+  log.info('receiver stopped');
+  process.exitCode = 0;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM')
+    .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
+    .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('127.0.0.1'))
+    .action(async (options: ServeOptions) => runServe(options));
+}
