@@ -4,15 +4,20 @@ import type { DB } from '../types.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-/** Every partner with at least one valid event (SPEC §3a rule 10), in id order, a page at a time. */
+/**
+ * Every partner with at least one valid event (SPEC §3a rule 10; every inbox row is one),
+ * in id order, a page at a time. A loose index scan over inbox (partner_id, ...): one index
+ * probe per partner, however many events each has.
+ */
 export async function partnerIdsAfter(db: Db, after: string | null, limit: number): Promise<string[]> {
   const rows = await sql<{ partner_id: string }>`
-    select partner_id from (
-      select distinct partner_id from inbox where outcome in ('accepted', 'stale')
-    ) p
-    where ${after === null ? sql`true` : sql`partner_id > ${after}`}
-    order by partner_id
-    limit ${limit}`.execute(db);
+    with recursive p(partner_id) as (
+      (select partner_id from inbox where ${after === null ? sql`true` : sql`partner_id > ${after}`} order by partner_id limit 1)
+      union all
+      select (select i.partner_id from inbox i where i.partner_id > p.partner_id order by i.partner_id limit 1)
+      from p where p.partner_id is not null
+    )
+    select partner_id from p where partner_id is not null limit ${limit}`.execute(db);
   return rows.rows.map((r) => r.partner_id);
 }
 
