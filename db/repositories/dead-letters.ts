@@ -25,28 +25,44 @@ export function identify(raw: unknown): { source: string | null; eventId: string
   return { source: short(source), eventId: short(id) };
 }
 
+/**
+ * Text that Postgres can store in a text or jsonb column: the source, id and reason of a dead
+ * letter come from hostile input, and a NUL character or a lone surrogate in them would make
+ * the store refuse the very row that explains the refusal. The raw bytes are kept as they are.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\\u0000').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+const storableOrNull = (text: string | null): string | null => (text === null ? null : storableText(text));
+
 /** Records dead letters; the same bytes seen again bump attempts and last_seen_at. Returns ids. */
 export async function recordDeadLetters(db: Db, items: readonly DeadLetterInput[]): Promise<string[]> {
   if (items.length === 0) return [];
-  // One row per distinct payload: a multi-row upsert may not touch a row twice.
-  const unique = new Map<string, DeadLetterInput>();
-  for (const item of items) unique.set(rawHash(item.raw), item);
+  // One row per distinct payload (a multi-row upsert may not touch a row twice), counting
+  // every copy seen as an attempt.
+  const unique = new Map<string, { item: DeadLetterInput; seen: number }>();
+  for (const item of items) {
+    const hash = rawHash(item.raw);
+    unique.set(hash, { item, seen: (unique.get(hash)?.seen ?? 0) + 1 });
+  }
   const rows = await db
     .insertInto('dead_letters')
     .values(
-      [...unique].sort(([a], [b]) => (a < b ? -1 : 1)).map(([hash, d]) => ({
-        source: d.source,
-        event_id: d.eventId,
+      [...unique].sort(([a], [b]) => (a < b ? -1 : 1)).map(([hash, { item: d, seen }]) => ({
+        source: storableOrNull(d.source),
+        event_id: storableOrNull(d.eventId),
         raw: d.raw,
         raw_hash: hash,
-        reason: toJsonb({ message: d.reason, issues: d.reason.split('; ') }),
+        reason: toJsonb({ message: storableText(d.reason), issues: storableText(d.reason).split('; ') }),
+        attempts: seen,
       })),
     )
     .onConflict((oc) =>
       oc
         .column('raw_hash')
         .where('replayed_at', 'is', null)
-        .doUpdateSet({ attempts: sql`dead_letters.attempts + 1`, last_seen_at: sql`now()`, reason: (eb) => eb.ref('excluded.reason') }),
+        .doUpdateSet({ attempts: sql`dead_letters.attempts + excluded.attempts`, last_seen_at: sql`now()`, reason: (eb) => eb.ref('excluded.reason') }),
     )
     .returning(['id'])
     .execute();

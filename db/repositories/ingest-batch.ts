@@ -48,24 +48,18 @@ const fingerprint = (raw: unknown): string => createHash('sha256').update(canoni
 const bytesOf = (raw: string | Buffer): Buffer => (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
 
 async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: string; raw: unknown }>, outcomes: Outcome[]): Promise<Claimed[]> {
-  const firstOfKey = new Map<string, (typeof valid)[number]>();
-  const candidates: typeof valid = [];
+  type Valid = (typeof valid)[number];
+  const keyOf = (v: Valid): string => `${v.event.source}\u0000${v.event.id}`;
+  // Every delivery of each key in this batch, in arrival order; the first one is the candidate.
+  const byKey = new Map<string, Valid[]>();
   for (const v of valid) {
-    const key = `${v.event.source}\u0000${v.event.id}`;
-    const first = firstOfKey.get(key);
-    if (first) outcomes[v.index] = first.hash === v.hash ? 'duplicate' : 'conflict';
-    else {
-      firstOfKey.set(key, v);
-      candidates.push(v);
-    }
+    const copies = byKey.get(keyOf(v));
+    if (copies) copies.push(v);
+    else byKey.set(keyOf(v), [v]);
   }
-  if (candidates.length === 0) return [];
+  if (byKey.size === 0) return [];
   // Key order: concurrent batches then take the inbox rows' locks in the same order.
-  candidates.sort((a, b) => {
-    const ka = `${a.event.source}\u0000${a.event.id}`;
-    const kb = `${b.event.source}\u0000${b.event.id}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  const candidates = [...byKey.keys()].sort().map((k) => (byKey.get(k) as Valid[])[0] as Valid);
   const inserted = await trx
     .insertInto('inbox')
     .values(candidates.map((c) => ({ source: c.event.source, event_id: c.event.id, partner_id: c.event.partnerId, type: c.event.type, payload: toJsonb(c.raw as object), payload_hash: c.hash, outcome: 'accepted' as const })))
@@ -73,17 +67,30 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
     .returning(['source', 'event_id'])
     .execute();
   const claimedKeys = new Set(inserted.map((r) => `${r.source}\u0000${r.event_id}`));
-  const already = candidates.filter((c) => !claimedKeys.has(`${c.event.source}\u0000${c.event.id}`));
-  if (already.length > 0) {
-    const stored = await trx
-      .updateTable('inbox')
-      .set({ deliveries: sql`inbox.deliveries + 1`, last_delivered_at: sql`now()` })
-      .where((eb) => eb.or(already.map((c) => eb.and([eb('source', '=', c.event.source), eb('event_id', '=', c.event.id)]))))
-      .returning(['source', 'event_id', 'payload_hash'])
-      .execute();
-    const hashOf = new Map(stored.map((r) => [`${r.source}\u0000${r.event_id}`, r.payload_hash]));
-    const conflicts = already.filter((c) => hashOf.get(`${c.event.source}\u0000${c.event.id}`) !== c.hash);
-    for (const c of already) outcomes[c.index] = conflicts.includes(c) ? 'conflict' : 'duplicate';
+  // Deliveries that claim nothing: every copy of a key claimed before this batch, and the
+  // later copies of a key claimed now. Each is judged against the claimed payload.
+  const others = [...byKey.entries()].flatMap(([k, copies]) => (claimedKeys.has(k) ? copies.slice(1) : copies));
+  if (others.length > 0) {
+    const extra = new Map<string, { source: Source; eventId: string; n: number }>();
+    for (const o of others) {
+      const e = extra.get(keyOf(o)) ?? { source: o.event.source, eventId: o.event.id, n: 0 };
+      e.n++;
+      extra.set(keyOf(o), e);
+    }
+    const byCount = new Map<number, Array<{ source: Source; eventId: string }>>();
+    for (const e of extra.values()) byCount.set(e.n, [...(byCount.get(e.n) ?? []), e]);
+    const hashOf = new Map<string, string>();
+    for (const [n, keys] of byCount) {
+      const stored = await trx
+        .updateTable('inbox')
+        .set({ deliveries: sql`inbox.deliveries + ${n}`, last_delivered_at: sql`now()` })
+        .where((eb) => eb.or(keys.map((k) => eb.and([eb('source', '=', k.source), eb('event_id', '=', k.eventId)]))))
+        .returning(['source', 'event_id', 'payload_hash'])
+        .execute();
+      for (const r of stored) hashOf.set(`${r.source}\u0000${r.event_id}`, r.payload_hash);
+    }
+    const conflicts = others.filter((o) => hashOf.get(keyOf(o)) !== o.hash);
+    for (const o of others) outcomes[o.index] = hashOf.get(keyOf(o)) === o.hash ? 'duplicate' : 'conflict';
     if (conflicts.length > 0) {
       await trx
         .insertInto('inbox_conflicts')
@@ -92,7 +99,8 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
         .execute();
     }
   }
-  return candidates.filter((c) => claimedKeys.has(`${c.event.source}\u0000${c.event.id}`));
+  // Arrival order: writing facts relies on it (equal versions go to the one received last).
+  return candidates.filter((c) => claimedKeys.has(keyOf(c))).sort((a, b) => a.index - b.index);
 }
 
 async function applyValidated(trx: Transaction<DB>, results: EventResult[], items: readonly Incoming[], outcomes: Outcome[]): Promise<string[]> {
