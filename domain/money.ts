@@ -76,3 +76,8 @@ export function formatMinor(minor: bigint, digits: number): string {
 export function formatRatio(value: Ratio, digits: number): string {
   return formatMinor(roundHalfEven(value.num * 10n ** BigInt(digits), value.den), digits);
 }
+
+/** One spelling per value as Postgres numeric keeps it: no leading zeros ("007.50" → "7.50"). */
+export function canonicalDecimal(text: string): string {
+  return text.replace(/^0+(?=\d)/, '');
+}

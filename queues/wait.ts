@@ -33,11 +33,13 @@ export async function waitForJobs(services: { queues: Queues; settings: { prefix
   await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
 
   async function look(ref: JobRef): Promise<void> {
+    // State first: a job read before it completes would carry no return value yet.
+    const state = await services.queues[ref.queue].getJobState(ref.id);
+    if (state !== 'completed' && state !== 'failed') return;
     const job = await Job.fromId(services.queues[ref.queue], ref.id);
     if (!job) return;
-    const state = await job.getState();
     if (state === 'completed') results.set(key(ref.queue, ref.id), { ok: true, value: job.returnvalue });
-    if (state === 'failed') results.set(key(ref.queue, ref.id), { ok: false, value: job.failedReason });
+    else results.set(key(ref.queue, ref.id), { ok: false, value: job.failedReason });
   }
 
   return {

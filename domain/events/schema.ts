@@ -3,7 +3,7 @@
 // and timestamps are reduced to business days in the program's zone.
 import { z } from 'zod';
 import { formatDay, MAX_DAY, MIN_DAY } from '../dates.ts';
-import { currencyDigits, decimalPlaces, isDecimalString, isPositiveDecimal } from '../money.ts';
+import { canonicalDecimal, currencyDigits, decimalPlaces, isDecimalString, isPositiveDecimal } from '../money.ts';
 import { businessDay, parseInstant } from '../timestamps.ts';
 
 export interface EventContext {
@@ -26,8 +26,9 @@ export type EventType = (typeof TYPES_BY_SOURCE)[Source][number];
 const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional());
 
 const text = z.string().min(1).max(1000);
-const amount = z.string().refine(isDecimalString, { message: 'expected a non-negative decimal string such as "4800.00"' });
-const fxRate = z.string().refine(isPositiveDecimal, { message: 'expected a positive decimal string such as "1.0842"' });
+// Canonical spelling, so stored facts (numeric) and folded facts say the same thing.
+const amount = z.string().refine(isDecimalString, { message: 'expected a non-negative decimal string such as "4800.00"' }).transform(canonicalDecimal);
+const fxRate = z.string().refine(isPositiveDecimal, { message: 'expected a positive decimal string such as "1.0842"' }).transform(canonicalDecimal);
 const currency = z.string().refine((c) => currencyDigits(c) !== undefined, { message: 'expected an ISO 4217 currency code' });
 const version = z.int().min(0);
 
