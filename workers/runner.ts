@@ -9,12 +9,13 @@ import { JOBS, QUEUES, type QueueName } from '../queues/catalog.ts';
 import { openRedis, type QueueSettings, type RedisConnection } from '../queues/connection.ts';
 import type { Queues } from '../queues/queues.ts';
 import { ingestHandler } from './ingest.ts';
+import { startNotifierRole } from './notifier/role.ts';
 import { ProgramCache } from './program-cache.ts';
 import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler } from './recompute-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
 import { installSchedules } from './scheduler.ts';
 
-export const ROLES = ['ingest', 'recompute', 'scheduler'] as const;
+export const ROLES = ['ingest', 'recompute', 'scheduler', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -56,6 +57,8 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
   const programs = new ProgramCache(deps.db);
   const regs = registrations(deps, programs);
   checkRegistrations(regs);
+  // The outbox relay (workers/notifier): not a BullMQ worker, it reads the outbox in Postgres.
+  const notifier = roles.includes('notifier') ? await startNotifierRole({ db: deps.db, settings: deps.settings, log: deps.log, programs }) : undefined;
   const queues: QueueName[] = [];
   if (roles.includes('ingest')) queues.push(QUEUES.crm, QUEUES.lms, QUEUES.erp);
   if (roles.includes('recompute')) queues.push(QUEUES.recompute);
@@ -75,12 +78,14 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
   return {
     workers,
     async stop(timeoutMs = 30_000) {
+      const notifierStopped = notifier?.stop(timeoutMs);
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
       if ((await Promise.race([graceful.then(() => 'done' as const), timer])) === 'timeout') {
         deps.log.warn({ timeoutMs }, 'jobs still running at shutdown; handing them back');
         await Promise.all(workers.map((w) => w.close(true)));
       }
+      await notifierStopped;
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

@@ -1,0 +1,339 @@
+// The outbox relay (SPEC §6, issue 5). A loop claims owed outbox rows in id order, and for
+// each row sends one message per recipient (the partner's primary contacts, minus opt-outs)
+// and records the outcome. It polls every pollMs and runs at once when woken.
+//
+// Exactly once, as far as SMTP allows: a recipient's delivery is written as 'sending'
+// (committed) before the message goes out and 'sent' after the server's 250, and a
+// re-claimed row never sends again to a recipient marked sent. The one window left is a
+// crash after the server accepted the message and before 'sent' is committed: the next claim
+// sends it again, with the same Message-ID (derived from the dedup key and the recipient),
+// so the receiving side can recognise it as the same message.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../../db/types.ts';
+import { formatDay } from '../../domain/dates.ts';
+import { composeNotification, parsePayload, PayloadError } from '../../domain/email/content.ts';
+import { headerText, normaliseAddress } from '../../domain/email/safety.ts';
+import { renderEmail } from '../../domain/email/templates.ts';
+import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
+import type { Program } from '../../domain/program/schema.ts';
+import { today as clockToday } from '../clock.ts';
+import { NoProgramError, ProgramCache } from '../program-cache.ts';
+import type { NotifierConfig } from './config.ts';
+import { claimRows, finishRow, writeDelivery, type ClaimedRow, type Deliveries, type Delivery } from './outbox.ts';
+import { optedOut } from './preferences.ts';
+import { TokenBucket } from './rate.ts';
+import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
+import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+
+export interface NotifierHooks {
+  /** Runs after the server accepted a message and before it is marked sent (tests inject crashes here). */
+  afterSend?(row: ClaimedRow, messageId: string): void | Promise<void>;
+}
+
+export interface NotifierDeps {
+  db: Kysely<DB>;
+  log: Logger;
+  config: NotifierConfig;
+  programs?: ProgramCache;
+  transport?: MailTransport;
+  hooks?: NotifierHooks;
+}
+
+export interface Notifier {
+  readonly transport: MailTransport;
+  /** Runs a round now instead of at the next poll. */
+  wake(): void;
+  /** Claims and processes one batch; resolves with the number of rows claimed. */
+  runOnce(): Promise<number>;
+  /** Finishes the row in hand (up to timeoutMs), hands unstarted claims back and closes the transport. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Message-ID for one notification and recipient: the same for every resend. */
+export function stableMessageId(dedupKey: string, email: string): string {
+  return `<${sha256(dedupKey).slice(0, 40)}.${sha256(email.toLowerCase()).slice(0, 12)}@tierline>`;
+}
+
+interface Recipient {
+  /** Lower-cased, trimmed: the key of deliveries and opt-outs. */
+  key: string;
+  /** Undefined when the address is not usable. */
+  address: string | undefined;
+  name: string;
+}
+
+function primaryContacts(contacts: unknown): Recipient[] {
+  if (!Array.isArray(contacts)) return [];
+  const seen = new Map<string, Recipient>();
+  for (const c of contacts as Array<Record<string, unknown>>) {
+    if (typeof c !== 'object' || c === null) continue;
+    if (typeof c.role !== 'string' || c.role.trim().toLowerCase() !== 'primary') continue;
+    if (typeof c.email !== 'string' || c.email.trim() === '') continue;
+    const key = c.email.trim().toLowerCase();
+    if (!seen.has(key)) seen.set(key, { key, address: normaliseAddress(c.email), name: typeof c.name === 'string' ? headerText(c.name, 100) : '' });
+  }
+  return [...seen.values()];
+}
+
+function programFor(set: ProgramSet, version: string, today: number): Program {
+  const exact = set.versions.find((v) => v.program.version === version);
+  return (exact ?? set.versions[versionIndexOn(set, today)] ?? set.versions[set.versions.length - 1])?.program as Program;
+}
+
+function retryDelay(config: NotifierConfig, attempts: number): number {
+  const exponential = config.retryBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1));
+  const capped = Math.min(config.maxRetryMs, exponential);
+  // ±10 % so rows that failed together do not all come back together.
+  return Math.round(capped * (0.9 + Math.random() * 0.2));
+}
+
+class LostClaim extends Error {
+  override name = 'LostClaim';
+}
+
+class OutboxNotifier implements Notifier {
+  readonly transport: MailTransport;
+  private readonly programs: ProgramCache;
+  private readonly bucket: TokenBucket;
+  private stopping = false;
+  private woken = false;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly deps: NotifierDeps) {
+    this.transport = deps.transport ?? createMailTransport(deps.config);
+    this.programs = deps.programs ?? new ProgramCache(deps.db);
+    this.bucket = new TokenBucket(deps.config.perSecond);
+  }
+
+  start(): void {
+    this.deps.log.info({ transport: this.transport.description, perSecond: this.deps.config.perSecond, perPartnerPerDay: this.deps.config.perPartnerPerDay }, 'notifier started');
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    if (wakeUp) wakeUp();
+    else this.woken = true;
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let claimed = 0;
+      try {
+        claimed = await this.runOnce();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'notifier round failed');
+        await this.pause(Math.min(30_000, this.deps.config.pollMs * 2 ** Math.min(6, failures)));
+        continue;
+      }
+      // A full batch: there may be more owed right away.
+      if (claimed < this.deps.config.batchSize) await this.pause(this.deps.config.pollMs);
+    }
+  }
+
+  async runOnce(): Promise<number> {
+    let set: ProgramSet;
+    try {
+      set = await this.programs.get();
+    } catch (error) {
+      if (error instanceof NoProgramError) return 0;
+      throw error;
+    }
+    const today = clockToday(set.timezone);
+    const { config } = this.deps;
+    const { claimed, deferred } = await claimRows(this.deps.db, {
+      limit: config.batchSize,
+      claimTimeoutMs: config.claimTimeoutMs,
+      perPartnerPerDay: config.perPartnerPerDay,
+      today: formatDay(today),
+      capRecheckMs: config.capRecheckMs,
+    });
+    if (deferred > 0) this.deps.log.info({ deferred, perPartnerPerDay: config.perPartnerPerDay }, 'notifications over their partner’s daily cap wait for the next day');
+    for (let i = 0; i < claimed.length; i++) {
+      const row = claimed[i] as ClaimedRow;
+      if (this.stopping) {
+        for (const rest of claimed.slice(i)) await finishRow(this.deps.db, rest, rest.claimedAt, { status: 'release' });
+        break;
+      }
+      try {
+        await this.process(row, set, today);
+      } catch (error) {
+        // A bug or a lost database: leave the row claimed; it is re-claimed after the timeout.
+        if (error instanceof LostClaim) this.deps.log.warn({ outboxId: row.id }, 'claim lost to another notifier; leaving the row to it');
+        else this.deps.log.error({ outboxId: row.id, partnerId: row.partnerId, err: error instanceof Error ? error.message : String(error) }, 'notification not finished; it will be claimed again');
+      }
+    }
+    return claimed.length;
+  }
+
+  private async process(row: ClaimedRow, set: ProgramSet, today: number): Promise<void> {
+    const { db, config } = this.deps;
+    const log = this.deps.log.child({ outboxId: row.id, partnerId: row.partnerId, kind: row.kind });
+    let lease = row.claimedAt;
+    const finish = async (outcome: Parameters<typeof finishRow>[3]): Promise<void> => {
+      if (!(await finishRow(db, row, lease, outcome))) throw new LostClaim();
+    };
+
+    let payload;
+    try {
+      payload = parsePayload(row.payload);
+    } catch (error) {
+      log.error({ err: (error as Error).message }, 'notification payload unreadable; recorded as failed');
+      return finish({ status: 'failed', error: (error as Error).message.slice(0, 1000) });
+    }
+    const partner = await db.selectFrom('partners').select(['name', 'contacts', 'status']).where('partner_id', '=', row.partnerId).executeTakeFirst();
+    if (!partner) return finish({ status: 'skipped', reason: 'unknown partner' });
+    if (partner.status === 'terminated') return finish({ status: 'skipped', reason: 'partner terminated' });
+    const primaries = primaryContacts(partner.contacts);
+    if (primaries.length === 0) return finish({ status: 'skipped', reason: 'no primary contact' });
+    const out = await optedOut(db, row.partnerId, row.kind, primaries.map((p) => p.key));
+    const recipients = primaries.filter((p) => !out.has(p.key));
+    if (recipients.length === 0) return finish({ status: 'skipped', reason: `every primary contact opted out of ${row.kind}` });
+
+    const program = programFor(set, payload.scorecard.program.version, today);
+    const deliveries: Deliveries = { ...row.deliveries };
+    let transient: string | undefined;
+    const record = async (key: string, delivery: Delivery): Promise<void> => {
+      deliveries[key] = delivery;
+      const renewed = await writeDelivery(db, row, lease, key, delivery);
+      if (!renewed) throw new LostClaim();
+      lease = renewed;
+    };
+
+    for (const r of recipients) {
+      const prior = deliveries[r.key];
+      if (prior?.status === 'sent' || prior?.status === 'failed') continue;
+      const messageId = stableMessageId(row.dedupKey, r.key);
+      const attempts = (prior?.attempts ?? 0) + 1;
+      if (!r.address) {
+        await record(r.key, { status: 'failed', messageId, attempts: prior?.attempts ?? 0, at: new Date().toISOString(), error: 'invalid address' });
+        log.warn('a primary contact has an invalid address; not sent');
+        continue;
+      }
+      let mail: OutgoingMail;
+      try {
+        mail = this.compose(row, program, partner.name, r, messageId);
+      } catch (error) {
+        if (!(error instanceof PayloadError)) throw error;
+        return finish({ status: 'failed', error: error.message.slice(0, 1000) });
+      }
+      await this.bucket.take();
+      if (prior?.status === 'sending') log.warn({ messageId }, 'resending a message whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID');
+      await record(r.key, { status: 'sending', messageId, attempts, at: new Date().toISOString() });
+      let result;
+      try {
+        result = await this.transport.send(mail);
+      } catch (error) {
+        const failure = classifySendError(error);
+        if (failure.permanent) {
+          await record(r.key, { status: 'failed', messageId, attempts, at: new Date().toISOString(), error: failure.message });
+          log.warn({ err: failure.message }, 'a recipient refused permanently; recorded as failed');
+          continue;
+        }
+        await record(r.key, { status: 'retry', messageId, attempts, at: new Date().toISOString(), error: failure.message });
+        transient = failure.message;
+        break;
+      }
+      await this.deps.hooks?.afterSend?.(row, messageId);
+      await record(r.key, { status: 'sent', messageId: result.messageId || messageId, attempts, at: new Date().toISOString(), response: result.response.slice(0, 500), ...(result.path ? { path: result.path } : {}) });
+      if (result.path) log.info({ path: result.path }, 'email written to file');
+      else log.info({ messageId }, 'email sent');
+    }
+
+    if (transient !== undefined) {
+      if (row.attempts >= config.maxAttempts) {
+        log.error({ attempts: row.attempts, err: transient }, 'giving up on a notification after repeated transient failures');
+        return finish({ status: 'failed', error: `gave up after ${row.attempts} attempts: ${transient}` });
+      }
+      const delayMs = retryDelay(config, row.attempts);
+      log.warn({ attempts: row.attempts, delayMs, err: transient }, 'transient send failure; will retry');
+      return finish({ status: 'retry', error: transient, delayMs });
+    }
+    const mine = recipients.map((r) => deliveries[r.key]).filter((d): d is Delivery => d !== undefined);
+    const sent = mine.filter((d) => d.status === 'sent');
+    const failed = recipients.filter((r) => deliveries[r.key]?.status === 'failed');
+    const failures = failed.length > 0 ? `${failed.length} of ${recipients.length} recipients failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`.slice(0, 1000) : null;
+    if (sent.length > 0) return finish({ status: 'sent', messageIds: sent.map((d) => d.messageId), lastError: failures });
+    return finish({ status: 'failed', error: failures ?? 'no recipient accepted the message' });
+  }
+
+  private compose(row: ClaimedRow, program: Program, partnerName: string, recipient: Recipient, messageId: string): OutgoingMail {
+    const { config } = this.deps;
+    const address = recipient.address as string;
+    const token = signUnsubscribeToken({ partnerId: row.partnerId, email: recipient.key, kind: row.kind }, config.unsubscribeSecret);
+    const link = unsubscribeUrl(config.publicUrl, token);
+    const content = composeNotification({ kind: row.kind, payload: row.payload, program, partnerName, recipientName: recipient.name, unsubscribeUrl: link });
+    const rendered = renderEmail(content);
+    const notification = sha256(row.dedupKey);
+    const stem = `${row.kind.replace(/[^a-z-]/g, '-')}-${row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
+    return {
+      from: { name: config.fromName ?? headerText(program.name, 100), address: config.fromAddress },
+      to: { name: recipient.name, address },
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId,
+      headers: {
+        'List-Unsubscribe': `<${link}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'Auto-Submitted': 'auto-generated',
+        'X-Auto-Response-Suppress': 'All',
+        'X-Tierline-Kind': row.kind,
+        'X-Tierline-Notification': notification,
+      },
+      fileStem: stem,
+    };
+  }
+
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([(this.loop ?? Promise.resolve()).then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.deps.log.warn({ timeoutMs }, 'notifier still sending at shutdown; its row is claimed again after the claim timeout');
+    this.transport.close();
+    this.deps.log.info('notifier stopped');
+  }
+}
+
+/** Starts the relay loop. */
+export function startNotifier(deps: NotifierDeps): Notifier {
+  const notifier = new OutboxNotifier(deps);
+  notifier.start();
+  return notifier;
+}
+
+/** A notifier that does not loop: call runOnce() (tests, one-shot commands). */
+export function createNotifier(deps: NotifierDeps): Notifier {
+  return new OutboxNotifier(deps);
+}

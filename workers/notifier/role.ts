@@ -1,0 +1,71 @@
+// The `notifier` role of `tierline workers`: the outbox relay, woken as soon as a recompute
+// job that wrote notifications completes (BullMQ queue events), and polling the outbox
+// anyway, so nothing depends on the wake-up arriving: Postgres is the record of what is owed.
+import { QueueEvents } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../../db/types.ts';
+import { QUEUES } from '../../queues/catalog.ts';
+import { openRedis, type QueueSettings } from '../../queues/connection.ts';
+import type { ProgramCache } from '../program-cache.ts';
+import { DEVELOPMENT_UNSUBSCRIBE_SECRET, notifierConfigFromEnv, type NotifierConfig } from './config.ts';
+import { startNotifier, type Notifier } from './notifier.ts';
+
+export interface NotifierRoleDeps {
+  db: Kysely<DB>;
+  settings: QueueSettings;
+  log: Logger;
+  programs?: ProgramCache;
+  config?: NotifierConfig;
+}
+
+export interface NotifierRole {
+  notifier: Notifier;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Whether a recompute job's return value says it wrote notifications (RecomputeSummary.notifications). */
+export function wroteNotifications(returnvalue: unknown): boolean {
+  let value = returnvalue;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return false;
+    }
+  }
+  const n = (value as { notifications?: unknown } | null)?.notifications;
+  return typeof n === 'number' && n > 0;
+}
+
+export async function startNotifierRole(deps: NotifierRoleDeps): Promise<NotifierRole> {
+  const config = deps.config ?? notifierConfigFromEnv();
+  const log = deps.log.child({ role: 'notifier' });
+  if (config.unsubscribeSecret === DEVELOPMENT_UNSUBSCRIBE_SECRET) {
+    log.warn('TIERLINE_UNSUBSCRIBE_SECRET is unset: unsubscribe links are signed with the development secret (acceptable only for .eml files)');
+  }
+  const notifier = startNotifier({ db: deps.db, log, config, ...(deps.programs ? { programs: deps.programs } : {}) });
+  const connection = openRedis(deps.settings, 'worker');
+  connection.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error (notifier wake-ups)'));
+  const events = new QueueEvents(QUEUES.recompute, { connection, prefix: deps.settings.prefix });
+  events.on('completed', ({ returnvalue }) => {
+    if (wroteNotifications(returnvalue)) notifier.wake();
+  });
+  events.on('error', (error) => log.warn({ err: error.message }, 'queue events error (notifier wake-ups)'));
+  try {
+    await events.waitUntilReady();
+  } catch (error) {
+    await notifier.stop(1_000);
+    await events.close().catch(() => {});
+    connection.disconnect();
+    throw error;
+  }
+  return {
+    notifier,
+    async stop(timeoutMs = 30_000) {
+      await events.close().catch(() => {});
+      connection.disconnect();
+      await notifier.stop(timeoutMs);
+    },
+  };
+}
