@@ -15,6 +15,8 @@
 //    Postgres failing on the way: 503, and the sender retries. The job ids derive from a hash
 //    of the raw body, so a retried delivery of the same body is the same jobs.
 // GET /healthz: Redis PING and Postgres `select 1`, each with a short timeout.
+import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../notifier/config.ts';
+import { registerUnsubscribe } from './unsubscribe.ts';
 import { createHash } from 'node:crypto';
 import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
@@ -31,6 +33,8 @@ import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config
 import { SIGNATURE_HEADER, checkFreshness, matchesBody, parseSignatureHeader, type ParsedSignature } from './signature.ts';
 
 export interface ServerOptions {
+  /** Verifies unsubscribe tokens; TIERLINE_UNSUBSCRIBE_SECRET (or the development secret) by default. */
+  unsubscribeSecret?: string;
   queues: Queues;
   db: Kysely<DB>;
   /** One shared secret per source; a source without one refuses every request (401). */
@@ -205,6 +209,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       },
     });
   }
+
+  registerUnsubscribe(app, { db, secret: options.unsubscribeSecret ?? (process.env.TIERLINE_UNSUBSCRIBE_SECRET?.trim() || DEVELOPMENT_UNSUBSCRIBE_SECRET) });
 
   app.get('/healthz', async (request, reply) => {
     const check = async (name: string, probe: () => Promise<unknown>): Promise<Check> => {
