@@ -4,7 +4,7 @@
 // partner's facts only when new ones arrived after that load.
 import type { Kysely } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
-import { activeOverrides, clearRequest, lockPartner, takeRequest, writeDecisions, writeHistory, writeLedger, writeOutbox, writeScorecard } from '../db/repositories/recompute.ts';
+import { activeOverrides, clearRequest, lockPartner, scorecardVersions, takeRequest, writeDecisions, writeHistory, writeLedger, writeOutbox, writeScorecard } from '../db/repositories/recompute.ts';
 import { notificationRequests } from '../domain/alerts.ts';
 import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
 import type { Program } from '../domain/program/schema.ts';
@@ -40,17 +40,22 @@ export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): 
 /**
  * Recomputes partners as of `asOf`. With `preload`, facts of all of them are read in one go;
  * a partner with an owed request is re-read under its lock instead, because the request row
- * is only visible once the transaction that wrote its facts has committed.
+ * is only visible once the transaction that wrote its facts has committed; so is a partner
+ * that another recompute wrote since the load (it may have taken the request of facts newer
+ * than the load, and writing the older state over it would also take back ledger entries).
  */
 export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, preload = partnerIds.length > 1): Promise<RecomputeSummary> {
   const summary = emptySummary();
+  // Read before the facts: a partner whose scorecard changes after this was recomputed by
+  // someone else meanwhile (who may have cleared the request that newer facts left).
+  const versions = preload ? await scorecardVersions(db, partnerIds) : undefined;
   const preloaded = preload ? await loadPartnerFacts(db, partnerIds, program.currency) : undefined;
   const overrides = preload ? await db.transaction().execute((trx) => activeOverrides(trx, partnerIds)) : undefined;
   for (const partnerId of partnerIds) {
     await inTransaction(db, async (trx) => {
       await lockPartner(trx, partnerId);
       const request = await takeRequest(trx, partnerId);
-      const stale = !preloaded || request !== undefined;
+      const stale = !preloaded || request !== undefined || (await scorecardVersions(trx, [partnerId])).get(partnerId) !== versions?.get(partnerId);
       const facts: PartnerFacts =
         (stale ? (await loadPartnerFacts(trx, [partnerId], program.currency)).get(partnerId) : preloaded.get(partnerId)) ?? emptyFacts(partnerId);
       const rules = stale || !overrides ? ((await activeOverrides(trx, [partnerId])).get(partnerId) ?? []) : (overrides.get(partnerId) ?? []);

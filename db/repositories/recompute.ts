@@ -1,7 +1,7 @@
 // Writing one partner's recomputed state in the caller's transaction: the effective-tier
 // history (superseded, never rewritten), decisions for new tier changes, the scorecard, and
 // ledger entries appended so that totals match the evaluation to the cent.
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import type { NotificationRequest } from '../../domain/alerts.ts';
 import type { DayExplanation } from '../../domain/evaluation/explain.ts';
@@ -31,6 +31,16 @@ export async function takeRequest(trx: Trx, partnerId: string): Promise<TakenReq
 /** Clears the request unless a newer one replaced it meanwhile (that one keeps its own job). */
 export async function clearRequest(trx: Trx, request: TakenRequest): Promise<void> {
   await trx.deleteFrom('recompute_requests').where('partner_id', '=', request.partner_id).where(MICROS, '=', request.micros).execute();
+}
+
+/**
+ * The version (xmin) of each partner's stored scorecard: every recompute rewrites it, so a
+ * changed version means another recompute of that partner committed in between.
+ */
+export async function scorecardVersions(db: Kysely<DB> | Trx, partnerIds: readonly string[]): Promise<Map<string, string>> {
+  if (partnerIds.length === 0) return new Map();
+  const rows = await db.selectFrom('scorecards').select(['partner_id', sql<string>`xmin::text`.as('version')]).where('partner_id', 'in', [...partnerIds]).execute();
+  return new Map(rows.map((r) => [r.partner_id, r.version]));
 }
 
 export async function activeOverrides(trx: Trx, partnerIds: readonly string[]): Promise<Map<string, OverrideRule[]>> {
