@@ -9,6 +9,7 @@ import { JOBS, QUEUES, type QueueName } from '../queues/catalog.ts';
 import { openRedis, type QueueSettings, type RedisConnection } from '../queues/connection.ts';
 import type { Queues } from '../queues/queues.ts';
 import { ingestHandler } from './ingest.ts';
+import { observeWorker } from './metrics.ts';
 import { startNotifierRole } from './notifier/role.ts';
 import { ProgramCache } from './program-cache.ts';
 import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler } from './recompute-jobs.ts';
@@ -70,6 +71,8 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     const worker = new Worker(queue, processorFor(queue, regs), { connection, prefix: deps.settings.prefix, concurrency: CONCURRENCY[queue], ...WORKER_SETTINGS });
     worker.on('failed', (job, error) => deps.log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
     worker.on('error', (error) => deps.log.error({ queue, err: error.message }, 'worker error'));
+    // Jobs processed/failed, durations, recompute latency and tier changes (workers/metrics.ts).
+    observeWorker(worker, queue);
     return worker;
   });
   if (roles.includes('scheduler')) await installSchedules(deps.queues, deps.db, deps.log);
@@ -79,11 +82,18 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     workers,
     async stop(timeoutMs = 30_000) {
       const notifierStopped = notifier?.stop(timeoutMs);
-      const graceful = Promise.all(workers.map((w) => w.close()));
+      // pause() stops taking jobs and waits for the running ones. Not close(): once a close()
+      // has begun, BullMQ returns that same promise to close(true), so the timeout could
+      // never force anything.
+      const finished = Promise.all(workers.map((w) => w.pause()));
+      finished.catch(() => {});
       const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-      if ((await Promise.race([graceful.then(() => 'done' as const), timer])) === 'timeout') {
+      if ((await Promise.race([finished.then(() => 'done' as const, () => 'done' as const), timer])) === 'timeout') {
+        // Their locks lapse (lockDuration) and another worker's stall check takes them back.
         deps.log.warn({ timeoutMs }, 'jobs still running at shutdown; handing them back');
         await Promise.all(workers.map((w) => w.close(true)));
+      } else {
+        await Promise.all(workers.map((w) => w.close()));
       }
       await notifierStopped;
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

@@ -1,10 +1,23 @@
-// `tierline workers [--only ingest,recompute,scheduler]`: runs workers until SIGINT/SIGTERM,
-// then lets running jobs finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS) and exits 0.
-import type { Command } from 'commander';
+// `tierline workers [--only ingest,recompute,scheduler] [--metrics-port N]`: runs workers until
+// SIGINT/SIGTERM, then lets running jobs finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS) and exits 0.
+// With --metrics-port, the process also serves GET /metrics (its own counters, see
+// workers/metrics.ts) and GET /healthz (Redis, Postgres and its workers running) on that port.
+import { Option, type Command } from 'commander';
+import { sql } from 'kysely';
 import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
-import { CliError } from '../lib/errors.ts';
+import { enableDefaultMetrics, metricsTokensFromEnv, startMetricsServer, type HealthReport, type MetricsServer } from '../../workers/metrics.ts';
+import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
+
+/** After the shutdown timeout, how long closing Redis and Postgres may take before the process exits anyway. */
+const CLOSE_GRACE_MS = 2_000;
+
+interface WorkersOptions {
+  only?: string;
+  metricsPort?: string;
+  metricsHost?: string;
+}
 
 function parseRoles(only: string | undefined): Role[] {
   if (!only) return [...ROLES];
@@ -14,8 +27,37 @@ function parseRoles(only: string | undefined): Role[] {
   return roles as Role[];
 }
 
-export async function runWorkers(options: { only?: string }): Promise<void> {
+function parsePort(value: string | undefined): number | undefined {
+  const raw = value?.trim();
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65_535) throw new CliError(`--metrics-port (or TIERLINE_METRICS_PORT): expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  return port;
+}
+
+function shutdownTimeout(): number {
+  const raw = process.env.TIERLINE_SHUTDOWN_TIMEOUT_MS?.trim();
+  const ms = raw ? Number(raw) : 30_000;
+  if (!Number.isFinite(ms) || ms < 0) throw new CliError(`TIERLINE_SHUTDOWN_TIMEOUT_MS: expected milliseconds, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 'unavailable'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+    return 'ok';
+  } catch {
+    return 'unavailable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runWorkers(options: WorkersOptions): Promise<void> {
   const roles = parseRoles(options.only);
+  const metricsPort = parsePort(options.metricsPort);
+  const timeoutMs = shutdownTimeout();
   const log = createLogger('tierline-workers');
   const db = await openDatabase({ max: 20 });
   const services = await openQueueServices('producer').catch(async (error: unknown) => {
@@ -23,6 +65,24 @@ export async function runWorkers(options: { only?: string }): Promise<void> {
     throw error;
   });
   const runner = await startWorkers({ db, queues: services.queues, settings: services.settings, log }, roles);
+  let metrics: MetricsServer | undefined;
+  if (metricsPort !== undefined) {
+    enableDefaultMetrics();
+    const health = async (): Promise<HealthReport> => {
+      const [redis, postgres] = await Promise.all([check(() => services.connection.ping()), check(() => sql`select 1`.execute(db))]);
+      const workers = runner.workers.every((w) => w.isRunning()) ? 'ok' : 'stopped';
+      return { ok: redis === 'ok' && postgres === 'ok' && workers === 'ok', redis, postgres, workers, roles };
+    };
+    try {
+      metrics = await startMetricsServer({ port: metricsPort, host: options.metricsHost?.trim() || '127.0.0.1', tokens: metricsTokensFromEnv(), health });
+    } catch (error) {
+      await runner.stop(timeoutMs);
+      await services.close();
+      await db.destroy();
+      throw new CliError(`cannot listen on ${options.metricsHost ?? '127.0.0.1'}:${metricsPort} for metrics: ${describeError(error)}`, 1, { cause: error });
+    }
+    log.info({ address: metrics.address }, `worker metrics on ${metrics.address}/metrics, health on ${metrics.address}/healthz`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'stopping workers');
@@ -31,9 +91,24 @@ export async function runWorkers(options: { only?: string }): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await runner.stop(Number(process.env.TIERLINE_SHUTDOWN_TIMEOUT_MS ?? 30_000));
-  await services.close();
-  await db.destroy();
+  await metrics?.close();
+  await runner.stop(timeoutMs);
+  // Jobs handed back at the timeout may still hold database connections; their transactions
+  // roll back when the process exits, so closing does not wait for them beyond a moment.
+  const closed = (async () => {
+    await services.close();
+    await db.destroy();
+  })();
+  closed.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([closed.then(() => 'closed' as const), new Promise<'busy'>((resolve) => (timer = setTimeout(() => resolve('busy'), CLOSE_GRACE_MS)))]);
+  clearTimeout(timer);
+  if (outcome === 'busy') {
+    log.warn({ closeGraceMs: CLOSE_GRACE_MS }, 'connections still busy with handed-back jobs; exiting without them (their transactions roll back)');
+    log.info('workers stopped');
+    log.flush();
+    process.exit(0);
+  }
   log.info('workers stopped');
 }
 
@@ -41,6 +116,8 @@ export function registerWorkers(program: Command): void {
   program
     .command('workers')
     .option('--only <roles>', `comma-separated subset of ${ROLES.join(',')}`)
+    .addOption(new Option('--metrics-port <port>', 'serve GET /metrics and GET /healthz of this process on this port').env('TIERLINE_METRICS_PORT'))
+    .addOption(new Option('--metrics-host <host>', 'address for --metrics-port').env('TIERLINE_METRICS_HOST').default('127.0.0.1'))
     .description('run the workers until SIGINT/SIGTERM, then shut down gracefully')
-    .action(async (options: { only?: string }) => runWorkers(options));
+    .action(async (options: WorkersOptions) => runWorkers(options));
 }

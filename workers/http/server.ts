@@ -15,6 +15,8 @@
 //    Postgres failing on the way: 503, and the sender retries. The job ids derive from a hash
 //    of the raw body, so a retried delivery of the same body is the same jobs.
 // GET /healthz: Redis PING and Postgres `select 1`, each with a short timeout.
+// GET /metrics (workers/http/metrics.ts) and the queue dashboard at /admin/queues
+// (workers/http/dashboard.ts, only with an admin token).
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../notifier/config.ts';
 import { registerUnsubscribe } from './unsubscribe.ts';
 import { createHash } from 'node:crypto';
@@ -30,6 +32,9 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisConnection } from '../../queues/connection.ts';
 import { enqueueMany, type Queues } from '../../queues/queues.ts';
 import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config.ts';
+import { adminTokenFromEnv, redactedRequest, registerDashboard } from './dashboard.ts';
+import { registerMetrics } from './metrics.ts';
+import { metricsTokensFromEnv } from '../metrics.ts';
 import { SIGNATURE_HEADER, checkFreshness, matchesBody, parseSignatureHeader, type ParsedSignature } from './signature.ts';
 
 export interface ServerOptions {
@@ -48,6 +53,10 @@ export interface ServerOptions {
   redis?: RedisConnection;
   /** Per check, for /healthz. Default 1 s. */
   healthTimeoutMs?: number;
+  /** Opens /admin/queues; TIERLINE_ADMIN_TOKEN by default; null or unset: no dashboard (404). */
+  adminToken?: string | null;
+  /** Bearer tokens for /metrics; TIERLINE_METRICS_TOKEN and TIERLINE_ADMIN_TOKEN by default; empty: open. */
+  metricsTokens?: readonly string[];
 }
 
 export interface AcceptedResponse {
@@ -131,7 +140,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const { queues, db, secrets, log } = options;
   const now = options.now ?? Date.now;
   const healthTimeoutMs = options.healthTimeoutMs ?? 1_000;
-  const logger: FastifyBaseLogger = log;
+  // Request lines without query-string tokens (dashboard, unsubscribe links).
+  const logger: FastifyBaseLogger = log.child({}, { serializers: { req: redactedRequest } });
   const app = fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -211,6 +221,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   }
 
   registerUnsubscribe(app, { db, secret: options.unsubscribeSecret ?? (process.env.TIERLINE_UNSUBSCRIBE_SECRET?.trim() || DEVELOPMENT_UNSUBSCRIBE_SECRET) });
+
+  registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
+  registerDashboard(app, { queues, token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined) });
 
   app.get('/healthz', async (request, reply) => {
     const check = async (name: string, probe: () => Promise<unknown>): Promise<Check> => {
