@@ -1,6 +1,7 @@
 // The `tierline` command: every subcommand registers itself here; failures the user can act
 // on print one line (CliError), anything else prints its message and cause, never a bare stack.
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -34,6 +35,7 @@ registerReads(program);
 registerDlq(program);
 registerOverrides(program);
 registerServe(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
