@@ -7,7 +7,7 @@
 // database the summary still has to read. Postgres refuses to run as root; as root it runs
 // as the `postgres` user, which must own the data directory.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, logTail, manage, waitUntilReady, type ManagedChild } from './processes.ts';
@@ -50,6 +50,19 @@ function checkTraversable(dir: string): void {
   for (let d = dirname(dir); ; d = dirname(d)) {
     const mode = statSync(d).mode;
     if ((mode & 0o001) === 0) throw new EmbeddedPostgresError(`the ${EMBEDDED_USER} user cannot reach ${dir}: ${d} is not searchable by others (chmod o+x ${d}, or pass --data-dir elsewhere)`);
+    if (dirname(d) === d) return;
+  }
+}
+
+/**
+ * The postgres user must also reach the binaries, which live in this checkout's
+ * node_modules: a checkout in a private directory (mktemp -d is 0700) gets search
+ * permission for others on its parents — search only, nothing becomes readable.
+ */
+function makeReachable(path: string): void {
+  for (let d = dirname(path); ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
     if (dirname(d) === d) return;
   }
 }
@@ -182,6 +195,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logPath:
   const owner = postgresOwner();
   if (owner) checkTraversable(dataDir);
   const { postgres } = await binaries();
+  if (owner) makeReachable(postgres);
   await stopLeftover(dataDir);
   for (let attempt = 1; ; attempt++) {
     const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
