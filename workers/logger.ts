@@ -1,7 +1,7 @@
 // Structured JSON logs. Partner ids and job ids go in fields; email addresses, tokens and
 // signatures never reach the output: known fields are redacted by path, and any other
 // email-shaped text (an SMTP server quoting the address it refused) is masked.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export const REDACT_PATHS = ['*.email', '*.contacts', 'email', 'contacts', '*.token', 'token', '*.signature', 'signature', 'headers.authorization', '*.password'];
 
@@ -19,8 +19,8 @@ export function maskEmails<T>(value: T, depth = 0): T {
   return out as T;
 }
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -30,5 +30,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
         method.apply(this, args.map((a) => (typeof a === 'string' ? maskEmails(a) : a)) as Parameters<typeof method>);
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
