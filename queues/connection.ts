@@ -2,8 +2,9 @@
 // default ("{tierline}") so all of a queue's keys land in one Redis Cluster slot.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { redact, redisUrl } from '../db/config.ts';
+import { readVariable } from '../db/env.ts';
 
-export const DEFAULT_QUEUE_PREFIX = '{tierline}';
+export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 
 export type RedisConnection = Redis | Cluster;
 
@@ -17,8 +18,8 @@ export interface QueueSettings {
 export function queueSettings(env: Record<string, string | undefined> = process.env): QueueSettings {
   return {
     url: redisUrl(env),
-    prefix: env.TIERLINE_QUEUE_PREFIX?.trim() || DEFAULT_QUEUE_PREFIX,
-    cluster: env.REDIS_CLUSTER === '1' || env.REDIS_CLUSTER === 'true',
+    prefix: readVariable('TIERLINE_QUEUE_PREFIX', env),
+    cluster: readVariable('REDIS_CLUSTER', env),
   };
 }
 

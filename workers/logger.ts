@@ -2,6 +2,7 @@
 // signatures never reach the output: known fields are redacted by path, and any other
 // email-shaped text (an SMTP server quoting the address it refused) is masked.
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { readVariable } from '../db/env.ts';
 
 export const REDACT_PATHS = ['*.email', '*.contacts', 'email', 'contacts', '*.token', 'token', '*.signature', 'signature', 'headers.authorization', '*.password'];
 
@@ -19,7 +20,7 @@ export function maskEmails<T>(value: T, depth = 0): T {
   return out as T;
 }
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+export function createLogger(name: string, level: string = readVariable('LOG_LEVEL'), destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     name,
     level,

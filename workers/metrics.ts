@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { readVariable } from '../db/env.ts';
 import { JOBS } from '../queues/catalog.ts';
 
 /** The process-wide registry. */
@@ -206,5 +207,5 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
  * TIERLINE_ADMIN_TOKEN. Neither set: /metrics is open (keep the port internal).
  */
 export function metricsTokensFromEnv(env: Record<string, string | undefined> = process.env): string[] {
-  return [env.TIERLINE_METRICS_TOKEN?.trim(), env.TIERLINE_ADMIN_TOKEN?.trim()].filter((t): t is string => Boolean(t));
+  return [readVariable('TIERLINE_METRICS_TOKEN', env), readVariable('TIERLINE_ADMIN_TOKEN', env)].filter((t): t is string => Boolean(t));
 }

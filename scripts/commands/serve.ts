@@ -3,41 +3,40 @@
 // stops accepting, lets in-flight requests finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS),
 // closes the queues and the database, and exits 0.
 import { Option, type Command } from 'commander';
-import { HttpConfigError, bodyLimitFromEnv, secretsFromEnv } from '../../workers/http/config.ts';
+import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
+import { secretsFromEnv } from '../../workers/http/config.ts';
 import { buildServer } from '../../workers/http/server.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 
 interface ServeOptions {
-  port: string;
-  host: string;
+  port?: string;
+  host?: string;
 }
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port (or PORT): expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
   return port;
 }
 
-function shutdownTimeout(): number {
-  const raw = process.env.TIERLINE_SHUTDOWN_TIMEOUT_MS?.trim();
-  const ms = raw ? Number(raw) : 30_000;
-  if (!Number.isFinite(ms) || ms < 0) throw new CliError(`TIERLINE_SHUTDOWN_TIMEOUT_MS: expected milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
+/** The whole environment, checked before anything starts (db/env.ts): a bad value is one line naming it. */
+function startupConfig(): TierlineEnv {
+  try {
+    return readEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
 }
 
 export async function runServe(options: ServeOptions): Promise<void> {
-  const port = parsePort(options.port);
-  const host = options.host.trim() || '127.0.0.1';
-  const timeoutMs = shutdownTimeout();
-  let bodyLimit: number;
-  try {
-    bodyLimit = bodyLimitFromEnv();
-  } catch (error) {
-    if (error instanceof HttpConfigError) throw new CliError(error.message, 1, { cause: error });
-    throw error;
-  }
+  const config = startupConfig();
+  const port = options.port === undefined ? config.PORT : parsePort(options.port);
+  const host = options.host?.trim() || config.HOST;
+  const timeoutMs = config.TIERLINE_SHUTDOWN_TIMEOUT_MS;
+  const bodyLimit = config.TIERLINE_HTTP_BODY_LIMIT;
   const secrets = secretsFromEnv();
   const log = createLogger('tierline-serve');
 
@@ -87,7 +86,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM')
-    .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
-    .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to listen on (default: PORT, else 8080)'))
+    .addOption(new Option('--host <host>', 'address to listen on (default: HOST, else 127.0.0.1)'))
     .action(async (options: ServeOptions) => runServe(options));
 }

@@ -4,6 +4,7 @@
 // workers/metrics.ts) and GET /healthz (Redis, Postgres and its workers running) on that port.
 import { Option, type Command } from 'commander';
 import { sql } from 'kysely';
+import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
 import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { enableDefaultMetrics, metricsTokensFromEnv, startMetricsServer, type HealthReport, type MetricsServer } from '../../workers/metrics.ts';
@@ -31,15 +32,18 @@ function parsePort(value: string | undefined): number | undefined {
   const raw = value?.trim();
   if (!raw) return undefined;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65_535) throw new CliError(`--metrics-port (or TIERLINE_METRICS_PORT): expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(raw) || port > 65_535) throw new CliError(`--metrics-port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
   return port;
 }
 
-function shutdownTimeout(): number {
-  const raw = process.env.TIERLINE_SHUTDOWN_TIMEOUT_MS?.trim();
-  const ms = raw ? Number(raw) : 30_000;
-  if (!Number.isFinite(ms) || ms < 0) throw new CliError(`TIERLINE_SHUTDOWN_TIMEOUT_MS: expected milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
+/** The whole environment, checked before anything starts (db/env.ts): a bad value is one line naming it. */
+function startupConfig(): TierlineEnv {
+  try {
+    return readEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
 }
 
 async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 'unavailable'> {
@@ -56,8 +60,10 @@ async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 
 
 export async function runWorkers(options: WorkersOptions): Promise<void> {
   const roles = parseRoles(options.only);
-  const metricsPort = parsePort(options.metricsPort);
-  const timeoutMs = shutdownTimeout();
+  const config = startupConfig();
+  const metricsPort = parsePort(options.metricsPort) ?? config.TIERLINE_METRICS_PORT;
+  const metricsHost = options.metricsHost?.trim() || config.TIERLINE_METRICS_HOST;
+  const timeoutMs = config.TIERLINE_SHUTDOWN_TIMEOUT_MS;
   const log = createLogger('tierline-workers');
   const db = await openDatabase({ max: 20 });
   const services = await openQueueServices('producer').catch(async (error: unknown) => {
@@ -74,12 +80,12 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
       return { ok: redis === 'ok' && postgres === 'ok' && workers === 'ok', redis, postgres, workers, roles };
     };
     try {
-      metrics = await startMetricsServer({ port: metricsPort, host: options.metricsHost?.trim() || '127.0.0.1', tokens: metricsTokensFromEnv(), health });
+      metrics = await startMetricsServer({ port: metricsPort, host: metricsHost, tokens: metricsTokensFromEnv(), health });
     } catch (error) {
       await runner.stop(timeoutMs);
       await services.close();
       await db.destroy();
-      throw new CliError(`cannot listen on ${options.metricsHost ?? '127.0.0.1'}:${metricsPort} for metrics: ${describeError(error)}`, 1, { cause: error });
+      throw new CliError(`cannot listen on ${metricsHost}:${metricsPort} for metrics: ${describeError(error)}`, 1, { cause: error });
     }
     log.info({ address: metrics.address }, `worker metrics on ${metrics.address}/metrics, health on ${metrics.address}/healthz`);
   }
@@ -116,8 +122,8 @@ export function registerWorkers(program: Command): void {
   program
     .command('workers')
     .option('--only <roles>', `comma-separated subset of ${ROLES.join(',')}`)
-    .addOption(new Option('--metrics-port <port>', 'serve GET /metrics and GET /healthz of this process on this port').env('TIERLINE_METRICS_PORT'))
-    .addOption(new Option('--metrics-host <host>', 'address for --metrics-port').env('TIERLINE_METRICS_HOST').default('127.0.0.1'))
+    .addOption(new Option('--metrics-port <port>', 'serve GET /metrics and GET /healthz of this process on this port (default: TIERLINE_METRICS_PORT, else none)'))
+    .addOption(new Option('--metrics-host <host>', 'address for --metrics-port (default: TIERLINE_METRICS_HOST, else 127.0.0.1)'))
     .description('run the workers until SIGINT/SIGTERM, then shut down gracefully')
     .action(async (options: WorkersOptions) => runWorkers(options));
 }

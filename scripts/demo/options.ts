@@ -1,4 +1,5 @@
 // `tierline demo` options: parsed and checked up front, each failure one line naming the option.
+import { ConfigError, readEnv } from '../../db/env.ts';
 import { CliError } from '../lib/errors.ts';
 
 export interface DemoOptions {
@@ -59,8 +60,14 @@ export function parseDemoOptions(raw: RawDemoOptions, env: Record<string, string
     throw new CliError(`--database: the demo drops and recreates it, so its name must start with tierline_demo (lower case, digits, _): ${raw.database}`);
   }
   if (!raw.queuePrefix.includes('demo') || raw.queuePrefix.length > 100) throw new CliError(`--queue-prefix: the demo wipes its queues, so the prefix must contain "demo": ${raw.queuePrefix}`);
-  const today = env.TIERLINE_TODAY?.trim() || DEMO_TODAY;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new CliError(`TIERLINE_TODAY is not a date YYYY-MM-DD: ${today}`);
+  // The whole environment is checked here, before the demo touches anything (db/env.ts).
+  let today: string;
+  try {
+    today = readEnv(env).TIERLINE_TODAY ?? DEMO_TODAY;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
   const durationMs = parseDuration(raw.duration, '--duration');
   if (durationMs > 24 * 3_600_000) throw new CliError(`--duration: at most 24h: ${raw.duration}`);
   return {

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { destination, pino, type Logger } from 'pino';
 import { redact } from '../../db/config.ts';
+import { readVariable } from '../../db/env.ts';
 import { createDb, ensureDatabase, maintenanceClient, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { storeProgramVersions } from '../../db/repositories/programs.ts';
@@ -90,7 +91,7 @@ function workerLogger(path: string): { log: Logger; close(): void } {
       }
     },
   };
-  const log = pino({ name: 'tierline-demo', level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
+  const log = pino({ name: 'tierline-demo', level: readVariable('LOG_LEVEL'), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
   return { log, close: () => file.end() };
 }
 
@@ -236,7 +237,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     }
     if (failure === undefined && state.db && state.program) {
       const after = await snapshot(state.db, state.today);
-      printSummary({ program: currentProgram(state.program, state.today), before: state.before, after, lines: summaryLines(o, state, started), outboxDir: process.env.MAIL_OUTBOX_DIR?.trim() || './outbox', smtp: Boolean(process.env.SMTP_URL?.trim()) });
+      printSummary({ program: currentProgram(state.program, state.today), before: state.before, after, lines: summaryLines(o, state, started), outboxDir: readVariable('MAIL_OUTBOX_DIR'), smtp: readVariable('SMTP_URL') !== undefined });
     } else if (failure === undefined) {
       print(colour.yellow('\nstopped before the demo database was ready: nothing to summarise'));
     }

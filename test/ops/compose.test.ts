@@ -3,23 +3,23 @@
 //     test/ops/compose-spec.json from compose-spec/compose-spec, schema/compose-spec.json
 //     (commit b2835e8acc1e42e7aecbc27a9bc4a1fc66ef21ba). The file is YAML-parsed with merge
 //     keys (`<<:`), as Compose does, and validated after the merge.
-//  2. Against the code: every variable a Tierline service sets is one the code reads (found
-//     by scanning db/, queues/, workers/, scripts/), the values that have a parser in the code
-//     parse, the commands are real `tierline` subcommands with real options, `--only` names
+//  2. Against the code: every variable a Tierline service sets is in the environment schema
+//     (db/env.ts; test/config checks the code reads nothing else), every service's environment
+//     passes it as the commands' start-up check does, the commands are real `tierline` subcommands with real options, `--only` names
 //     real roles and every role runs somewhere, and health checks probe the ports the
 //     commands listen on.
 //  3. Dockerfile and .dockerignore: node:20-slim, npm ci, the CLI as entrypoint, every
 //     source folder copied and none of them ignored.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { databaseUrl, redisUrl } from '../../db/config.ts';
-import { SOURCES } from '../../domain/events/schema.ts';
+import { ENV_NAMES, readEnv } from '../../db/env.ts';
 import { queueSettings } from '../../queues/connection.ts';
-import { bodyLimitFromEnv, secretVariable } from '../../workers/http/config.ts';
+import { bodyLimitFromEnv } from '../../workers/http/config.ts';
 import { notifierConfigFromEnv } from '../../workers/notifier/config.ts';
 import { ROLES } from '../../workers/runner.ts';
 
@@ -58,25 +58,6 @@ function interpolate(value: string | number | boolean | null): string {
   return String(value ?? '').replace(/\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}/g, (_m, _name: string, fallback: string | undefined) => fallback ?? '');
 }
 const envOf = (s: Service): Record<string, string> => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(root, dir)).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
-
-/** Environment variables the code reads: process.env.X / env.X / env['X'], helper(env, 'X'), commander .env('X'), and the per-source secrets. */
-function variablesTheCodeReads(): Set<string> {
-  const names = new Set<string>(SOURCES.map(secretVariable));
-  const patterns = [/\benv\.([A-Z][A-Z0-9_]+)/g, /\benv\[\s*['"`]([A-Z][A-Z0-9_]+)['"`]\s*\]/g, /\(\s*env\s*,\s*['"]([A-Z][A-Z0-9_]+)['"]/g, /\.env\(\s*['"]([A-Z][A-Z0-9_]+)['"]\s*\)/g];
-  for (const file of ['db', 'queues', 'workers', 'scripts'].flatMap(sourceFiles)) {
-    const text = read(file);
-    for (const pattern of patterns) for (const m of text.matchAll(pattern)) names.add(m[1] as string);
-  }
-  return names;
-}
 
 function compileComposeSchema() {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
@@ -160,13 +141,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only environment variables the code reads, and values the code accepts', () => {
-    const known = variablesTheCodeReads();
-    // Sanity: the scan finds what README's configuration table lists.
-    for (const v of ['DATABASE_URL', 'REDIS_URL', 'TIERLINE_QUEUE_PREFIX', 'SMTP_URL', 'TIERLINE_SHUTDOWN_TIMEOUT_MS', 'LOG_LEVEL', 'TIERLINE_SECRET_CRM', 'PORT', 'TIERLINE_ADMIN_TOKEN', 'TIERLINE_METRICS_PORT']) expect(known, v).toContain(v);
+    const known = new Set<string>(ENV_NAMES);
     for (const [name, s] of tierline) {
       const unknown = Object.keys(s.environment ?? {}).filter((k) => !known.has(k));
       expect(unknown, `${name} sets variables nothing reads`).toEqual([]);
       const env = envOf(s);
+      // What `workers` / `serve` check at start-up: every value parses.
+      expect(() => readEnv(env), name).not.toThrow();
       expect(() => databaseUrl(env), name).not.toThrow();
       expect(env.DATABASE_URL, `${name}: DATABASE_URL names the postgres service`).toMatch(/@postgres:5432\//);
       if (!oneShot(s)) {

@@ -14,6 +14,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readVariable } from '../../db/env.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { bearerMatches, sameSecret } from '../metrics.ts';
 
@@ -22,7 +23,7 @@ export const ADMIN_COOKIE = 'tierline_admin';
 
 /** TIERLINE_ADMIN_TOKEN, or undefined when unset or empty (the dashboard is then disabled). */
 export function adminTokenFromEnv(env: Record<string, string | undefined> = process.env): string | undefined {
-  return env.TIERLINE_ADMIN_TOKEN?.trim() || undefined;
+  return readVariable('TIERLINE_ADMIN_TOKEN', env);
 }
 
 /** The cookie's value: a hash of the token under a fixed label, so the cookie never holds the token. */

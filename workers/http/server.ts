@@ -24,6 +24,7 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
+import { readVariable } from '../../db/env.ts';
 import type { DB } from '../../db/types.ts';
 import { MAX_EVENT_BYTES } from '../../domain/events/parse.ts';
 import { SOURCES, type Source } from '../../domain/events/schema.ts';
@@ -220,7 +221,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     });
   }
 
-  registerUnsubscribe(app, { db, secret: options.unsubscribeSecret ?? (process.env.TIERLINE_UNSUBSCRIBE_SECRET?.trim() || DEVELOPMENT_UNSUBSCRIBE_SECRET) });
+  registerUnsubscribe(app, { db, secret: options.unsubscribeSecret ?? readVariable('TIERLINE_UNSUBSCRIBE_SECRET') ?? DEVELOPMENT_UNSUBSCRIBE_SECRET });
 
   registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
   registerDashboard(app, { queues, token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined) });

@@ -1,6 +1,6 @@
-// The notifier's settings, from the environment (README "Notifications"). Numbers are
-// checked here so a typo fails at start-up with the variable's name, not mid-send.
-import { headerText, normaliseAddress } from '../../domain/email/safety.ts';
+// The notifier's settings, from the environment (README "Notifications", db/env.ts). A
+// typo fails at start-up with the variable's name, not mid-send.
+import { ConfigError, readVariable, type EnvName } from '../../db/env.ts';
 
 export interface NotifierConfig {
   /** smtp://, smtps:// or smtp://...?secure=true; undefined = write .eml files to outboxDir. */
@@ -33,7 +33,7 @@ export interface NotifierConfig {
   smtpTimeoutMs: number;
 }
 
-export class NotifierConfigError extends Error {
+export class NotifierConfigError extends ConfigError {
   override name = 'NotifierConfigError';
 }
 
@@ -42,58 +42,37 @@ export const DEVELOPMENT_UNSUBSCRIBE_SECRET = 'tierline-development-unsubscribe-
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new NotifierConfigError(`${name} must be a whole number ≥ ${min}: ${raw}`);
-  return Number(raw);
-}
-
-function rate(env: Env, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0)) throw new NotifierConfigError(`${name} must be a positive number: ${raw}`);
-  return value;
-}
-
-function httpUrl(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim() || fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new NotifierConfigError(`${name} is not a URL: ${raw}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NotifierConfigError(`${name} must be an http:// or https:// URL: ${raw}`);
-  return url.toString().replace(/\/+$/, '');
-}
-
 export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
-  const smtpUrl = env.SMTP_URL?.trim() || undefined;
-  if (smtpUrl && !/^smtps?:\/\//i.test(smtpUrl)) throw new NotifierConfigError(`SMTP_URL must be an smtp:// or smtps:// URL`);
-  const secret = env.TIERLINE_UNSUBSCRIBE_SECRET?.trim();
+  // Each variable is parsed by the environment schema (db/env.ts); only the rules that
+  // relate two variables live here.
+  const read = <K extends EnvName>(name: K) => {
+    try {
+      return readVariable(name, env);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new NotifierConfigError(error.message, { cause: error });
+      throw error;
+    }
+  };
+  const smtpUrl = read('SMTP_URL');
+  const secret = read('TIERLINE_UNSUBSCRIBE_SECRET');
   if (smtpUrl && !secret) throw new NotifierConfigError('TIERLINE_UNSUBSCRIBE_SECRET must be set when SMTP_URL is (it signs the unsubscribe links)');
-  const from = env.TIERLINE_MAIL_FROM?.trim() || 'no-reply@tierline.localhost';
-  const fromAddress = normaliseAddress(from);
-  if (!fromAddress) throw new NotifierConfigError(`TIERLINE_MAIL_FROM is not an email address: ${from}`);
   const config: NotifierConfig = {
     smtpUrl,
-    outboxDir: env.MAIL_OUTBOX_DIR?.trim() || './outbox',
-    fromAddress,
-    fromName: env.TIERLINE_MAIL_FROM_NAME?.trim() ? headerText(env.TIERLINE_MAIL_FROM_NAME, 100) : undefined,
-    perPartnerPerDay: integer(env, 'TIERLINE_MAIL_PER_PARTNER_PER_DAY', 5, 1),
-    perSecond: rate(env, 'TIERLINE_MAIL_PER_SECOND', 10),
-    unsubscribeSecret: secret || DEVELOPMENT_UNSUBSCRIBE_SECRET,
-    publicUrl: httpUrl(env, 'TIERLINE_PUBLIC_URL', 'http://localhost:8080'),
-    pollMs: integer(env, 'TIERLINE_MAIL_POLL_MS', 500, 10),
-    claimTimeoutMs: integer(env, 'TIERLINE_MAIL_CLAIM_TIMEOUT_MS', 300_000, 100),
-    batchSize: integer(env, 'TIERLINE_MAIL_BATCH', 20, 1),
-    retryBaseMs: integer(env, 'TIERLINE_MAIL_RETRY_BASE_MS', 30_000, 1),
-    maxRetryMs: integer(env, 'TIERLINE_MAIL_RETRY_MAX_MS', 3_600_000, 1),
-    maxAttempts: integer(env, 'TIERLINE_MAIL_MAX_ATTEMPTS', 10, 1),
-    capRecheckMs: integer(env, 'TIERLINE_MAIL_CAP_RECHECK_MS', 900_000, 10),
-    smtpTimeoutMs: integer(env, 'TIERLINE_SMTP_TIMEOUT_MS', 30_000, 100),
+    outboxDir: read('MAIL_OUTBOX_DIR'),
+    fromAddress: read('TIERLINE_MAIL_FROM'),
+    fromName: read('TIERLINE_MAIL_FROM_NAME'),
+    perPartnerPerDay: read('TIERLINE_MAIL_PER_PARTNER_PER_DAY'),
+    perSecond: read('TIERLINE_MAIL_PER_SECOND'),
+    unsubscribeSecret: secret ?? DEVELOPMENT_UNSUBSCRIBE_SECRET,
+    publicUrl: read('TIERLINE_PUBLIC_URL'),
+    pollMs: read('TIERLINE_MAIL_POLL_MS'),
+    claimTimeoutMs: read('TIERLINE_MAIL_CLAIM_TIMEOUT_MS'),
+    batchSize: read('TIERLINE_MAIL_BATCH'),
+    retryBaseMs: read('TIERLINE_MAIL_RETRY_BASE_MS'),
+    maxRetryMs: read('TIERLINE_MAIL_RETRY_MAX_MS'),
+    maxAttempts: read('TIERLINE_MAIL_MAX_ATTEMPTS'),
+    capRecheckMs: read('TIERLINE_MAIL_CAP_RECHECK_MS'),
+    smtpTimeoutMs: read('TIERLINE_SMTP_TIMEOUT_MS'),
   };
   if (config.smtpTimeoutMs * 3 >= config.claimTimeoutMs) {
     throw new NotifierConfigError('TIERLINE_MAIL_CLAIM_TIMEOUT_MS must be more than three times TIERLINE_SMTP_TIMEOUT_MS: a live send must never look crashed');
