@@ -5,6 +5,13 @@ import { dataSchemas, envelopeSchema, TYPES_BY_SOURCE, type CanonicalEvent, type
 
 export const MAX_EVENT_BYTES = 65_536;
 
+/**
+ * How deeply an event's JSON may nest. Valid events nest four levels; the limit is far above
+ * that, and far below what the recursive steps after validation (canonical JSON, hashes,
+ * JSON.stringify, jsonb) survive: 64 KiB of brackets would overflow their stacks.
+ */
+export const MAX_EVENT_DEPTH = 64;
+
 export type EventResult = { ok: true; event: CanonicalEvent; raw: unknown } | { ok: false; reason: string; raw: unknown };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -24,7 +31,48 @@ function invalid(reason: string, raw: unknown): EventResult {
   return { ok: false, reason, raw };
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
+  if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate, which is not Unicode text';
+  return undefined;
+}
+
+const pathOf = (parent: string, key: string | number): string => (typeof key === 'number' ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key);
+
+/**
+ * What no schema can accept and Postgres cannot store, in any field (known or not) and in
+ * keys: nesting deeper than `maxDepth`, NUL characters and lone surrogates. Iterative, so any
+ * depth is safe to ask about; undefined when there is none.
+ */
+export function structuralProblem(value: unknown, maxDepth = MAX_EVENT_DEPTH): string | undefined {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 1, path: '' }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const where = top.path || '(root)';
+    if (typeof top.value === 'string') {
+      const problem = textProblem(top.value);
+      if (problem) return `${where}: ${problem}`;
+      continue;
+    }
+    if (top.value === null || typeof top.value !== 'object') continue;
+    if (top.depth > maxDepth) return `event is nested more than ${maxDepth} levels deep`;
+    if (Array.isArray(top.value)) {
+      for (let i = 0; i < top.value.length; i++) stack.push({ value: top.value[i], depth: top.depth + 1, path: pathOf(top.path, i) });
+      continue;
+    }
+    for (const [key, child] of Object.entries(top.value as Record<string, unknown>)) {
+      const problem = textProblem(key);
+      if (problem) return `${where}: a key ${problem}`;
+      stack.push({ value: child, depth: top.depth + 1, path: pathOf(top.path, key) });
+    }
+  }
+  return undefined;
+}
+
 export function validateEvent(raw: unknown, ctx: EventContext): EventResult {
+  const unstorable = structuralProblem(raw);
+  if (unstorable !== undefined) return invalid(unstorable, raw);
   const envelope = envelopeSchema.safeParse(raw);
   if (!envelope.success) return invalid(issueLines(envelope.error.issues).join('; '), raw);
   const { source, type } = envelope.data;
