@@ -145,6 +145,8 @@ function minorOf(amount: string, digits: number): bigint {
   return (num * 10n ** BigInt(digits)) / den;
 }
 
+const LEDGER_ROWS_PER_INSERT = 5_000;
+
 /**
  * Appends what makes each (deal, benefit) total equal the evaluation: an accrual for a
  * first entry, an adjustment after. Computed as a difference under the partner's lock, so
@@ -179,10 +181,14 @@ export async function writeLedger(trx: Trx, partnerId: string, lines: readonly L
     entries.push({ deal, benefit, amount: -prior.total, kind: 'adjustment', closedAt: prior.closedAt, tier: null, rate: '0' });
   }
   if (entries.length === 0) return 0;
-  await trx
-    .insertInto('ledger_entries')
-    .values(entries.map((e) => ({ partner_id: partnerId, deal_id: e.deal, benefit: e.benefit, amount: formatMinor(e.amount, digits), currency, kind: e.kind, closed_at: e.closedAt, tier_id: e.tier, rate: e.rate })))
-    .execute();
+  // In slices: one statement may bind at most 65,535 parameters (9 per row), and a partner
+  // with thousands of deals owes more rows than that on its first computation.
+  for (let i = 0; i < entries.length; i += LEDGER_ROWS_PER_INSERT) {
+    await trx
+      .insertInto('ledger_entries')
+      .values(entries.slice(i, i + LEDGER_ROWS_PER_INSERT).map((e) => ({ partner_id: partnerId, deal_id: e.deal, benefit: e.benefit, amount: formatMinor(e.amount, digits), currency, kind: e.kind, closed_at: e.closedAt, tier_id: e.tier, rate: e.rate })))
+      .execute();
+  }
   return entries.length;
 }
 
