@@ -4,7 +4,10 @@
 // and an invalid event holding an address), unsubscribe links, dashboard logins and metric
 // scrapes; `tierline workers` ingests, recomputes and emails a promotion through a test SMTP
 // server that refuses one recipient with a reply quoting the address, as real servers do.
-// Then the captured pino output is searched for every address and every secret involved.
+// Then the captured pino output is searched for every address and every secret involved:
+// the three webhook secrets, the admin, metrics and unsubscribe secrets, the SMTP password
+// inside SMTP_URL, every signature sent, the unsubscribe token and the dashboard cookie.
+// (LOG_LEVEL=trace: everything debug logs and more.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signBody } from '../../workers/http/signature.ts';
@@ -16,6 +19,7 @@ import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 const SECRETS = {
   TIERLINE_SECRET_CRM: 'crm-webhook-secret-5f0c3a9e1d7b42',
   TIERLINE_SECRET_LMS: 'lms-webhook-secret-8a2e6c4f0b1d93',
+  TIERLINE_SECRET_ERP: 'erp-webhook-secret-2c7e9a1f5b3d68',
   TIERLINE_ADMIN_TOKEN: 'admin-token-c1e9b7a5f3d24e68',
   TIERLINE_METRICS_TOKEN: 'metrics-token-7d3f1b9e5c2a8046',
   TIERLINE_UNSUBSCRIBE_SECRET: 'unsubscribe-secret-4b8d2f6a0e9c1735',
@@ -26,6 +30,8 @@ const CONTACTS = [
   { email: 'cfo.finance@contoso.example', name: 'Carol Finance', role: 'finance' },
 ];
 const INVALID_CONTACT = 'mallory.invalid@contoso.example';
+/** In SMTP_URL, as an operator would configure it (the test server does not offer AUTH, so it is never sent). */
+const SMTP_PASSWORD = 'smtp-password-9e4a7c1b3f5d2086';
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 /** The sender address is configuration, not a partner's contact. */
 const FROM = 'no-reply@tierline.localhost';
@@ -60,7 +66,7 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
   let workers: Child | undefined;
   let base = '';
   /** Values that must not appear in any log line, by what they are. */
-  const secrets = new Map<string, string>(Object.entries(SECRETS));
+  const secrets = new Map<string, string>([...Object.entries(SECRETS), ['SMTP password', SMTP_PASSWORD]]);
 
   const post = async (source: string, body: string, secret: string, signature = signBody(secret, body)): Promise<Response> => {
     secrets.set(`signature of a ${source} request`, signature.replace(/^.*v1=/, ''));
@@ -73,7 +79,10 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
     const env = { ...cliEnv(pipeline), ...SECRETS, TIERLINE_TODAY: '2026-11-23' };
     serve = start(['serve', '--port', '0'], env);
     base = await pollUntil('the receiver to listen', async () => /listening on (http:\/\/[\d.]+:\d+)/.exec(serve?.output() ?? '')?.[1], 30_000, 50);
-    workers = start(['workers'], { ...env, SMTP_URL: smtp.url, TIERLINE_PUBLIC_URL: base, TIERLINE_MAIL_POLL_MS: '50' });
+    const smtpUrl = new URL(smtp.url);
+    smtpUrl.username = 'tierline';
+    smtpUrl.password = SMTP_PASSWORD;
+    workers = start(['workers'], { ...env, SMTP_URL: smtpUrl.toString(), TIERLINE_PUBLIC_URL: base, TIERLINE_MAIL_POLL_MS: '50' });
     await pollUntil('the workers to start', async () => (/"msg":"workers started"/.test(workers?.output() ?? '') ? true : undefined), 30_000, 50);
   });
 
@@ -118,6 +127,8 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
 
     expect((await post('crm', JSON.stringify([partner, deal, invalid]), SECRETS.TIERLINE_SECRET_CRM)).status).toBe(202);
     expect((await post('lms', JSON.stringify(certifications), SECRETS.TIERLINE_SECRET_LMS)).status).toBe(202);
+    const invoice = { id: 'erp-red-i1', source: 'erp', type: 'invoice.booked', occurredAt: '2026-11-01T09:00:00Z', partnerId: 'P-RED-1', data: { invoiceId: 'INV-RED-1', amount: '100.00', currency: 'USD', bookedAt: '2026-11-01', recurring: false } };
+    expect((await post('erp', JSON.stringify(invoice), SECRETS.TIERLINE_SECRET_ERP)).status).toBe(202);
     // Signed with the wrong secret, and a signature header that is not even well formed.
     expect((await post('crm', JSON.stringify(partner), 'not-the-secret-at-all-0000')).status).toBe(401);
     expect((await fetch(`${base}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tierline-signature': `t=1,v1=${SECRETS.TIERLINE_SECRET_CRM}` }, body: '{}' })).status).toBe(401);
