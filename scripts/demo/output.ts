@@ -18,8 +18,13 @@ export const colour = {
   magenta: paint('35'),
 };
 
+// A status line on stderr shares the terminal with stdout: a line printed while it shows
+// would be glued to its end, so it is cleared first.
+let statusShown = false;
+
 /** A line on stdout, prefixed with the wall-clock time. */
 export function say(text: string): void {
+  if (statusShown) clearStatus();
   const now = new Date();
   const hh = String(now.getHours()).padStart(2, '0');
   const mm = String(now.getMinutes()).padStart(2, '0');
@@ -29,16 +34,20 @@ export function say(text: string): void {
 
 /** A line on stdout without a time (tables of the summary). */
 export function print(text = ''): void {
+  if (statusShown) clearStatus();
   process.stdout.write(`${text}\n`);
 }
 
 /** A status line rewritten in place on a terminal; nothing elsewhere. */
 export function status(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${text}`);
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(`\r\u001b[2K${text}`);
+  statusShown = true;
 }
 
 export function clearStatus(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\u001b[2K');
+  statusShown = false;
 }
 
 function group(digits: string): string {

@@ -1,5 +1,5 @@
 // Runs `tierline demo` as a child process, the way `npm run demo` does, and collects its output.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,67 @@ export function closedPort(): Promise<number> {
       server.close(() => resolvePromise(port));
     });
   });
+}
+
+export interface LiveDemo {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Ctrl-C in a terminal: SIGINT to the demo's whole process group. */
+  interrupt(): void;
+  /** Resolves once stdout matches `pattern`; rejects if the demo exits first. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Resolves with the exit, and kills the demo with SIGKILL after `timeoutMs`. */
+  exited(timeoutMs: number): Promise<DemoRun>;
+}
+
+/** Starts `tierline demo` and lets the caller watch its output and signal it while it runs. */
+export function startDemo(args: string[], env: NodeJS.ProcessEnv): LiveDemo {
+  const started = performance.now();
+  // Its own process group, as a terminal gives the foreground job, so a signal can reach the group.
+  const child = spawn(process.execPath, ['bin/tierline.js', 'demo', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    changed();
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => child.once('close', (code, signal) => resolvePromise({ code, signal })));
+  let isClosed = false;
+  void closed.then(() => {
+    isClosed = true;
+    changed();
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    interrupt: () => process.kill(-(child.pid as number), 'SIGINT'),
+    waitFor: (pattern) =>
+      new Promise((resolvePromise, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(stdout);
+          if (match) {
+            listeners.delete(check);
+            resolvePromise(match);
+          } else if (isClosed) {
+            listeners.delete(check);
+            reject(new Error(`the demo exited before printing ${pattern}:\n${stdout}\n${stderr}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      }),
+    exited: async (timeoutMs) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const { code, signal } = await closed;
+      clearTimeout(timer);
+      return { code, signal, stdout, stderr, ms: performance.now() - started };
+    },
+  };
 }
