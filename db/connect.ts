@@ -28,6 +28,10 @@ function poolFor(url: string, max: number): pg.Pool {
   // unhandled, that would crash the process. The pool drops the client and the next
   // checkout reconnects, so there is nothing more to do here.
   pool.on('error', () => {});
+  // A connection that dies while checked out (pg_terminate_backend, a failover) emits 'error'
+  // on its client, where the pool listens no more: unhandled, that crashes the process too.
+  // The query in flight fails instead, and its transaction is retried or its job fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
