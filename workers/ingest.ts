@@ -9,6 +9,7 @@ import type { DB } from '../db/types.ts';
 import type { Source } from '../domain/events/schema.ts';
 import { JOBS, isSource } from '../queues/catalog.ts';
 import { enqueueRecomputes, type Queues } from '../queues/queues.ts';
+import { afterCommit } from './chaos.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { ProgramCache } from './program-cache.ts';
 
@@ -30,6 +31,7 @@ export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCo
     flush: async (items) => {
       const program = await deps.programs.get();
       const result = await applyEventBatch(deps.db, { currency: program.currency, timezone: program.timezone }, items);
+      afterCommit();
       // After the commit: a crash here leaves the requests in Postgres for the retry
       // (which re-enqueues pending ones) or the reconciler.
       await enqueueRecomputes(deps.queues, result.recompute);

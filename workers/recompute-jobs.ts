@@ -9,6 +9,7 @@ import type { DB } from '../db/types.ts';
 import { dayOrThrow, formatDay } from '../domain/dates.ts';
 import { JOBS, QUEUES, jobKey } from '../queues/catalog.ts';
 import { enqueueRecomputes, jobOptions, type Queues } from '../queues/queues.ts';
+import { afterCommit } from './chaos.ts';
 import { today } from './clock.ts';
 import type { ProgramCache } from './program-cache.ts';
 import { emptySummary, mergeSummaries, recomputePartners, type RecomputeSummary } from './recompute.ts';
@@ -34,6 +35,7 @@ export function recomputePartnerHandler(deps: RecomputeDeps) {
     const asOf = p.asOf ? dayOrThrow(p.asOf) : today(program.timezone);
     const started = performance.now();
     const summary = await recomputePartners(deps.db, program, [p.partnerId], asOf);
+    afterCommit();
     deps.log.debug({ partnerId: p.partnerId, jobId: job.id, ms: Math.round(performance.now() - started) }, 'recomputed');
     return summary;
   };

@@ -11,10 +11,12 @@ import type { Queues } from '../queues/queues.ts';
 import { ingestHandler } from './ingest.ts';
 import { observeWorker } from './metrics.ts';
 import { startNotifierRole } from './notifier/role.ts';
+import { installChaosHooks } from './chaos.ts';
 import { ProgramCache } from './program-cache.ts';
+import { ProgressTracker } from './progress.ts';
 import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler } from './recompute-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
-import { installSchedules } from './scheduler.ts';
+import { installSchedules, keepSchedules } from './scheduler.ts';
 
 export const ROLES = ['ingest', 'recompute', 'scheduler', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
@@ -29,6 +31,15 @@ export const WORKER_SETTINGS = {
   maxStalledCount: 3,
 } as const satisfies Partial<WorkerOptions>;
 
+/**
+ * Stalls (the lock lapsed: the worker died or its event loop stopped) before BullMQ fails a
+ * job for good, without retries. An ingest job carries events that exist nowhere else yet,
+ * and running it again is always safe (inbox keys), so a few crashes in a row while it is
+ * held must not lose it; ten stalls is a poison pill. A recompute job only wakes a worker:
+ * its owed work stays in Postgres and the reconciler queues it again.
+ */
+export const MAX_STALLED: Record<QueueName, number> = { crm: 10, lms: 10, erp: 10, recompute: WORKER_SETTINGS.maxStalledCount };
+
 const CONCURRENCY: Record<QueueName, number> = { crm: 64, lms: 64, erp: 64, recompute: 8 };
 
 export interface RunnerDeps {
@@ -40,6 +51,8 @@ export interface RunnerDeps {
 
 export interface Runner {
   workers: Worker[];
+  /** What each worker has taken and finished, for /healthz (workers/progress.ts). */
+  progress: ProgressTracker;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -55,7 +68,9 @@ export function registrations(deps: RunnerDeps, programs: ProgramCache): Registr
 }
 
 export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Promise<Runner> {
+  installChaosHooks();
   const programs = new ProgramCache(deps.db);
+  const progress = new ProgressTracker();
   const regs = registrations(deps, programs);
   checkRegistrations(regs);
   // The outbox relay (workers/notifier): not a BullMQ worker, it reads the outbox in Postgres.
@@ -68,19 +83,29 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     const connection = openRedis(deps.settings, 'worker');
     connection.on('error', (error: Error) => deps.log.warn({ queue, err: error.message }, 'redis connection error'));
     connections.push(connection);
-    const worker = new Worker(queue, processorFor(queue, regs), { connection, prefix: deps.settings.prefix, concurrency: CONCURRENCY[queue], ...WORKER_SETTINGS });
+    const worker = new Worker(queue, processorFor(queue, regs), { connection, prefix: deps.settings.prefix, concurrency: CONCURRENCY[queue], ...WORKER_SETTINGS, maxStalledCount: MAX_STALLED[queue] });
     worker.on('failed', (job, error) => deps.log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
     worker.on('error', (error) => deps.log.error({ queue, err: error.message }, 'worker error'));
+    // A lock lapsed (a crashed or blocked worker): the job runs again, and its effects must count once.
+    worker.on('stalled', (jobId) => deps.log.warn({ queue, jobId }, 'job stalled; it runs again'));
+    progress.watch(worker, queue, connection);
     // Jobs processed/failed, durations, recompute latency and tier changes (workers/metrics.ts).
     observeWorker(worker, queue);
     return worker;
   });
-  if (roles.includes('scheduler')) await installSchedules(deps.queues, deps.db, deps.log);
+  let schedules: (() => void) | undefined;
+  if (roles.includes('scheduler')) {
+    await installSchedules(deps.queues, deps.db, deps.log);
+    // A Redis that lost its data (restarted without persistence) lost the schedules too.
+    schedules = keepSchedules(deps.queues, deps.db, deps.log);
+  }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   deps.log.info({ roles, queues }, 'workers started');
   return {
     workers,
+    progress,
     async stop(timeoutMs = 30_000) {
+      schedules?.();
       const notifierStopped = notifier?.stop(timeoutMs);
       // pause() stops taking jobs and waits for the running ones. Not close(): once a close()
       // has begun, BullMQ returns that same promise to close(true), so the timeout could

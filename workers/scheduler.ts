@@ -19,3 +19,27 @@ export async function installSchedules(queues: Queues, db: Kysely<DB>, log: Logg
   await queues.recompute.upsertJobScheduler('reconcile', { every }, { name: JOBS.reconcile.name, data: {}, opts: { attempts: 1, ...RETENTION } });
   log.info({ pattern, tz, reconcileEveryMs: every }, 'schedules installed');
 }
+
+/**
+ * Re-installs the schedules whenever they are missing (checked every reconcile interval, at
+ * least every minute): a Redis restarted without its data has lost them, and without the
+ * reconciler nothing would find the owed work that Postgres still holds. Returns stop().
+ */
+export function keepSchedules(queues: Queues, db: Kysely<DB>, log: Logger, env: Record<string, string | undefined> = process.env): () => void {
+  const every = Math.min(60_000, Math.max(1_000, Number(env.TIERLINE_RECONCILE_EVERY_MS ?? 30_000)));
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const [nightly, reconcile] = await Promise.all([queues.recompute.getJobScheduler('nightly'), queues.recompute.getJobScheduler('reconcile')]);
+      if (nightly && reconcile) return;
+      log.warn('schedules missing from Redis (lost data?); installing them again');
+      await installSchedules(queues, db, log, env);
+    })()
+      .catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot check the schedules'))
+      .finally(() => (busy = false));
+  }, every);
+  timer.unref();
+  return () => clearInterval(timer);
+}

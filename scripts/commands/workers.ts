@@ -1,12 +1,15 @@
 // `tierline workers [--only ingest,recompute,scheduler] [--metrics-port N]`: runs workers until
 // SIGINT/SIGTERM, then lets running jobs finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS) and exits 0.
 // With --metrics-port, the process also serves GET /metrics (its own counters, see
-// workers/metrics.ts) and GET /healthz (Redis, Postgres and its workers running) on that port.
+// workers/metrics.ts) and GET /healthz (Redis, Postgres, and its workers running and taking the
+// jobs that wait for them) on that port.
 import { Option, type Command } from 'commander';
 import { sql } from 'kysely';
 import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
 import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
+import { waitingJobs } from '../../workers/progress.ts';
+import type { QueueName } from '../../queues/catalog.ts';
 import { enableDefaultMetrics, metricsTokensFromEnv, startMetricsServer, type HealthReport, type MetricsServer } from '../../workers/metrics.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
@@ -76,8 +79,11 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
     enableDefaultMetrics();
     const health = async (): Promise<HealthReport> => {
       const [redis, postgres] = await Promise.all([check(() => services.connection.ping()), check(() => sql`select 1`.execute(db))]);
-      const workers = runner.workers.every((w) => w.isRunning()) ? 'ok' : 'stopped';
-      return { ok: redis === 'ok' && postgres === 'ok' && workers === 'ok', redis, postgres, workers, roles };
+      // Progress, not just PING: a worker with jobs waiting that takes none is stuck (workers/progress.ts).
+      const queues = await runner.progress.report((queue) => waitingJobs(services.queues[queue as QueueName]));
+      const states = new Set(queues.map((q) => q.state));
+      const workers = states.has('stopped') ? 'stopped' : states.has('stuck') ? 'stuck' : 'ok';
+      return { ok: redis === 'ok' && postgres === 'ok' && workers === 'ok', redis, postgres, workers, roles, queues };
     };
     try {
       metrics = await startMetricsServer({ port: metricsPort, host: metricsHost, tokens: metricsTokensFromEnv(), health });

@@ -58,6 +58,7 @@ export async function createPipeline(programPath = 'examples/acme/program.json')
       const release = track({ kind: 'bullmq-workers', label: settings.prefix, close: () => runner.stop(5_000) });
       pipeline.runner = {
         workers: runner.workers,
+        progress: runner.progress,
         async stop(timeoutMs?: number) {
           release();
           await runner.stop(timeoutMs);
