@@ -34,7 +34,7 @@ export function recomputePartnerHandler(deps: RecomputeDeps) {
     const program = await deps.programs.get();
     const asOf = p.asOf ? dayOrThrow(p.asOf) : today(program.timezone);
     const started = performance.now();
-    const summary = await recomputePartners(deps.db, program, [p.partnerId], asOf);
+    const summary = await recomputePartners(deps.db, program, [p.partnerId], asOf, false, p.requestedAt !== undefined);
     afterCommit();
     deps.log.debug({ partnerId: p.partnerId, jobId: job.id, ms: Math.round(performance.now() - started) }, 'recomputed');
     return summary;

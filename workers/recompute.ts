@@ -4,17 +4,24 @@
 // partner's facts only when new ones arrived after that load.
 import type { Kysely } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
+import { requestVersions, scorecardDay } from '../db/repositories/recompute-requests.ts';
 import { activeOverrides, clearRequest, lockPartner, scorecardVersions, takeRequest, writeDecisions, writeHistory, writeLedger, writeOutbox, writeScorecard } from '../db/repositories/recompute.ts';
 import { notificationRequests } from '../domain/alerts.ts';
 import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
 import type { Program } from '../domain/program/schema.ts';
 import { inTransaction } from '../db/transactions.ts';
 import type { DB } from '../db/types.ts';
-import type { Day } from '../domain/dates.ts';
+import { formatDay, type Day } from '../domain/dates.ts';
 import { explainDay } from '../domain/evaluation/explain.ts';
 import { evaluatePartner } from '../domain/evaluation/scorecard.ts';
 import type { TierChange } from '../domain/evaluation/timeline.ts';
 import { emptyFacts, type PartnerFacts } from '../domain/facts/types.ts';
+
+/**
+ * Partners whose facts a chunk holds in memory at once: the facts of a whole chunk of 500
+ * (times the chunks running side by side) took a worker process past 900 MB.
+ */
+const PRELOAD_SLICE = 100;
 
 export interface RecomputeSummary {
   partners: number;
@@ -44,18 +51,41 @@ export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): 
  * that another recompute wrote since the load (it may have taken the request of facts newer
  * than the load, and writing the older state over it would also take back ledger entries).
  */
-export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, preload = partnerIds.length > 1): Promise<RecomputeSummary> {
+export async function recomputePartners(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  partnerIds: readonly string[],
+  asOf: Day,
+  preload = partnerIds.length > 1,
+  /**
+   * Skip a partner that owes nothing and is already computed as of `asOf`: every change of
+   * its inputs (facts, overrides, a program version) leaves a request in the same
+   * transaction, so the stored result is the one this would write. A burst of events for
+   * one partner queues one wake-up per committed batch; the first recompute covers them all
+   * and the rest cost a lock and two reads instead of a full recompute each.
+   */
+  onlyIfOwed = false,
+): Promise<RecomputeSummary> {
+  if (preload && partnerIds.length > PRELOAD_SLICE) {
+    const summary = emptySummary();
+    for (let i = 0; i < partnerIds.length; i += PRELOAD_SLICE) mergeSummaries(summary, await recomputePartners(db, program, partnerIds.slice(i, i + PRELOAD_SLICE), asOf, true));
+    return summary;
+  }
   const summary = emptySummary();
   // Read before the facts: a partner whose scorecard changes after this was recomputed by
-  // someone else meanwhile (who may have cleared the request that newer facts left).
-  const versions = preload ? await scorecardVersions(db, partnerIds) : undefined;
+  // someone else meanwhile (who may have cleared the request that newer facts left). So are
+  // the owed requests: facts are committed with their request, so a request seen here has
+  // its facts in the load below, and only a newer one (another version) calls for a re-read.
+  const [versions, requested] = preload ? await Promise.all([scorecardVersions(db, partnerIds), requestVersions(db, partnerIds)]) : [undefined, undefined];
   const preloaded = preload ? await loadPartnerFacts(db, partnerIds, program.currency) : undefined;
   const overrides = preload ? await db.transaction().execute((trx) => activeOverrides(trx, partnerIds)) : undefined;
   for (const partnerId of partnerIds) {
     await inTransaction(db, async (trx) => {
       await lockPartner(trx, partnerId);
       const request = await takeRequest(trx, partnerId);
-      const stale = !preloaded || request !== undefined || (await scorecardVersions(trx, [partnerId])).get(partnerId) !== versions?.get(partnerId);
+      if (onlyIfOwed && request === undefined && (await scorecardDay(trx, partnerId)) === formatDay(asOf)) return;
+      const stale =
+        !preloaded || (request !== undefined && request.micros !== requested?.get(partnerId)) || (await scorecardVersions(trx, [partnerId])).get(partnerId) !== versions?.get(partnerId);
       const facts: PartnerFacts =
         (stale ? (await loadPartnerFacts(trx, [partnerId], program.currency)).get(partnerId) : preloaded.get(partnerId)) ?? emptyFacts(partnerId);
       const rules = stale || !overrides ? ((await activeOverrides(trx, [partnerId])).get(partnerId) ?? []) : (overrides.get(partnerId) ?? []);

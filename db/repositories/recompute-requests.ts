@@ -37,6 +37,10 @@ export async function pendingRecomputes(db: Kysely<DB> | Transaction<DB>, partne
   return rows.map((r) => ({ partnerId: r.partner_id, requestedAt: r.micros }));
 }
 
+/** The version (requested_at in µs) of each of these partners' owed request, if it has one. */
+export async function requestVersions(db: Kysely<DB> | Transaction<DB>, partnerIds: readonly string[]): Promise<Map<string, string>> {
+  return new Map((await pendingRecomputes(db, partnerIds)).map((r) => [r.partnerId, r.requestedAt]));
+}
 
 /** Every partner owes a recompute from `fromDay` (a new program version): one statement. */
 export async function requestRecomputeOfAll(trx: Kysely<DB> | Transaction<DB>, fromDay: string, trigger: string): Promise<number> {
@@ -49,4 +53,10 @@ export async function requestRecomputeOfAll(trx: Kysely<DB> | Transaction<DB>, f
       trigger_event_ids = (recompute_requests.trigger_event_ids || excluded.trigger_event_ids)[1:100],
       requested_at = clock_timestamp()`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/** The day a partner's stored scorecard is computed as of, if it has one. */
+export async function scorecardDay(db: Kysely<DB> | Transaction<DB>, partnerId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('scorecards').select('as_of').where('partner_id', '=', partnerId).executeTakeFirst();
+  return row?.as_of;
 }
