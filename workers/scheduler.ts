@@ -26,7 +26,7 @@ export async function installSchedules(queues: Queues, db: Kysely<DB>, log: Logg
  * reconciler nothing would find the owed work that Postgres still holds. Returns stop().
  */
 export function keepSchedules(queues: Queues, db: Kysely<DB>, log: Logger, env: Record<string, string | undefined> = process.env): () => void {
-  const every = Math.min(60_000, Math.max(1_000, Number(env.TIERLINE_RECONCILE_EVERY_MS ?? 30_000)));
+  const every = Math.min(60_000, Math.max(1_000, readVariable('TIERLINE_RECONCILE_EVERY_MS', env)));
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
