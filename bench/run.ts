@@ -68,7 +68,7 @@ const result: {
   dryRun: boolean;
   startedAt: string;
   commit: string;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string };
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; loadAverageAtStart: number; loadAverageAtEnd?: number };
   seconds?: number;
   e2e?: E2eResult;
   nightly?: NightlyResult['nightly'];
@@ -80,7 +80,7 @@ const result: {
   dryRun: dry,
   startedAt: new Date().toISOString(),
   commit,
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: round(os.loadavg()[0] ?? 0, 2) },
 };
 
 if (only.has('e2e')) {
@@ -125,6 +125,8 @@ if (only.has('evaluate')) {
 }
 
 result.seconds = round(total(), 1);
+// Other work on the machine shows up in every figure: the 1-minute load average says how much.
+result.machine.loadAverageAtEnd = round(os.loadavg()[0] ?? 0, 2);
 if (only.size === SCENARIOS.length) {
   const checked = benchOutput.safeParse(result);
   if (!checked.success) throw new Error(`the output does not have the promised shape: ${checked.error.message}`);
@@ -133,4 +135,4 @@ const out = String(opts.out);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(renderTable(result));
-console.log(`\n${out} · ${result.seconds} s${dry ? ' · dry run: figures mean nothing' : ''}`);
+console.log(`\n${out} · ${result.seconds} s · load average ${result.machine.loadAverageAtStart} → ${result.machine.loadAverageAtEnd} on ${result.machine.cpus} CPUs${dry ? ' · dry run: figures mean nothing' : ''}`);
