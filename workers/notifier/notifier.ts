@@ -226,6 +226,21 @@ class OutboxNotifier implements Notifier {
       lease = renewed;
     };
 
+    // The server has the message now: losing this write to a failing database would send it
+    // again once the claim times out, so it gets a few more tries. (If a write committed and
+    // only its answer was lost, the retry finds the lease renewed and gives the row up.)
+    const recordSent = async (key: string, delivery: Delivery): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await record(key, delivery);
+        } catch (error) {
+          if (error instanceof LostClaim || attempt >= 5) throw error;
+          log.warn({ attempt, err: error instanceof Error ? error.message : String(error) }, 'cannot record a sent message yet; retrying');
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        }
+      }
+    };
+
     for (const r of recipients) {
       const prior = deliveries[r.key];
       if (prior?.status === 'sent' || prior?.status === 'failed') continue;
@@ -261,7 +276,7 @@ class OutboxNotifier implements Notifier {
         break;
       }
       await this.deps.hooks?.afterSend?.(row, messageId);
-      await record(r.key, { status: 'sent', messageId: result.messageId || messageId, attempts, at: new Date().toISOString(), response: result.response.slice(0, 500), ...(result.path ? { path: result.path } : {}) });
+      await recordSent(r.key, { status: 'sent', messageId: result.messageId || messageId, attempts, at: new Date().toISOString(), response: result.response.slice(0, 500), ...(result.path ? { path: result.path } : {}) });
       if (result.path) log.info({ path: result.path }, 'email written to file');
       else log.info({ messageId }, 'email sent');
     }
