@@ -3,12 +3,12 @@
 // stops accepting, lets in-flight requests finish (up to TIERLINE_SHUTDOWN_TIMEOUT_MS),
 // closes the queues and the database, and exits 0.
 import { Option, type Command } from 'commander';
-import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
 import { secretsFromEnv } from '../../workers/http/config.ts';
 import { buildServer } from '../../workers/http/server.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
+import { startupConfig } from '../lib/startup-config.ts';
 
 interface ServeOptions {
   port?: string;
@@ -21,15 +21,6 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** The whole environment, checked before anything starts (db/env.ts): a bad value is one line naming it. */
-function startupConfig(): TierlineEnv {
-  try {
-    return readEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
-    throw error;
-  }
-}
 
 export async function runServe(options: ServeOptions): Promise<void> {
   const config = startupConfig();

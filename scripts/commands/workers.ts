@@ -5,7 +5,6 @@
 // jobs that wait for them) on that port.
 import { Option, type Command } from 'commander';
 import { sql } from 'kysely';
-import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
 import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { waitingJobs } from '../../workers/progress.ts';
@@ -13,6 +12,7 @@ import type { QueueName } from '../../queues/catalog.ts';
 import { enableDefaultMetrics, metricsTokensFromEnv, startMetricsServer, type HealthReport, type MetricsServer } from '../../workers/metrics.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
+import { startupConfig } from '../lib/startup-config.ts';
 
 /** After the shutdown timeout, how long closing Redis and Postgres may take before the process exits anyway. */
 const CLOSE_GRACE_MS = 2_000;
@@ -39,15 +39,6 @@ function parsePort(value: string | undefined): number | undefined {
   return port;
 }
 
-/** The whole environment, checked before anything starts (db/env.ts): a bad value is one line naming it. */
-function startupConfig(): TierlineEnv {
-  try {
-    return readEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
-    throw error;
-  }
-}
 
 async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 'unavailable'> {
   let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,9 @@ import { validateEvent } from '../../domain/events/parse.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
 import { signBody, SIGNATURE_HEADER } from '../../workers/http/signature.ts';
+import { prng } from '../setup/prng.ts';
+
+export { prng };
 
 export type Source = 'crm' | 'lms' | 'erp';
 const SOURCES: Source[] = ['crm', 'lms', 'erp'];
@@ -29,17 +32,6 @@ export interface FeedData {
   counts: { sent: number; distinctValid: number; duplicates: number; late: number; invalid: number; bodies: number; reposted: number };
 }
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function shuffle<T>(items: T[], rnd: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

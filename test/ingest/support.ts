@@ -223,17 +223,7 @@ export function normaliseAll(all: ReadonlyMap<string, PartnerFacts>): Record<str
   return Object.fromEntries([...all.keys()].sort().map((id) => [id, normaliseFacts(all.get(id) as PartnerFacts)]));
 }
 
-/** A small seeded PRNG (mulberry32) for shuffles the test can reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { prng } from '../setup/prng.ts';
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

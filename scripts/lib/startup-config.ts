@@ -1,0 +1,12 @@
+import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
+import { CliError } from './errors.ts';
+
+/** The whole environment, checked before a long-running command starts anything (db/env.ts): a bad value is one line naming it. */
+export function startupConfig(): TierlineEnv {
+  try {
+    return readEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
+}
