@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
+import { expect, it } from 'vitest';
 import { rawHash } from '../../db/repositories/dead-letters.ts';
 import { HOSTILE_CASES, caseBytes, outcomeOf, type HostileCase } from '../fixtures/hostile/cases.ts';
 import { pollUntil } from '../ingest/support.ts';
@@ -224,4 +225,25 @@ export function checkEmail(mail: Email): string[] {
   if (/<img/i.test(mail.html)) say('an <img> tag from event data in the HTML');
   if (!mail.html.includes('&lt;script&gt;')) say('the partner name with <script> is not shown HTML-escaped');
   return problems;
+}
+
+/** The checks both ways in (receiver and importer) must pass on the same corpus; `get` is read once the suite's beforeAll ran. */
+export function itHandlesTheCorpus(get: () => HostilePipeline, path: 'http' | 'file'): void {
+  it('stores each good event once and dead-letters each bad one with its reason', async () => {
+    expect(await checkCases(get().pipeline, path)).toEqual([]);
+  });
+
+  it('leaves the prototype alone and keeps "__proto__" keys as data', async () => {
+    expect(await checkPrototypes(get().pipeline)).toEqual([]);
+  });
+
+  it('evaluates a 309-digit amount exactly', async () => {
+    expect(await checkHugeAmount(get().pipeline)).toEqual([]);
+  });
+
+  it('emails the promotion to each primary contact without header injection or live markup', async () => {
+    const mails = await promotionEmails(get());
+    expect(mails.map((m) => m.to[0]).sort()).toEqual([...MAIL_RECIPIENTS].sort());
+    expect(mails.flatMap(checkEmail)).toEqual([]);
+  });
 }
