@@ -24,7 +24,11 @@ export async function runRecompute(options: RecomputeOptions): Promise<unknown> 
     try {
       const [job] = options.all
         ? await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: options.asOf }], { jobId: jobKey('nightly', options.asOf ?? 'today', String(Date.now())) })
-        : await enqueueMany(services.queues, JOBS.recomputePartner, QUEUES.recompute, [{ partnerId: options.partner, asOf: options.asOf, requestedAt: String(Date.now() * 1000) }]);
+        : // No requestedAt: that marks a wake-up for owed work, which the worker may skip when
+          // nothing is owed; an operator's request always recomputes (its own job id, per call).
+          await enqueueMany(services.queues, JOBS.recomputePartner, QUEUES.recompute, [{ partnerId: options.partner, asOf: options.asOf }], {
+            jobId: jobKey('recompute', options.partner ?? '', options.asOf ?? 'today', 'cli', String(Date.now())),
+          });
       if (!job?.id) throw new CliError('the job was not queued');
       if (!waiter) {
         console.log(`queued ${job.name} ${job.id}`);

@@ -124,4 +124,21 @@ describeWithPostgres('recompute: manual overrides', () => {
       log.mockRestore();
     }
   });
+
+  // A wake-up for owed work is skipped when the partner owes nothing and is computed as of
+  // the day; an operator's `recompute --partner` must not be.
+  it('recompute --partner recomputes a partner that owes nothing', async () => {
+    const db = pipeline.database.db;
+    await pollUntil('nothing owed', async () => ((await db.selectFrom('recompute_requests').select('partner_id').where('partner_id', '=', P).executeTakeFirst()) ? undefined : true), 20_000, 50);
+    const stamp = new Date('2001-01-01T00:00:00Z');
+    await db.updateTable('scorecards').set({ computed_at: stamp }).where('partner_id', '=', P).execute();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await runRecompute({ partner: P, wait: true });
+    } finally {
+      log.mockRestore();
+    }
+    const row = await db.selectFrom('scorecards').select('computed_at').where('partner_id', '=', P).executeTakeFirstOrThrow();
+    expect(new Date(row.computed_at).getTime()).toBeGreaterThan(stamp.getTime());
+  });
 });
