@@ -3,6 +3,7 @@
 // re-enqueues owed work whose wake-up job was lost.
 import { UnrecoverableError, WaitingChildrenError, type Job } from 'bullmq';
 import type { Kysely } from 'kysely';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { overdueRequests, partnerIdsAfter } from '../db/repositories/partners.ts';
 import type { DB } from '../db/types.ts';
@@ -12,7 +13,8 @@ import { enqueueRecomputes, jobOptions, type Queues } from '../queues/queues.ts'
 import { afterCommit } from './chaos.ts';
 import { today } from './clock.ts';
 import type { ProgramCache } from './program-cache.ts';
-import { emptySummary, mergeSummaries, recomputePartners, type RecomputeSummary } from './recompute.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+import { BATCH_SIZE, emptySummary, mergeSummaries, recomputeEach, recomputePartners, type RecomputeSummary } from './recompute.ts';
 
 export interface RecomputeDeps {
   db: Kysely<DB>;
@@ -28,24 +30,84 @@ function parse<T>(spec: { name: string; payload: { safeParse(v: unknown): { succ
   return parsed.data;
 }
 
+interface Wake {
+  partnerId: string;
+  asOf: string;
+  onlyIfOwed: boolean;
+}
+
+type Outcome = { ok: true; summary: RecomputeSummary } | { ok: false; error: unknown };
+
+/**
+ * Recomputes the partners of the wake-ups gathered from the jobs running side by side, a
+ * batch to a transaction. A batch that fails is tried partner by partner, so one partner
+ * whose recompute cannot succeed fails only its own job.
+ */
+async function recomputeWakes(deps: RecomputeDeps, wakes: Wake[]): Promise<Outcome[]> {
+  const program = await deps.programs.get();
+  const results = new Map<string, Outcome>();
+  const groups = new Map<string, Wake[]>();
+  for (const w of wakes) {
+    const key = `${w.asOf}|${w.onlyIfOwed}`;
+    groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  for (const [key, group] of groups) {
+    const first = group[0] as Wake;
+    const ids = [...new Set(group.map((w) => w.partnerId))];
+    const run = (partnerIds: string[]) => recomputeEach(deps.db, program, partnerIds, dayOrThrow(first.asOf), { onlyIfOwed: first.onlyIfOwed, afterCommit });
+    try {
+      for (const [id, summary] of await run(ids)) results.set(`${key}|${id}`, { ok: true, summary });
+    } catch (error) {
+      if (ids.length === 1) results.set(`${key}|${ids[0]}`, { ok: false, error });
+      else {
+        for (const id of ids) {
+          try {
+            for (const [one, summary] of await run([id])) results.set(`${key}|${one}`, { ok: true, summary });
+          } catch (e) {
+            results.set(`${key}|${id}`, { ok: false, error: e });
+          }
+        }
+      }
+    }
+  }
+  // The first wake-up of a partner answers for its recompute; the others (and a skipped one) for nothing.
+  const answered = new Set<string>();
+  return wakes.map((w) => {
+    const key = `${w.asOf}|${w.onlyIfOwed}|${w.partnerId}`;
+    const outcome = results.get(key);
+    if (outcome && !outcome.ok) return outcome;
+    if (!outcome || answered.has(key)) return { ok: true, summary: emptySummary() };
+    answered.add(key);
+    return outcome;
+  });
+}
+
 export function recomputePartnerHandler(deps: RecomputeDeps) {
+  const batcher = new MicroBatcher<Wake, Outcome>({ maxItems: BATCH_SIZE, maxWaitMs: 2, maxInFlight: 2, flush: (wakes) => recomputeWakes(deps, wakes) });
   return async (job: Job): Promise<RecomputeSummary> => {
     const p = parse(JOBS.recomputePartner, job);
-    const program = await deps.programs.get();
-    const asOf = p.asOf ? dayOrThrow(p.asOf) : today(program.timezone);
+    const asOf = p.asOf ?? formatDay(today((await deps.programs.get()).timezone));
     const started = performance.now();
-    const summary = await recomputePartners(deps.db, program, [p.partnerId], asOf, false, p.requestedAt !== undefined);
-    afterCommit();
+    const [outcome] = await batcher.submit([{ partnerId: p.partnerId, asOf, onlyIfOwed: p.requestedAt !== undefined }]);
+    if (!outcome) throw new Error(`recompute of ${p.partnerId}: the batch returned no result`);
+    if (!outcome.ok) throw outcome.error;
     deps.log.debug({ partnerId: p.partnerId, jobId: job.id, ms: Math.round(performance.now() - started) }, 'recomputed');
-    return summary;
+    return outcome.summary;
   };
 }
 
+/**
+ * Chunks a process runs at once: each holds a batch's facts in memory and a connection,
+ * and the worker takes many jobs at a time for the sake of the wake-ups' batches.
+ */
+const CHUNKS_AT_ONCE = 2;
+
 export function recomputeChunkHandler(deps: RecomputeDeps) {
+  const limit = pLimit(CHUNKS_AT_ONCE);
   return async (job: Job): Promise<RecomputeSummary> => {
     const p = parse(JOBS.recomputeChunk, job);
     const program = await deps.programs.get();
-    return recomputePartners(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), true);
+    return limit(() => recomputePartners(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), { afterCommit }));
   };
 }
 

@@ -1,27 +1,27 @@
 // Recomputing partners: evaluate with the pure engine over the stored facts, then write the
-// history, decisions, scorecard and ledger in one transaction per partner, under a
-// per-partner advisory lock. A chunk loads its partners' facts set-based, and re-reads a
-// partner's facts only when new ones arrived after that load.
+// history, decisions, scorecards and ledger of a whole batch of partners in one
+// transaction, under their advisory locks. Facts are read after the locks are taken, so a
+// batch never writes a state older than one another recompute has committed.
 import type { Kysely } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
-import { requestVersions, scorecardDay } from '../db/repositories/recompute-requests.ts';
-import { activeOverrides, clearRequest, lockPartner, scorecardVersions, takeRequest, writeDecisions, writeHistory, writeLedger, writeOutbox, writeScorecard } from '../db/repositories/recompute.ts';
-import { notificationRequests } from '../domain/alerts.ts';
-import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
-import type { Program } from '../domain/program/schema.ts';
+import { activeOverrides, clearRequests, lockPartners, scorecardDays, takeRequests, writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from '../db/repositories/recompute.ts';
 import { inTransaction } from '../db/transactions.ts';
 import type { DB } from '../db/types.ts';
+import { notificationRequests, type NotificationRequest } from '../domain/alerts.ts';
 import { formatDay, type Day } from '../domain/dates.ts';
 import { explainDay } from '../domain/evaluation/explain.ts';
-import { evaluatePartner } from '../domain/evaluation/scorecard.ts';
+import { evaluatePartner, type PartnerEvaluation } from '../domain/evaluation/scorecard.ts';
 import type { TierChange } from '../domain/evaluation/timeline.ts';
 import { emptyFacts, type PartnerFacts } from '../domain/facts/types.ts';
+import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
+import type { Program } from '../domain/program/schema.ts';
 
 /**
- * Partners whose facts a chunk holds in memory at once: the facts of a whole chunk of 500
- * (times the chunks running side by side) took a worker process past 900 MB.
+ * Partners per transaction: their facts are held in memory together (a chunk of 500 with
+ * several chunks side by side took a worker past 900 MB), and their locks are held until
+ * it commits, which a streaming recompute of one of them waits for.
  */
-const PRELOAD_SLICE = 100;
+export const BATCH_SIZE = 100;
 
 export interface RecomputeSummary {
   partners: number;
@@ -44,73 +44,90 @@ export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): 
   return into;
 }
 
-/**
- * Recomputes partners as of `asOf`. With `preload`, facts of all of them are read in one go;
- * a partner with an owed request is re-read under its lock instead, because the request row
- * is only visible once the transaction that wrote its facts has committed; so is a partner
- * that another recompute wrote since the load (it may have taken the request of facts newer
- * than the load, and writing the older state over it would also take back ledger entries).
- */
-export async function recomputePartners(
-  db: Kysely<DB>,
-  program: ProgramSet,
-  partnerIds: readonly string[],
-  asOf: Day,
-  preload = partnerIds.length > 1,
+export interface RecomputeOptions {
   /**
    * Skip a partner that owes nothing and is already computed as of `asOf`: every change of
    * its inputs (facts, overrides, a program version) leaves a request in the same
    * transaction, so the stored result is the one this would write. A burst of events for
-   * one partner queues one wake-up per committed batch; the first recompute covers them all
-   * and the rest cost a lock and two reads instead of a full recompute each.
+   * one partner queues one wake-up per committed batch; the first recompute covers them all.
    */
-  onlyIfOwed = false,
-): Promise<RecomputeSummary> {
-  if (preload && partnerIds.length > PRELOAD_SLICE) {
-    const summary = emptySummary();
-    for (let i = 0; i < partnerIds.length; i += PRELOAD_SLICE) mergeSummaries(summary, await recomputePartners(db, program, partnerIds.slice(i, i + PRELOAD_SLICE), asOf, true));
-    return summary;
+  onlyIfOwed?: boolean;
+  /** Called after each batch's transaction commits (the chaos harness's hook). */
+  afterCommit?: () => void;
+}
+
+/** Recomputes partners as of `asOf`, BATCH_SIZE to a transaction. Returns what each one changed. */
+export async function recomputeEach(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, options: RecomputeOptions = {}): Promise<Map<string, RecomputeSummary>> {
+  const ids = [...new Set(partnerIds)];
+  const out = new Map<string, RecomputeSummary>();
+  for (let i = 0; i < ids.length; i += BATCH_SIZE) {
+    const done = await inTransaction(db, (trx) => recomputeBatch(trx, program, ids.slice(i, i + BATCH_SIZE), asOf, options.onlyIfOwed ?? false));
+    options.afterCommit?.();
+    for (const [id, s] of done) out.set(id, s);
   }
-  const summary = emptySummary();
-  // Read before the facts: a partner whose scorecard changes after this was recomputed by
-  // someone else meanwhile (who may have cleared the request that newer facts left). So are
-  // the owed requests: facts are committed with their request, so a request seen here has
-  // its facts in the load below, and only a newer one (another version) calls for a re-read.
-  const [versions, requested] = preload ? await Promise.all([scorecardVersions(db, partnerIds), requestVersions(db, partnerIds)]) : [undefined, undefined];
-  const preloaded = preload ? await loadPartnerFacts(db, partnerIds, program.currency) : undefined;
-  const overrides = preload ? await db.transaction().execute((trx) => activeOverrides(trx, partnerIds)) : undefined;
-  for (const partnerId of partnerIds) {
-    await inTransaction(db, async (trx) => {
-      await lockPartner(trx, partnerId);
-      const request = await takeRequest(trx, partnerId);
-      if (onlyIfOwed && request === undefined && (await scorecardDay(trx, partnerId)) === formatDay(asOf)) return;
-      const stale =
-        !preloaded || (request !== undefined && request.micros !== requested?.get(partnerId)) || (await scorecardVersions(trx, [partnerId])).get(partnerId) !== versions?.get(partnerId);
-      const facts: PartnerFacts =
-        (stale ? (await loadPartnerFacts(trx, [partnerId], program.currency)).get(partnerId) : preloaded.get(partnerId)) ?? emptyFacts(partnerId);
-      const rules = stale || !overrides ? ((await activeOverrides(trx, [partnerId])).get(partnerId) ?? []) : (overrides.get(partnerId) ?? []);
-      const evaluation = evaluatePartner(program, facts, asOf, rules);
-      await writeHistory(trx, partnerId, program.id, evaluation.history);
-      const fresh = await writeDecisions(trx, partnerId, program.id, evaluation.changes, (c) => explainDay(program, facts, c.day), request?.trigger_event_ids ?? []);
-      await writeScorecard(trx, evaluation.scorecard);
-      summary.ledgerEntries += await writeLedger(trx, partnerId, evaluation.ledger, program.currency, program.digits);
-      summary.notifications += await writeOutbox(
-        trx,
-        notificationRequests({
-          partnerId,
-          program: program.versions[versionIndexOn(program, asOf)]?.program ?? (program.versions[0]?.program as Program),
-          today: asOf,
-          terminated: facts.profile?.status === 'terminated',
-          changes: fresh,
-          scorecard: evaluation.scorecard,
-          history: evaluation.history,
-        }),
-      );
-      if (request) await clearRequest(trx, request);
-      summary.partners++;
-      summary.decisions += fresh.length;
-      for (const c of fresh) summary.changes[c.kind]++;
-    });
+  return out;
+}
+
+/** Recomputes partners as of `asOf` and sums what changed. */
+export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, options: RecomputeOptions = {}): Promise<RecomputeSummary> {
+  return [...(await recomputeEach(db, program, partnerIds, asOf, options)).values()].reduce(mergeSummaries, emptySummary());
+}
+
+interface Evaluated {
+  partnerId: string;
+  facts: PartnerFacts;
+  evaluation: PartnerEvaluation;
+  triggerEventIds: readonly string[];
+}
+
+async function recomputeBatch(trx: Parameters<typeof lockPartners>[0], program: ProgramSet, partnerIds: string[], asOf: Day, onlyIfOwed: boolean): Promise<Map<string, RecomputeSummary>> {
+  await lockPartners(trx, partnerIds);
+  const requests = await takeRequests(trx, partnerIds);
+  let ids = partnerIds;
+  if (onlyIfOwed) {
+    const days = await scorecardDays(trx, partnerIds.filter((id) => !requests.has(id)));
+    ids = partnerIds.filter((id) => requests.has(id) || days.get(id) !== formatDay(asOf));
   }
-  return summary;
+  const out = new Map<string, RecomputeSummary>();
+  if (ids.length === 0) return out;
+  const [facts, overrides] = await Promise.all([loadPartnerFacts(trx, ids, program.currency), activeOverrides(trx, ids)]);
+  const evaluated: Evaluated[] = ids.map((partnerId) => {
+    const f = facts.get(partnerId) ?? emptyFacts(partnerId);
+    return { partnerId, facts: f, evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []), triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [] };
+  });
+  facts.clear();
+  await writeHistories(trx, program.id, evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })));
+  const fresh = await writeDecisions(
+    trx,
+    program.id,
+    evaluated.map((e) => ({ partnerId: e.partnerId, changes: e.evaluation.changes, explain: (c: TierChange) => explainDay(program, e.facts, c.day), triggerEventIds: e.triggerEventIds })),
+  );
+  await writeScorecards(trx, evaluated.map((e) => e.evaluation.scorecard));
+  const ledger = await writeLedgers(trx, evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger })), program.currency, program.digits);
+  const notices = evaluated.flatMap((e) => notificationsOf(program, asOf, e, fresh.get(e.partnerId) ?? []));
+  const notified = await writeOutbox(trx, notices);
+  await clearRequests(trx, [...requests.values()]);
+  for (const e of evaluated) {
+    const mine = fresh.get(e.partnerId) ?? [];
+    const s = emptySummary();
+    s.partners = 1;
+    s.decisions = mine.length;
+    s.ledgerEntries = ledger.get(e.partnerId) ?? 0;
+    s.notifications = notified.get(e.partnerId) ?? 0;
+    for (const c of mine) s.changes[c.kind]++;
+    out.set(e.partnerId, s);
+  }
+  return out;
+}
+
+function notificationsOf(program: ProgramSet, asOf: Day, e: Evaluated, fresh: TierChange[]): NotificationRequest[] {
+  return notificationRequests({
+    partnerId: e.partnerId,
+    program: program.versions[versionIndexOn(program, asOf)]?.program ?? (program.versions[0]?.program as Program),
+    today: asOf,
+    terminated: e.facts.profile?.status === 'terminated',
+    changes: fresh,
+    scorecard: e.evaluation.scorecard,
+    history: e.evaluation.history,
+  });
 }

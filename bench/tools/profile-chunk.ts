@@ -20,7 +20,7 @@ try {
   const ids = Array.from({ length: partners }, (_, i) => partnerId(i + 1));
   for (const run of ['first', 'steady', 'steady']) {
     const t = stopwatch();
-    const s = await recomputePartners(e.db, e.program, ids, dayOrThrow(AS_OF), true);
+    const s = await recomputePartners(e.db, e.program, ids, dayOrThrow(AS_OF));
     console.log(`${run}: ${partners} partners in ${round(t(), 2)} s (${round((t() * 1000) / partners, 2)} ms each), ledger ${s.ledgerEntries}, decisions ${s.decisions}`);
   }
 } finally {

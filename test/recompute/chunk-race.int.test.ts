@@ -1,7 +1,7 @@
-// A nightly chunk preloads its partners' facts, then takes each partner's lock in turn. If,
-// meanwhile, a new event arrives for a partner of the chunk and the streaming recompute of
-// that partner runs (and clears its owed request) before the chunk reaches it, the chunk must
-// not write the state of its older preload over the newer one: no stale scorecard, no ledger
+// A nightly chunk takes its partners' locks in one statement, in a fixed order. If, while it
+// waits for one of them, a new event arrives for another partner of the chunk and the
+// streaming recompute of that partner runs (and clears its owed request) first, the chunk
+// must not write an older state over the newer one: no stale scorecard, no ledger
 // adjustment taking the new deal's accrual back.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -52,13 +52,14 @@ describeWithPostgres('recompute: a chunk racing a streaming recompute', () => {
     await putFacts(pipeline, events);
     await recomputePartners(db, pipeline.program, [A, X], asOf);
 
-    // Hold A's recompute lock, so the chunk [A, X] preloads and then waits on A.
+    // Hold A's recompute lock, so the chunk [A, X] waits on A (A's key is taken first or X's is
+    // still free: either way the streaming recompute of X below is not blocked by A).
     const lock = new pg.Client({ connectionString: pipeline.database.url });
     holder = lock;
     await lock.connect();
     await lock.query('begin');
     await lock.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`recompute:${A}`]);
-    const chunk = recomputePartners(db, pipeline.program, [A, X], asOf, true);
+    const chunk = recomputePartners(db, pipeline.program, [A, X], asOf);
     await pollUntil('the chunk to wait for the lock of its first partner', async () => {
       const { rows } = await lock.query<{ n: string }>(`select count(*)::text as n from pg_locks where locktype = 'advisory' and not granted`);
       return rows[0]?.n !== '0' ? true : undefined;
