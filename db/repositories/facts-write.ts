@@ -1,5 +1,5 @@
 // Writing accepted events as facts, set-based: one multi-row statement per fact kind for a
-// whole batch. Keyed facts (deals, partners, invoices, credits) are reduced within the batch
+// whole batch (`unnest` of one array per column). Keyed facts (deals, partners, invoices, credits) are reduced within the batch
 // first, because one statement may not upsert a row twice. Returns the events that lost to
 // a higher stored version (stale) and the earliest business day each partner's facts moved.
 import { sql, type Transaction } from 'kysely';
@@ -127,60 +127,45 @@ async function writePartners(trx: Transaction<DB>, items: Of<'partner.upserted'>
   }
 }
 
+/** One array per column, for `unnest`: one bind parameter per column instead of one per value. */
+function columns<T, R extends readonly unknown[]>(items: readonly T[], row: (item: T) => R): { [K in keyof R]: Array<R[K]> } {
+  const width = items.length === 0 ? 0 : row(items[0] as T).length;
+  const out = Array.from({ length: width }, () => new Array<unknown>(items.length));
+  items.forEach((item, i) => {
+    const values = row(item);
+    for (let c = 0; c < width; c++) (out[c] as unknown[])[i] = values[c] ?? null;
+  });
+  return out as { [K in keyof R]: Array<R[K]> };
+}
+
 async function writeDeals(trx: Transaction<DB>, items: Of<'deal.upserted'>[], stale: Set<number>, affected: Map<string, string | null>): Promise<void> {
   if (items.length === 0) return;
   const { winners, losers, superseded } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.dealId}`, (c) => c.event.data.version);
   for (const l of losers) stale.add(l.index);
   // The days the previous state counted on are affected too (a deal moved or lost).
-  const previous = await trx
-    .selectFrom('deals')
-    .select(['partner_id', 'deal_id', 'registered_at', 'closed_at', 'version'])
-    .where((eb) => eb.or(winners.map(({ event: e }) => eb.and([eb('partner_id', '=', e.partnerId), eb('deal_id', '=', e.data.dealId)]))))
-    .orderBy('partner_id')
-    .orderBy('deal_id')
-    .forUpdate()
-    .execute();
+  const [partnerIds, dealIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.dealId] as const);
+  const previous = (
+    await sql<{ partner_id: string; deal_id: string; registered_at: string | null; closed_at: string | null; version: string }>`
+      select d.partner_id, d.deal_id, d.registered_at, d.closed_at, d.version
+      from deals d join unnest(${partnerIds}::text[], ${dealIds}::text[]) as k(partner_id, deal_id) on d.partner_id = k.partner_id and d.deal_id = k.deal_id
+      order by d.partner_id, d.deal_id
+      for update of d`.execute(trx)
+  ).rows;
   const before = new Map(previous.map((r) => [`${r.partner_id}\u0000${r.deal_id}`, r]));
   markSuperseded(superseded, (c) => { const v = before.get(`${c.event.partnerId}\u0000${c.event.data.dealId}`)?.version; return v === undefined ? undefined : Number(v); }, (c) => c.event.data.version, stale);
-  const written = await trx
-    .insertInto('deals')
-    .values(
-      winners.map(({ event: e }) => ({
-        partner_id: e.partnerId,
-        deal_id: e.data.dealId,
-        version: e.data.version,
-        stage: e.data.stage,
-        amount: e.data.amount,
-        currency: e.data.currency,
-        fx_rate: fxOf(e.data),
-        customer_id: e.data.customerId ?? null,
-        registered_at: e.data.registeredAt ?? null,
-        closed_at: e.data.closedAt ?? null,
-        source: e.source,
-        event_id: e.id,
-      })),
-    )
-    .onConflict((oc) =>
-      oc
-        .columns(['partner_id', 'deal_id'])
-        .doUpdateSet((eb) => ({
-          version: eb.ref('excluded.version'),
-          stage: eb.ref('excluded.stage'),
-          amount: eb.ref('excluded.amount'),
-          currency: eb.ref('excluded.currency'),
-          fx_rate: eb.ref('excluded.fx_rate'),
-          customer_id: eb.ref('excluded.customer_id'),
-          registered_at: eb.ref('excluded.registered_at'),
-          closed_at: eb.ref('excluded.closed_at'),
-          source: eb.ref('excluded.source'),
-          event_id: eb.ref('excluded.event_id'),
-          received_seq: sql`nextval('event_received_seq')`,
-          updated_at: sql`now()`,
-        }))
-        .where('excluded.version', '>=', (eb) => eb.ref('deals.version')),
-    )
-    .returning(['partner_id', 'deal_id'])
-    .execute();
+  const cols = columns(winners, ({ event: e }) => [e.partnerId, e.data.dealId, e.data.version, e.data.stage, e.data.amount, e.data.currency, fxOf(e.data), e.data.customerId ?? null, e.data.registeredAt ?? null, e.data.closedAt ?? null, e.source, e.id] as const);
+  const written = (
+    await sql<{ partner_id: string; deal_id: string }>`
+      insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at, closed_at, source, event_id)
+      select * from unnest(${cols[0]}::text[], ${cols[1]}::text[], ${cols[2]}::bigint[], ${cols[3]}::text[], ${cols[4]}::numeric[], ${cols[5]}::text[],
+                           ${cols[6]}::numeric[], ${cols[7]}::text[], ${cols[8]}::date[], ${cols[9]}::date[], ${cols[10]}::text[], ${cols[11]}::text[])
+      on conflict (partner_id, deal_id) do update set
+        version = excluded.version, stage = excluded.stage, amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate,
+        customer_id = excluded.customer_id, registered_at = excluded.registered_at, closed_at = excluded.closed_at, source = excluded.source,
+        event_id = excluded.event_id, received_seq = nextval('event_received_seq'), updated_at = now()
+      where excluded.version >= deals.version
+      returning partner_id, deal_id`.execute(trx)
+  ).rows;
   const won = new Set(written.map((r) => `${r.partner_id}\u0000${r.deal_id}`));
   for (const w of winners) {
     const key = `${w.event.partnerId}\u0000${w.event.data.dealId}`;
@@ -197,29 +182,29 @@ async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly 
   const byEvent = <T extends Claimed>(items: T[]): T[] => items.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
   const earned = byEvent(ofType(claimed, 'certification.earned'));
   if (earned.length > 0) {
-    await trx
-      .insertInto('certifications_earned')
-      .values(earned.map(({ event: e }) => ({ source: e.source, event_id: e.id, partner_id: e.partnerId, person_id: e.data.personId, certification_id: e.data.certificationId, earned_at: e.data.earnedAt, expires_at: e.data.expiresAt ?? null })))
-      .onConflict((oc) => oc.columns(['source', 'event_id']).doNothing())
-      .execute();
+    const c = columns(earned, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.certificationId, e.data.earnedAt, e.data.expiresAt ?? null] as const);
+    await sql`
+      insert into certifications_earned (source, event_id, partner_id, person_id, certification_id, earned_at, expires_at)
+      select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[], ${c[5]}::date[], ${c[6]}::date[])
+      on conflict (source, event_id) do nothing`.execute(trx);
     for (const { event: e } of earned) touch(affected, e.partnerId, e.data.earnedAt);
   }
   const revoked = byEvent(ofType(claimed, 'certification.revoked'));
   if (revoked.length > 0) {
-    await trx
-      .insertInto('certification_revocations')
-      .values(revoked.map(({ event: e }) => ({ source: e.source, event_id: e.id, partner_id: e.partnerId, person_id: e.data.personId, certification_id: e.data.certificationId, revoked_at: e.data.revokedAt })))
-      .onConflict((oc) => oc.columns(['source', 'event_id']).doNothing())
-      .execute();
+    const c = columns(revoked, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.certificationId, e.data.revokedAt] as const);
+    await sql`
+      insert into certification_revocations (source, event_id, partner_id, person_id, certification_id, revoked_at)
+      select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[], ${c[5]}::date[])
+      on conflict (source, event_id) do nothing`.execute(trx);
     for (const { event: e } of revoked) touch(affected, e.partnerId, e.data.revokedAt);
   }
   const departed = byEvent(ofType(claimed, 'person.departed'));
   if (departed.length > 0) {
-    await trx
-      .insertInto('person_departures')
-      .values(departed.map(({ event: e }) => ({ source: e.source, event_id: e.id, partner_id: e.partnerId, person_id: e.data.personId, departed_at: e.data.departedAt })))
-      .onConflict((oc) => oc.columns(['source', 'event_id']).doNothing())
-      .execute();
+    const c = columns(departed, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.departedAt] as const);
+    await sql`
+      insert into person_departures (source, event_id, partner_id, person_id, departed_at)
+      select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::date[])
+      on conflict (source, event_id) do nothing`.execute(trx);
     for (const { event: e } of departed) touch(affected, e.partnerId, e.data.departedAt);
   }
 }
@@ -227,37 +212,29 @@ async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly 
 async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[], affected: Map<string, string | null>): Promise<void> {
   if (items.length === 0) return;
   const { winners } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.invoiceId}`);
-  const previous = await trx
-    .selectFrom('invoices')
-    .select(['partner_id', 'invoice_id', 'booked_at'])
-    .where((eb) => eb.or(winners.map(({ event: e }) => eb.and([eb('partner_id', '=', e.partnerId), eb('invoice_id', '=', e.data.invoiceId)]))))
-    .orderBy('partner_id')
-    .orderBy('invoice_id')
-    .forUpdate()
-    .execute();
-  await trx
-    .insertInto('invoices')
-    .values(winners.map(({ event: e }) => ({ partner_id: e.partnerId, invoice_id: e.data.invoiceId, amount: e.data.amount, currency: e.data.currency, fx_rate: fxOf(e.data), booked_at: e.data.bookedAt, recurring: e.data.recurring, source: e.source, event_id: e.id })))
-    .onConflict((oc) =>
-      oc.columns(['partner_id', 'invoice_id']).doUpdateSet((eb) => ({
-        amount: eb.ref('excluded.amount'),
-        currency: eb.ref('excluded.currency'),
-        fx_rate: eb.ref('excluded.fx_rate'),
-        booked_at: eb.ref('excluded.booked_at'),
-        recurring: eb.ref('excluded.recurring'),
-        source: eb.ref('excluded.source'),
-        event_id: eb.ref('excluded.event_id'),
-      })),
-    )
-    .execute();
+  const [partnerIds, invoiceIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId] as const);
+  const previous = (
+    await sql<{ partner_id: string; invoice_id: string; booked_at: string }>`
+      select i.partner_id, i.invoice_id, i.booked_at
+      from invoices i join unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id) on i.partner_id = k.partner_id and i.invoice_id = k.invoice_id
+      order by i.partner_id, i.invoice_id
+      for update of i`.execute(trx)
+  ).rows;
+  const c = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.amount, e.data.currency, fxOf(e.data), e.data.bookedAt, e.data.recurring, e.source, e.id] as const);
+  await sql`
+    insert into invoices (partner_id, invoice_id, amount, currency, fx_rate, booked_at, recurring, source, event_id)
+    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::numeric[], ${c[3]}::text[], ${c[4]}::numeric[], ${c[5]}::date[], ${c[6]}::boolean[], ${c[7]}::text[], ${c[8]}::text[])
+    on conflict (partner_id, invoice_id) do update set
+      amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate, booked_at = excluded.booked_at,
+      recurring = excluded.recurring, source = excluded.source, event_id = excluded.event_id`.execute(trx);
   const before = new Map(previous.map((r) => [`${r.partner_id}\u0000${r.invoice_id}`, r.booked_at]));
   // Credits take `recurring` from their invoice whatever its date, so a booking touches
   // the history from the earliest of its own and its credits' days.
-  const credits = await trx
-    .selectFrom('invoice_credits')
-    .select(['partner_id', 'credited_at'])
-    .where((eb) => eb.or(winners.map(({ event: e }) => eb.and([eb('partner_id', '=', e.partnerId), eb('invoice_id', '=', e.data.invoiceId)]))))
-    .execute();
+  const credits = (
+    await sql<{ partner_id: string; credited_at: string }>`
+      select ic.partner_id, ic.credited_at
+      from invoice_credits ic join unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id) on ic.partner_id = k.partner_id and ic.invoice_id = k.invoice_id`.execute(trx)
+  ).rows;
   for (const { event: e } of winners) touch(affected, e.partnerId, e.data.bookedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}`));
   for (const c of credits) touch(affected, c.partner_id, c.credited_at);
 }
@@ -265,31 +242,23 @@ async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[]
 async function writeCredits(trx: Transaction<DB>, items: Of<'invoice.credited'>[], affected: Map<string, string | null>): Promise<void> {
   if (items.length === 0) return;
   const { winners } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.invoiceId}\u0000${c.event.data.creditId}`);
-  const previous = await trx
-    .selectFrom('invoice_credits')
-    .select(['partner_id', 'invoice_id', 'credit_id', 'credited_at'])
-    .where((eb) =>
-      eb.or(winners.map(({ event: e }) => eb.and([eb('partner_id', '=', e.partnerId), eb('invoice_id', '=', e.data.invoiceId), eb('credit_id', '=', e.data.creditId)]))),
-    )
-    .orderBy('partner_id')
-    .orderBy('invoice_id')
-    .orderBy('credit_id')
-    .forUpdate()
-    .execute();
-  await trx
-    .insertInto('invoice_credits')
-    .values(winners.map(({ event: e }) => ({ partner_id: e.partnerId, invoice_id: e.data.invoiceId, credit_id: e.data.creditId, amount: e.data.amount, currency: e.data.currency, fx_rate: fxOf(e.data), credited_at: e.data.creditedAt, source: e.source, event_id: e.id })))
-    .onConflict((oc) =>
-      oc.columns(['partner_id', 'invoice_id', 'credit_id']).doUpdateSet((eb) => ({
-        amount: eb.ref('excluded.amount'),
-        currency: eb.ref('excluded.currency'),
-        fx_rate: eb.ref('excluded.fx_rate'),
-        credited_at: eb.ref('excluded.credited_at'),
-        source: eb.ref('excluded.source'),
-        event_id: eb.ref('excluded.event_id'),
-      })),
-    )
-    .execute();
+  const [partnerIds, invoiceIds, creditIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.creditId] as const);
+  const previous = (
+    await sql<{ partner_id: string; invoice_id: string; credit_id: string; credited_at: string }>`
+      select ic.partner_id, ic.invoice_id, ic.credit_id, ic.credited_at
+      from invoice_credits ic
+      join unnest(${partnerIds}::text[], ${invoiceIds}::text[], ${creditIds}::text[]) as k(partner_id, invoice_id, credit_id)
+        on ic.partner_id = k.partner_id and ic.invoice_id = k.invoice_id and ic.credit_id = k.credit_id
+      order by ic.partner_id, ic.invoice_id, ic.credit_id
+      for update of ic`.execute(trx)
+  ).rows;
+  const c = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.creditId, e.data.amount, e.data.currency, fxOf(e.data), e.data.creditedAt, e.source, e.id] as const);
+  await sql`
+    insert into invoice_credits (partner_id, invoice_id, credit_id, amount, currency, fx_rate, credited_at, source, event_id)
+    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::numeric[], ${c[4]}::text[], ${c[5]}::numeric[], ${c[6]}::date[], ${c[7]}::text[], ${c[8]}::text[])
+    on conflict (partner_id, invoice_id, credit_id) do update set
+      amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate, credited_at = excluded.credited_at,
+      source = excluded.source, event_id = excluded.event_id`.execute(trx);
   const before = new Map(previous.map((r) => [`${r.partner_id}\u0000${r.invoice_id}\u0000${r.credit_id}`, r.credited_at]));
   for (const { event: e } of winners) touch(affected, e.partnerId, e.data.creditedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}\u0000${e.data.creditId}`));
 }

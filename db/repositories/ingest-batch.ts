@@ -2,7 +2,7 @@
 // dead-letter store, the first valid delivery of each (source, id) claims the inbox row,
 // facts written set-based, and the partners whose history moved owe a recompute. The
 // inbox key is the second guard of exactly-once (the first is the job id).
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalJson, parseEventLine, type EventResult } from '../../domain/events/parse.ts';
 import type { EventContext, Source } from '../../domain/events/schema.ts';
@@ -44,7 +44,13 @@ function validate(item: Incoming, ctx: EventContext): EventResult {
   return result;
 }
 
-const fingerprint = (raw: unknown): string => createHash('sha256').update(canonicalJson(raw)).digest('hex');
+// crypto.hash (Node ≥ 20.12) hashes a string in one call, several times faster than a Hash object.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256 = (text: string): string => (oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex'));
+const fingerprint = (raw: unknown): string => sha256(canonicalJson(raw));
+/** Characters of payload JSON per inbox statement. */
+const PAYLOAD_CHUNK_CHARS = 32 * 1024 * 1024;
+
 const bytesOf = (raw: string | Buffer): Buffer => (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
 
 async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: string; raw: unknown }>, outcomes: Outcome[]): Promise<Claimed[]> {
@@ -60,12 +66,30 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
   if (byKey.size === 0) return [];
   // Key order: concurrent batches then take the inbox rows' locks in the same order.
   const candidates = [...byKey.keys()].sort().map((k) => (byKey.get(k) as Valid[])[0] as Valid);
-  const inserted = await trx
-    .insertInto('inbox')
-    .values(candidates.map((c) => ({ source: c.event.source, event_id: c.event.id, partner_id: c.event.partnerId, type: c.event.type, payload: toJsonb(c.raw as object), payload_hash: c.hash, outcome: 'accepted' as const })))
-    .onConflict((oc) => oc.columns(['source', 'event_id']).doNothing())
-    .returning(['source', 'event_id'])
-    .execute();
+  const inserted: Array<{ source: string; event_id: string }> = [];
+  for (let from = 0; from < candidates.length; ) {
+    // The payloads travel as one JSON array (no per-element escaping on either side), of at
+    // most PAYLOAD_CHUNK_CHARS (jsonb values stay far below their 255 MB limit); the other
+    // columns as one text array each.
+    const texts: string[] = [];
+    for (let size = 0; from + texts.length < candidates.length && (texts.length === 0 || size < PAYLOAD_CHUNK_CHARS); ) {
+      const text = toJsonb((candidates[from + texts.length] as Valid).raw as object);
+      texts.push(text);
+      size += text.length;
+    }
+    const chunk = candidates.slice(from, from + texts.length);
+    from += texts.length;
+    const rows = await sql<{ source: string; event_id: string }>`
+      insert into inbox (source, event_id, partner_id, type, payload, payload_hash, outcome)
+      select c.source, c.event_id, c.partner_id, c.type, c.payload, c.payload_hash, 'accepted'
+      from rows from (unnest(${chunk.map((c) => c.event.source)}::text[]), unnest(${chunk.map((c) => c.event.id)}::text[]), unnest(${chunk.map((c) => c.event.partnerId)}::text[]),
+                      unnest(${chunk.map((c) => c.event.type)}::text[]), jsonb_array_elements(${`[${texts.join(',')}]`}::jsonb), unnest(${chunk.map((c) => c.hash)}::text[]))
+           with ordinality as c(source, event_id, partner_id, type, payload, payload_hash, n)
+      order by c.n
+      on conflict (source, event_id) do nothing
+      returning source, event_id`.execute(trx);
+    inserted.push(...rows.rows);
+  }
   const claimedKeys = new Set(inserted.map((r) => `${r.source}\u0000${r.event_id}`));
   // Deliveries that claim nothing: every copy of a key claimed before this batch, and the
   // later copies of a key claimed now. Each is judged against the claimed payload.
@@ -77,18 +101,15 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
       e.n++;
       extra.set(keyOf(o), e);
     }
-    const byCount = new Map<number, Array<{ source: Source; eventId: string }>>();
-    for (const e of extra.values()) byCount.set(e.n, [...(byCount.get(e.n) ?? []), e]);
-    const hashOf = new Map<string, string>();
-    for (const [n, keys] of byCount) {
-      const stored = await trx
-        .updateTable('inbox')
-        .set({ deliveries: sql`inbox.deliveries + ${n}`, last_delivered_at: sql`now()` })
-        .where((eb) => eb.or(keys.map((k) => eb.and([eb('source', '=', k.source), eb('event_id', '=', k.eventId)]))))
-        .returning(['source', 'event_id', 'payload_hash'])
-        .execute();
-      for (const r of stored) hashOf.set(`${r.source}\u0000${r.event_id}`, r.payload_hash);
-    }
+    const keys = [...extra.values()];
+    const stored = (
+      await sql<{ source: string; event_id: string; payload_hash: string }>`
+        update inbox set deliveries = inbox.deliveries + k.n, last_delivered_at = now()
+        from unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.eventId)}::text[], ${keys.map((k) => k.n)}::int[]) as k(source, event_id, n)
+        where inbox.source = k.source and inbox.event_id = k.event_id
+        returning inbox.source, inbox.event_id, inbox.payload_hash`.execute(trx)
+    ).rows;
+    const hashOf = new Map(stored.map((r) => [`${r.source}\u0000${r.event_id}`, r.payload_hash]));
     const conflicts = others.filter((o) => hashOf.get(keyOf(o)) !== o.hash);
     for (const o of others) outcomes[o.index] = hashOf.get(keyOf(o)) === o.hash ? 'duplicate' : 'conflict';
     if (conflicts.length > 0) {
@@ -103,14 +124,14 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
   return candidates.filter((c) => claimedKeys.has(keyOf(c))).sort((a, b) => a.index - b.index);
 }
 
-async function applyValidated(trx: Transaction<DB>, results: EventResult[], items: readonly Incoming[], outcomes: Outcome[]): Promise<string[]> {
+async function applyValidated(trx: Transaction<DB>, batch: PreparedBatch, outcomes: Outcome[]): Promise<string[]> {
   const dead: DeadLetterInput[] = [];
   const valid: Array<Claimed & { hash: string; raw: unknown }> = [];
-  results.forEach((r, index) => {
-    if (r.ok) valid.push({ index, event: r.event, raw: r.raw, hash: fingerprint(r.raw) });
+  batch.results.forEach((r, index) => {
+    if (r.ok) valid.push({ index, event: r.event, raw: r.raw, hash: batch.hashes[index] as string });
     else {
       outcomes[index] = 'dead-lettered';
-      dead.push({ raw: bytesOf(items[index]?.raw ?? ''), reason: r.reason, ...identify(r.raw) });
+      dead.push({ raw: bytesOf(batch.items[index]?.raw ?? ''), reason: r.reason, ...identify(r.raw) });
     }
   });
   await recordDeadLetters(trx, dead);
@@ -119,28 +140,77 @@ async function applyValidated(trx: Transaction<DB>, results: EventResult[], item
   for (const c of claimed) outcomes[c.index] = stale.has(c.index) ? 'stale' : 'accepted';
   const staleKeys = claimed.filter((c) => stale.has(c.index));
   if (staleKeys.length > 0) {
-    await trx
-      .updateTable('inbox')
-      .set({ outcome: 'stale' })
-      .where((eb) => eb.or(staleKeys.map((c) => eb.and([eb('source', '=', c.event.source), eb('event_id', '=', c.event.id)]))))
-      .execute();
+    await sql`
+      update inbox set outcome = 'stale'
+      from unnest(${staleKeys.map((c) => c.event.source)}::text[], ${staleKeys.map((c) => c.event.id)}::text[]) as k(source, event_id)
+      where inbox.source = k.source and inbox.event_id = k.event_id`.execute(trx);
   }
   const eventIds = new Map<string, string[]>();
-  for (const c of claimed) if (!stale.has(c.index)) eventIds.set(c.event.partnerId, [...(eventIds.get(c.event.partnerId) ?? []), `${c.event.source}:${c.event.id}`]);
+  for (const c of claimed) {
+    if (stale.has(c.index)) continue;
+    const ids = eventIds.get(c.event.partnerId);
+    if (ids) ids.push(`${c.event.source}:${c.event.id}`);
+    else eventIds.set(c.event.partnerId, [`${c.event.source}:${c.event.id}`]);
+  }
   await requestRecomputes(trx, affected, eventIds);
   return [...new Set(valid.map((v) => v.event.partnerId))];
 }
 
+/** A batch validated and fingerprinted: the work done in JavaScript, before any statement. */
+export interface PreparedBatch {
+  items: Incoming[];
+  results: EventResult[];
+  /** The payload hash of each valid event (undefined for invalid ones). */
+  hashes: Array<string | undefined>;
+}
+
+export function prepareEventBatch(ctx: EventContext, items: readonly Incoming[]): PreparedBatch {
+  const batch: PreparedBatch = { items: [], results: [], hashes: [] };
+  for (const item of items) prepareEvent(batch, ctx, item);
+  return batch;
+}
+
+/** Adds one event to a batch being prepared (so a caller can validate as it reads). */
+export function prepareEvent(batch: PreparedBatch, ctx: EventContext, item: Incoming): void {
+  const result = validate(item, ctx);
+  batch.items.push(item);
+  batch.results.push(result);
+  batch.hashes.push(result.ok ? fingerprint(result.raw) : undefined);
+}
+
 /**
- * Applies a batch. A batch that Postgres refuses for its data (not for the moment) is
- * retried event by event, so one bad event is dead-lettered with the database's reason
- * and the rest are stored.
+ * Applies a prepared batch and returns the outcomes and the partners with a valid event
+ * (the ones that may owe a recompute). A batch that Postgres refuses for its data (not for
+ * the moment) is retried event by event, so one bad event is dead-lettered with the
+ * database's reason and the rest are stored.
  */
+export async function applyPreparedBatch(db: Kysely<DB>, batch: PreparedBatch): Promise<{ outcomes: Outcome[]; partners: string[] }> {
+  const outcomes: Outcome[] = new Array<Outcome>(batch.items.length).fill('dead-lettered');
+  try {
+    const partners = await inTransaction(db, (trx) => applyValidated(trx, batch, outcomes));
+    return { outcomes, partners };
+  } catch (error) {
+    if (!isBadData(error)) throw error;
+    if (batch.items.length === 1) {
+      await deadLetterOne(db, batch.items[0] as Incoming, error);
+      return { outcomes: ['dead-lettered'], partners: [] };
+    }
+  }
+  const merged = { outcomes: [] as Outcome[], partners: [] as string[] };
+  for (let i = 0; i < batch.items.length; i++) {
+    const one = await applyPreparedBatch(db, { items: batch.items.slice(i, i + 1), results: batch.results.slice(i, i + 1), hashes: batch.hashes.slice(i, i + 1) });
+    merged.outcomes.push(...one.outcomes);
+    merged.partners.push(...one.partners);
+  }
+  return merged;
+}
+
+/** Validates and applies a batch, then reads the affected partners' owed recomputes. */
 export async function applyEventBatch(db: Kysely<DB>, ctx: EventContext, items: readonly Incoming[]): Promise<BatchResult> {
-  const results = items.map((item) => validate(item, ctx));
+  const batch = prepareEventBatch(ctx, items);
   const outcomes: Outcome[] = new Array<Outcome>(items.length).fill('dead-lettered');
   try {
-    const partners = await inTransaction(db, (trx) => applyValidated(trx, results, items, outcomes));
+    const partners = await inTransaction(db, (trx) => applyValidated(trx, batch, outcomes));
     return { outcomes, recompute: await pendingRecomputes(db, partners) };
   } catch (error) {
     if (!isBadData(error) || items.length === 1) {

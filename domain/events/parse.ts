@@ -109,14 +109,29 @@ export function parseEventLine(line: Uint8Array | string, ctx: EventContext): Ev
   return validateEvent(raw, ctx);
 }
 
-/** Canonical JSON for "the same event?" comparisons: key order ignored (rule 17). */
+/**
+ * Canonical JSON for "the same event?" comparisons: key order ignored (rule 17). Keys
+ * sorted by UTF-16 code units at every level, no whitespace, primitives as JSON.stringify
+ * writes them. Built by appending to one string: it runs for every event ingested.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // As Array.prototype.join writes an element that JSON.stringify leaves undefined: ''.
+      out += (canonicalJson(value[i]) as string | undefined) ?? '';
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  }
+  return `${out}}`;
 }

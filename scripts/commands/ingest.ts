@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
-import { applyEventBatch, countOutcomes, pendingRecomputes, type OutcomeCounts, type OwedRecompute } from '../../db/repositories/ingest-batch.ts';
+import { applyPreparedBatch, countOutcomes, pendingRecomputes, prepareEvent, type OutcomeCounts, type PreparedBatch } from '../../db/repositories/ingest-batch.ts';
 import { loadProgramSet } from '../../db/repositories/programs.ts';
 import type { DB } from '../../db/types.ts';
 import { MAX_EVENT_BYTES } from '../../domain/events/parse.ts';
@@ -117,38 +117,72 @@ async function viaQueues(path: string, options: IngestOptions, db: Kysely<DB>, s
   return counts;
 }
 
+/** Events per backfill transaction. */
+const BACKFILL_BATCH = 5_000;
+/** Events validated between two turns of the event loop while a batch is in flight. */
+const YIELD_EVERY = 200;
+
+/**
+ * Batches straight into Postgres, in file order, one transaction at a time; but the next
+ * batch is validated and hashed (JavaScript) while the previous one's statements run in
+ * Postgres, so neither waits for the other.
+ */
 async function viaBackfill(path: string, db: Kysely<DB>, services: QueueServices): Promise<OutcomeCounts> {
   const program = await loadProgramSet(db);
   if (!program) throw new CliError('no program is loaded: run `tierline program load FILE` first');
   const ctx = { currency: program.currency, timezone: program.timezone };
   const progress = fileProgress(path, 'backfill');
   const counts = empty();
-  const owed = new Map<string, OwedRecompute>();
-  let batch: Buffer[] = [];
+  const partners = new Set<string>();
+  let batch: PreparedBatch = { items: [], results: [], hashes: [] };
+  let inFlight: Promise<void> | undefined;
+  let failed: { error: unknown } | undefined;
   let bytes = 0;
   let events = 0;
+  const settle = async (): Promise<void> => {
+    await inFlight;
+    inFlight = undefined;
+    if (failed) throw failed.error;
+  };
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const result = await applyEventBatch(db, ctx, batch.map((raw) => ({ raw })));
-    batch = [];
-    add(counts, countOutcomes(result.outcomes));
-    for (const r of result.recompute) owed.set(r.partnerId, r);
+    if (batch.items.length === 0) return;
+    const ready = batch;
+    batch = { items: [], results: [], hashes: [] };
+    // One transaction at a time: the batches commit in file order.
+    await settle();
+    inFlight = applyPreparedBatch(db, ready).then(
+      (result) => {
+        add(counts, countOutcomes(result.outcomes));
+        for (const p of result.partners) partners.add(p);
+      },
+      (error: unknown) => {
+        failed = { error };
+      },
+    );
   };
   try {
     for await (const line of nonBlank(path)) {
       bytes += line.byteLength + 1;
       events++;
-      batch.push(line);
-      if (batch.length >= 2_000) await flush();
+      prepareEvent(batch, ctx, { raw: line });
+      if (batch.items.length >= BACKFILL_BATCH) await flush();
+      // Let the batch in flight take its next statement's reply: lines are read a megabyte
+      // (thousands of events) at a time, and its transaction would otherwise wait for them.
+      else if (inFlight && batch.items.length % YIELD_EVERY === 0) await new Promise(setImmediate);
       progress.update(bytes, events);
     }
     await flush();
+    await settle();
   } finally {
+    await inFlight;
     progress.stop();
   }
   // The requests are in Postgres already; these jobs only wake the recompute workers.
-  const latest = await pendingRecomputes(db, [...owed.keys()]);
-  for (let i = 0; i < latest.length; i += 1_000) await enqueueRecomputes(services.queues, latest.slice(i, i + 1_000));
+  const affected = [...partners];
+  for (let i = 0; i < affected.length; i += 10_000) {
+    const latest = await pendingRecomputes(db, affected.slice(i, i + 10_000));
+    for (let j = 0; j < latest.length; j += 1_000) await enqueueRecomputes(services.queues, latest.slice(j, j + 1_000));
+  }
   return counts;
 }
 
