@@ -3,12 +3,12 @@
 import { Worker } from 'bullmq';
 import { QUEUES } from '../queues/catalog.ts';
 import { checkRedis, openRedis, queueSettings } from '../queues/connection.ts';
-import { WORKER_SETTINGS } from '../workers/runner.ts';
+import { CONCURRENCY, WORKER_SETTINGS } from '../workers/runner.ts';
 
 const settings = queueSettings();
 const connection = openRedis(settings, 'worker');
 await checkRedis(connection, settings);
-const worker = new Worker(QUEUES.crm, async () => ({ accepted: 1 }), { connection, prefix: settings.prefix, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64), ...WORKER_SETTINGS });
+const worker = new Worker(QUEUES.crm, async () => ({ accepted: 1 }), { connection, prefix: settings.prefix, concurrency: CONCURRENCY.crm, ...WORKER_SETTINGS });
 await worker.waitUntilReady();
 process.stdout.write('workers started\n');
 process.once('SIGTERM', () => {

@@ -6,10 +6,12 @@ import currencyCodes from 'currency-codes';
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 const SIGNED_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
+/** ISO 4217 code → minor-unit digits, indexed once: currencyCodes.code() searches the list on every call. */
+const DIGITS = new Map(currencyCodes.data.map((c) => [c.code, c.digits]));
+
 /** ISO 4217 minor-unit digits, or undefined for a code outside ISO 4217. */
 export function currencyDigits(code: string): number | undefined {
-  if (!/^[A-Z]{3}$/.test(code)) return undefined;
-  return currencyCodes.code(code)?.digits;
+  return DIGITS.get(code);
 }
 
 export function isDecimalString(text: string): boolean {

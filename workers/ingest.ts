@@ -28,6 +28,9 @@ export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCo
   const batcher = new MicroBatcher<Item, Outcome>({
     maxItems: 1_000,
     maxWaitMs: 5,
+    // Group commit: while two batches are in Postgres the next one grows, so a burst costs
+    // a few large transactions rather than many small ones contending for the same rows.
+    maxInFlight: 2,
     flush: async (items) => {
       const program = await deps.programs.get();
       const result = await applyEventBatch(deps.db, { currency: program.currency, timezone: program.timezone }, items);

@@ -40,7 +40,7 @@ export const WORKER_SETTINGS = {
  */
 export const MAX_STALLED: Record<QueueName, number> = { crm: 10, lms: 10, erp: 10, recompute: WORKER_SETTINGS.maxStalledCount };
 
-const CONCURRENCY: Record<QueueName, number> = { crm: 64, lms: 64, erp: 64, recompute: 64 };
+export const CONCURRENCY: Record<QueueName, number> = { crm: 256, lms: 256, erp: 256, recompute: 64 };
 
 export interface RunnerDeps {
   db: Kysely<DB>;
