@@ -69,8 +69,8 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
   const inserted: Array<{ source: string; event_id: string }> = [];
   for (let from = 0; from < candidates.length; ) {
     // The payloads travel as one JSON array (no per-element escaping on either side), of at
-    // most PAYLOAD_CHUNK_CHARS (jsonb values stay far below their 255 MB limit); the other
-    // columns as one text array each.
+    // most PAYLOAD_CHUNK_CHARS (jsonb values stay far below their 255 MB limit), and their
+    // hashes (hex) as one comma-separated text.
     const texts: string[] = [];
     for (let size = 0; from + texts.length < candidates.length && (texts.length === 0 || size < PAYLOAD_CHUNK_CHARS); ) {
       const text = toJsonb((candidates[from + texts.length] as Valid).raw as object);
@@ -79,12 +79,12 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
     }
     const chunk = candidates.slice(from, from + texts.length);
     from += texts.length;
+    // source, id, partnerId and type are the payload's own (validated, untransformed) strings.
     const rows = await sql<{ source: string; event_id: string }>`
       insert into inbox (source, event_id, partner_id, type, payload, payload_hash, outcome)
-      select c.source, c.event_id, c.partner_id, c.type, c.payload, c.payload_hash, 'accepted'
-      from rows from (unnest(${chunk.map((c) => c.event.source)}::text[]), unnest(${chunk.map((c) => c.event.id)}::text[]), unnest(${chunk.map((c) => c.event.partnerId)}::text[]),
-                      unnest(${chunk.map((c) => c.event.type)}::text[]), jsonb_array_elements(${`[${texts.join(',')}]`}::jsonb), unnest(${chunk.map((c) => c.hash)}::text[]))
-           with ordinality as c(source, event_id, partner_id, type, payload, payload_hash, n)
+      select c.payload->>'source', c.payload->>'id', c.payload->>'partnerId', c.payload->>'type', c.payload, c.payload_hash, 'accepted'
+      from rows from (jsonb_array_elements(${`[${texts.join(',')}]`}::jsonb), string_to_table(${chunk.map((c) => c.hash).join(',')}::text, ','))
+           with ordinality as c(payload, payload_hash, n)
       order by c.n
       on conflict (source, event_id) do nothing
       returning source, event_id`.execute(trx);
