@@ -28,6 +28,22 @@ const recomputePayload = z.object({
   requestedAt: z.string().regex(/^\d+$/).optional(),
 });
 
+/** Wake-ups per job: the partners one ingest batch (or one sweep) left owing a recompute. */
+export const MAX_WAKES_PER_JOB = 1_000;
+
+const wakePayload = z.object({
+  owed: z
+    .array(
+      z.object({
+        partnerId: z.string().min(1).max(1000),
+        /** The version of the partner's recompute_requests row that asked (requested_at in µs). */
+        requestedAt: z.string().regex(/^\d+$/),
+      }),
+    )
+    .min(1)
+    .max(MAX_WAKES_PER_JOB),
+});
+
 const chunkPayload = z.object({
   asOf: z.iso.date(),
   /** The nightly run this chunk belongs to. */
@@ -81,6 +97,16 @@ export const JOBS = {
     // still gets its own job. The owed work itself is in Postgres (recompute_requests).
     jobId: (p) => jobKey('recompute', p.partnerId, p.asOf ?? 'today', p.requestedAt ?? 'sweep'),
   } satisfies JobSpec<typeof recomputePayload>,
+  recomputeWake: {
+    name: 'recompute-wake',
+    queues: [QUEUES.recompute],
+    payload: wakePayload,
+    attempts: 12,
+    backoff: { type: 'exponential', delay: 250 },
+    // One job per committed ingest batch rather than one per partner: a queue hop per
+    // batch, not per partner. The same owed versions asked again are the same job.
+    jobId: (p) => jobKey('wake', digest(...p.owed.map((o) => `${o.partnerId}\u0000${o.requestedAt}`))),
+  } satisfies JobSpec<typeof wakePayload>,
   recomputeChunk: {
     name: 'recompute-chunk',
     queues: [QUEUES.recompute],
@@ -111,6 +137,7 @@ export const JOBS = {
 } as const;
 
 export type ChunkPayload = z.output<typeof chunkPayload>;
+export type WakePayload = z.output<typeof wakePayload>;
 export type NightlyPayload = z.output<typeof nightlyPayload>;
 export type IngestPayload = z.output<typeof ingestPayload>;
 export type RecomputePayload = z.output<typeof recomputePayload>;

@@ -1,7 +1,7 @@
 // The queues of the catalog, and enqueueing that parses every payload first.
 import { Queue, type JobsOptions } from 'bullmq';
 import type { z } from 'zod';
-import { JOBS, QUEUES, type JobSpec, type QueueName } from './catalog.ts';
+import { JOBS, MAX_WAKES_PER_JOB, QUEUES, type JobSpec, type QueueName } from './catalog.ts';
 import type { RedisConnection } from './connection.ts';
 
 /** Finished jobs are kept a while for `--wait` and the dashboard, then dropped so Redis does not grow. */
@@ -36,6 +36,11 @@ export async function enqueueMany<P extends z.ZodType>(queues: Queues, spec: Job
   return jobs.length === 0 ? [] : queues[queue].addBulk(jobs);
 }
 
-export async function enqueueRecomputes(queues: Queues, owed: ReadonlyArray<{ partnerId: string; requestedAt?: string; asOf?: string }>) {
-  return enqueueMany(queues, JOBS.recomputePartner, QUEUES.recompute, owed, { delay: 0 });
+/** Wakes the recompute workers for owed work (recompute_requests rows): one job per thousand partners. */
+export async function enqueueRecomputes(queues: Queues, owed: ReadonlyArray<{ partnerId: string; requestedAt: string }>) {
+  const payloads = [];
+  for (let i = 0; i < owed.length; i += MAX_WAKES_PER_JOB) {
+    payloads.push({ owed: owed.slice(i, i + MAX_WAKES_PER_JOB).map((o) => ({ partnerId: o.partnerId, requestedAt: o.requestedAt })) });
+  }
+  return enqueueMany(queues, JOBS.recomputeWake, QUEUES.recompute, payloads, { delay: 0 });
 }

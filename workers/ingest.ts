@@ -27,7 +27,7 @@ interface Item {
 export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCounts> {
   const batcher = new MicroBatcher<Item, Outcome>({
     maxItems: 1_000,
-    maxWaitMs: 5,
+    maxWaitMs: 1,
     // Group commit: while two batches are in Postgres the next one grows, so a burst costs
     // a few large transactions rather than many small ones contending for the same rows.
     maxInFlight: 2,

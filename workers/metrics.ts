@@ -82,7 +82,7 @@ export const eventsIngested = new Counter({
 for (const kind of TIER_CHANGE_KINDS) tierChanges.inc({ kind }, 0);
 for (const outcome of INGEST_OUTCOMES) eventsIngested.inc({ outcome }, 0);
 
-const RECOMPUTE_JOBS = new Set<string>([JOBS.recomputePartner.name, JOBS.recomputeChunk.name]);
+const RECOMPUTE_JOBS = new Set<string>([JOBS.recomputePartner.name, JOBS.recomputeWake.name, JOBS.recomputeChunk.name]);
 
 type JobFacts = Pick<Job, 'name' | 'timestamp' | 'processedOn' | 'finishedOn' | 'attemptsMade' | 'opts'>;
 

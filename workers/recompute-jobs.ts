@@ -82,17 +82,40 @@ async function recomputeWakes(deps: RecomputeDeps, wakes: Wake[]): Promise<Outco
   });
 }
 
-export function recomputePartnerHandler(deps: RecomputeDeps) {
-  const batcher = new MicroBatcher<Wake, Outcome>({ maxItems: BATCH_SIZE, maxWaitMs: 2, maxInFlight: 2, flush: (wakes) => recomputeWakes(deps, wakes) });
+export type WakeBatcher = MicroBatcher<Wake, Outcome>;
+
+/** One per process, shared by the handlers that wake partners, so their jobs merge into batches. */
+export function wakeBatcher(deps: RecomputeDeps): WakeBatcher {
+  return new MicroBatcher<Wake, Outcome>({ maxItems: BATCH_SIZE, maxWaitMs: 1, maxInFlight: 2, flush: (wakes) => recomputeWakes(deps, wakes) });
+}
+
+async function submitWakes(batcher: WakeBatcher, wakes: Wake[]): Promise<RecomputeSummary> {
+  const slices: Promise<Outcome[]>[] = [];
+  for (let i = 0; i < wakes.length; i += BATCH_SIZE) slices.push(batcher.submit(wakes.slice(i, i + BATCH_SIZE)));
+  const outcomes = (await Promise.all(slices)).flat();
+  const failed = outcomes.find((o) => !o.ok);
+  if (failed && !failed.ok) throw failed.error;
+  return outcomes.reduce((sum, o) => (o.ok ? mergeSummaries(sum, o.summary) : sum), emptySummary());
+}
+
+/** `recompute --partner` (and tools): one partner, recomputed even if it owes nothing unless the job carries the owed version. */
+export function recomputePartnerHandler(deps: RecomputeDeps, batcher: WakeBatcher) {
   return async (job: Job): Promise<RecomputeSummary> => {
     const p = parse(JOBS.recomputePartner, job);
     const asOf = p.asOf ?? formatDay(today((await deps.programs.get()).timezone));
+    return submitWakes(batcher, [{ partnerId: p.partnerId, asOf, onlyIfOwed: p.requestedAt !== undefined }]);
+  };
+}
+
+/** Wake-ups for owed work (after an ingest batch, a backfill, a sweep): partners that owe nothing by now are skipped. */
+export function recomputeWakeHandler(deps: RecomputeDeps, batcher: WakeBatcher) {
+  return async (job: Job): Promise<RecomputeSummary> => {
+    const p = parse(JOBS.recomputeWake, job);
+    const asOf = formatDay(today((await deps.programs.get()).timezone));
     const started = performance.now();
-    const [outcome] = await batcher.submit([{ partnerId: p.partnerId, asOf, onlyIfOwed: p.requestedAt !== undefined }]);
-    if (!outcome) throw new Error(`recompute of ${p.partnerId}: the batch returned no result`);
-    if (!outcome.ok) throw outcome.error;
-    deps.log.debug({ partnerId: p.partnerId, jobId: job.id, ms: Math.round(performance.now() - started) }, 'recomputed');
-    return outcome.summary;
+    const summary = await submitWakes(batcher, p.owed.map((o) => ({ partnerId: o.partnerId, asOf, onlyIfOwed: true })));
+    deps.log.debug({ partners: p.owed.length, recomputed: summary.partners, jobId: job.id, ms: Math.round(performance.now() - started) }, 'woken');
+    return summary;
   };
 }
 

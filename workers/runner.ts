@@ -14,7 +14,7 @@ import { startNotifierRole } from './notifier/role.ts';
 import { installChaosHooks } from './chaos.ts';
 import { ProgramCache } from './program-cache.ts';
 import { ProgressTracker } from './progress.ts';
-import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler } from './recompute-jobs.ts';
+import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler, recomputeWakeHandler, wakeBatcher } from './recompute-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
 import { installSchedules, keepSchedules } from './scheduler.ts';
 
@@ -58,9 +58,11 @@ export interface Runner {
 
 export function registrations(deps: RunnerDeps, programs: ProgramCache): Registration[] {
   const recompute = { db: deps.db, queues: deps.queues, programs, log: deps.log };
+  const wakes = wakeBatcher(recompute);
   return [
     { job: JOBS.ingestEvents.name, handle: ingestHandler({ db: deps.db, queues: deps.queues, programs }) },
-    { job: JOBS.recomputePartner.name, handle: recomputePartnerHandler(recompute) },
+    { job: JOBS.recomputePartner.name, handle: recomputePartnerHandler(recompute, wakes) },
+    { job: JOBS.recomputeWake.name, handle: recomputeWakeHandler(recompute, wakes) },
     { job: JOBS.recomputeChunk.name, handle: recomputeChunkHandler(recompute) },
     { job: JOBS.nightlyRun.name, handle: nightlyRunHandler(recompute) },
     { job: JOBS.reconcile.name, handle: reconcileHandler(recompute) },

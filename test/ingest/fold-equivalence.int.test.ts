@@ -16,6 +16,7 @@ import type { OutcomeCounts } from '../../db/repositories/ingest-batch.ts';
 import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
 import { readLines } from '../../scripts/lib/lines.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
+import type { WakePayload } from '../../queues/catalog.ts';
 import { createPipeline, loadExampleProgram, type Pipeline } from '../setup/pipeline.ts';
 import { normaliseAll, prng, reorderKeys, shuffle, withCliEnv } from './support.ts';
 
@@ -158,11 +159,12 @@ describe('ingest: facts in Postgres fold like the events file', () => {
       await expectSameFacts(pipeline, batch);
     });
 
-    it('asks for one recompute per affected partner', async () => {
+    it('asks for one recompute per affected partner, and wakes the workers for each once', async () => {
       const owed = await pipeline.database.db.selectFrom('recompute_requests').select('partner_id').orderBy('partner_id').execute();
       expect(owed.map((r) => r.partner_id)).toEqual(batch.partnerIds());
-      const jobs = await pipeline.queues.recompute.getJobCounts('wait', 'delayed', 'prioritized');
-      expect((jobs.wait ?? 0) + (jobs.delayed ?? 0) + (jobs.prioritized ?? 0)).toBe(batch.partnerIds().length);
+      const jobs = await pipeline.queues.recompute.getJobs(['wait', 'delayed', 'prioritized']);
+      const woken = jobs.flatMap((j) => (j.data as WakePayload).owed.map((o) => o.partnerId));
+      expect(woken.sort()).toEqual(batch.partnerIds());
     });
   });
 });

@@ -90,9 +90,9 @@ describeWithPostgres('operations endpoints', () => {
       const text = res.body;
       expect(sample(text, 'tierline_jobs_processed_total{queue="crm",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_jobs_processed_total{queue="lms",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'tierline_jobs_processed_total{queue="recompute",job="recompute-partner"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'tierline_jobs_processed_total{queue="recompute",job="recompute-wake"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_events_ingested_total{outcome="accepted"}')).toBe(4);
-      expect(sample(text, 'tierline_recompute_latency_seconds_count{job="recompute-partner"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'tierline_recompute_latency_seconds_count{job="recompute-wake"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_job_duration_seconds_count{queue="crm",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_tier_changes_total{kind="promoted"}')).toBe(1);
       // From Postgres: the same promotion as a stored decision, and its notification.

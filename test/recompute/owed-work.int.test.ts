@@ -12,6 +12,7 @@ import { dayOrThrow } from '../../domain/dates.ts';
 import { loadProgramTexts } from '../../domain/program/load.ts';
 import { loadPrograms } from '../../scripts/commands/program.ts';
 import { ProgramCache } from '../../workers/program-cache.ts';
+import type { WakePayload } from '../../queues/catalog.ts';
 import { reconcileHandler } from '../../workers/recompute-jobs.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
@@ -49,7 +50,7 @@ describeWithPostgres('owed recomputes', () => {
     const result = await reconcileHandler(deps, 60_000)({ name: 'reconcile', data: {} } as Job);
     expect(result).toEqual({ requeued: 1 });
     const waiting = await pipeline.queues.recompute.getJobs(['waiting', 'delayed']);
-    expect(waiting.map((j) => (j.data as { partnerId: string }).partnerId)).toEqual(['P-OWED']);
+    expect(waiting.flatMap((j) => (j.data as WakePayload).owed.map((o) => o.partnerId))).toEqual(['P-OWED']);
     await pipeline.startWorkers(['recompute']);
     try {
       await waitUntilDrained(pipeline);
