@@ -127,7 +127,12 @@ async function writePartners(trx: Transaction<DB>, items: Of<'partner.upserted'>
   }
 }
 
-/** One array per column, for `unnest`: one bind parameter per column instead of one per value. */
+/**
+ * One array per column, for `unnest`: one bind parameter per column instead of one per value.
+ * Lookups by key probe the primary key once per key (a LATERAL subquery behind `offset 0`,
+ * which the planner cannot flatten into a hash join scanning the whole table per batch),
+ * in key order, locking as they go, as the OR-lists they replace did.
+ */
 function columns<T, R extends readonly unknown[]>(items: readonly T[], row: (item: T) => R): { [K in keyof R]: Array<R[K]> } {
   const width = items.length === 0 ? 0 : row(items[0] as T).length;
   const out = Array.from({ length: width }, () => new Array<unknown>(items.length));
@@ -147,7 +152,10 @@ async function writeDeals(trx: Transaction<DB>, items: Of<'deal.upserted'>[], st
   const previous = (
     await sql<{ partner_id: string; deal_id: string; registered_at: string | null; closed_at: string | null; version: string }>`
       select d.partner_id, d.deal_id, d.registered_at, d.closed_at, d.version
-      from deals d join unnest(${partnerIds}::text[], ${dealIds}::text[]) as k(partner_id, deal_id) on d.partner_id = k.partner_id and d.deal_id = k.deal_id
+      from (select * from unnest(${partnerIds}::text[], ${dealIds}::text[]) as k(partner_id, deal_id) order by 1, 2) k
+      cross join lateral (
+        select deals.partner_id, deals.deal_id, deals.registered_at, deals.closed_at, deals.version from deals
+        where deals.partner_id = k.partner_id and deals.deal_id = k.deal_id offset 0) d
       order by d.partner_id, d.deal_id
       for update of d`.execute(trx)
   ).rows;
@@ -216,7 +224,10 @@ async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[]
   const previous = (
     await sql<{ partner_id: string; invoice_id: string; booked_at: string }>`
       select i.partner_id, i.invoice_id, i.booked_at
-      from invoices i join unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id) on i.partner_id = k.partner_id and i.invoice_id = k.invoice_id
+      from (select * from unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id) order by 1, 2) k
+      cross join lateral (
+        select invoices.partner_id, invoices.invoice_id, invoices.booked_at from invoices
+        where invoices.partner_id = k.partner_id and invoices.invoice_id = k.invoice_id offset 0) i
       order by i.partner_id, i.invoice_id
       for update of i`.execute(trx)
   ).rows;
@@ -233,7 +244,10 @@ async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[]
   const credits = (
     await sql<{ partner_id: string; credited_at: string }>`
       select ic.partner_id, ic.credited_at
-      from invoice_credits ic join unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id) on ic.partner_id = k.partner_id and ic.invoice_id = k.invoice_id`.execute(trx)
+      from unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id)
+      cross join lateral (
+        select invoice_credits.partner_id, invoice_credits.credited_at from invoice_credits
+        where invoice_credits.partner_id = k.partner_id and invoice_credits.invoice_id = k.invoice_id offset 0) ic`.execute(trx)
   ).rows;
   for (const { event: e } of winners) touch(affected, e.partnerId, e.data.bookedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}`));
   for (const c of credits) touch(affected, c.partner_id, c.credited_at);
@@ -246,9 +260,10 @@ async function writeCredits(trx: Transaction<DB>, items: Of<'invoice.credited'>[
   const previous = (
     await sql<{ partner_id: string; invoice_id: string; credit_id: string; credited_at: string }>`
       select ic.partner_id, ic.invoice_id, ic.credit_id, ic.credited_at
-      from invoice_credits ic
-      join unnest(${partnerIds}::text[], ${invoiceIds}::text[], ${creditIds}::text[]) as k(partner_id, invoice_id, credit_id)
-        on ic.partner_id = k.partner_id and ic.invoice_id = k.invoice_id and ic.credit_id = k.credit_id
+      from (select * from unnest(${partnerIds}::text[], ${invoiceIds}::text[], ${creditIds}::text[]) as k(partner_id, invoice_id, credit_id) order by 1, 2, 3) k
+      cross join lateral (
+        select c.partner_id, c.invoice_id, c.credit_id, c.credited_at from invoice_credits c
+        where c.partner_id = k.partner_id and c.invoice_id = k.invoice_id and c.credit_id = k.credit_id offset 0) ic
       order by ic.partner_id, ic.invoice_id, ic.credit_id
       for update of ic`.execute(trx)
   ).rows;
