@@ -118,12 +118,28 @@ export function parseEventLine(line: Uint8Array | string, ctx: EventContext): Ev
   return validateEvent(raw, ctx);
 }
 
+/** Printable ASCII without `"` and `\\`: JSON.stringify writes such a string between quotes as it is. */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** JSON.stringify of object keys seen so far: events repeat a few dozen keys (bounded). */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_LIMIT = 4_096;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_KEYS_LIMIT) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * Canonical JSON for "the same event?" comparisons: key order ignored (rule 17). Keys
  * sorted by UTF-16 code units at every level, no whitespace, primitives as JSON.stringify
  * writes them. Built by appending to one string: it runs for every event ingested.
  */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
@@ -140,7 +156,7 @@ export function canonicalJson(value: unknown): string {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     if (i > 0) out += ',';
-    out += `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+    out += `${quotedKey(key)}:${canonicalJson(record[key])}`;
   }
   return `${out}}`;
 }

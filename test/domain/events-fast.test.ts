@@ -114,4 +114,12 @@ describe('canonicalJson', () => {
     expect(canonicalJson('a"\\\u2028')).toBe(JSON.stringify('a"\\\u2028'));
     expect(canonicalJson([undefined, 1])).toBe('[,1]');
   });
+
+  it('writes strings and keys exactly as JSON.stringify does', () => {
+    const strings = [...Array.from({ length: 0x80 }, (_, c) => `a${String.fromCharCode(c)}b`), '', 'é', '\u2028', '😀', '\ud800', 'x\udc00y', '"', '\\'];
+    for (const text of strings) {
+      expect(canonicalJson(text)).toBe(JSON.stringify(text));
+      expect(canonicalJson({ [text]: text })).toBe(`{${JSON.stringify(text)}:${JSON.stringify(text)}}`);
+    }
+  });
 });
