@@ -54,21 +54,18 @@ async function recomputeWakes(deps: RecomputeDeps, wakes: Wake[]): Promise<Outco
   for (const [key, group] of groups) {
     const first = group[0] as Wake;
     const ids = [...new Set(group.map((w) => w.partnerId))];
-    const run = (partnerIds: string[]) => recomputeEach(deps.db, program, partnerIds, dayOrThrow(first.asOf), { onlyIfOwed: first.onlyIfOwed, afterCommit });
-    try {
-      for (const [id, summary] of await run(ids)) results.set(`${key}|${id}`, { ok: true, summary });
-    } catch (error) {
-      if (ids.length === 1) results.set(`${key}|${ids[0]}`, { ok: false, error });
-      else {
-        for (const id of ids) {
-          try {
-            for (const [one, summary] of await run([id])) results.set(`${key}|${one}`, { ok: true, summary });
-          } catch (e) {
-            results.set(`${key}|${id}`, { ok: false, error: e });
-          }
-        }
+    /** Records each partner's outcome; false when the batch failed. */
+    const attempt = async (partnerIds: string[]): Promise<boolean> => {
+      try {
+        const done = await recomputeEach(deps.db, program, partnerIds, dayOrThrow(first.asOf), { onlyIfOwed: first.onlyIfOwed, afterCommit });
+        for (const [id, summary] of done) results.set(`${key}|${id}`, { ok: true, summary });
+        return true;
+      } catch (error) {
+        for (const id of partnerIds) results.set(`${key}|${id}`, { ok: false, error });
+        return false;
       }
-    }
+    };
+    if (!(await attempt(ids)) && ids.length > 1) for (const id of ids) await attempt([id]);
   }
   // The first wake-up of a partner answers for its recompute; the others (and a skipped one) for nothing.
   const answered = new Set<string>();

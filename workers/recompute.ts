@@ -2,7 +2,7 @@
 // history, decisions, scorecards and ledger of a whole batch of partners in one
 // transaction, under their advisory locks. Facts are read after the locks are taken, so a
 // batch never writes a state older than one another recompute has committed.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
 import { activeOverrides, clearRequests, lockPartners, scorecardDays, takeRequests, writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from '../db/repositories/recompute.ts';
 import { inTransaction } from '../db/transactions.ts';
@@ -80,7 +80,7 @@ interface Evaluated {
   triggerEventIds: readonly string[];
 }
 
-async function recomputeBatch(trx: Parameters<typeof lockPartners>[0], program: ProgramSet, partnerIds: string[], asOf: Day, onlyIfOwed: boolean): Promise<Map<string, RecomputeSummary>> {
+async function recomputeBatch(trx: Transaction<DB>, program: ProgramSet, partnerIds: string[], asOf: Day, onlyIfOwed: boolean): Promise<Map<string, RecomputeSummary>> {
   await lockPartners(trx, partnerIds);
   const requests = await takeRequests(trx, partnerIds);
   let ids = partnerIds;
@@ -95,7 +95,6 @@ async function recomputeBatch(trx: Parameters<typeof lockPartners>[0], program: 
     const f = facts.get(partnerId) ?? emptyFacts(partnerId);
     return { partnerId, facts: f, evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []), triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [] };
   });
-  facts.clear();
   await writeHistories(trx, program.id, evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })));
   const fresh = await writeDecisions(
     trx,
