@@ -1,6 +1,7 @@
 // Partner ids and rows, read set-based.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../types.ts';
+import { MICROS } from './recompute-requests.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -25,7 +26,7 @@ export async function partnerIdsAfter(db: Db, after: string | null, limit: numbe
 export async function overdueRequests(db: Db, olderThanMs: number, limit: number) {
   return db
     .selectFrom('recompute_requests')
-    .select(['partner_id', sql<string>`(extract(epoch from requested_at) * 1000000)::bigint::text`.as('micros')])
+    .select(['partner_id', MICROS.as('micros')])
     .where('requested_at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`)
     .orderBy('requested_at')
     .limit(limit)

@@ -3,6 +3,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../types.ts';
 
+/** requested_at in µs since the epoch, as text: a JS Date would drop the microseconds it is compared by. */
+export const MICROS = sql<string>`(extract(epoch from requested_at) * 1000000)::bigint::text`;
+
 export interface OwedRecompute {
   partnerId: string;
   /** recompute_requests.requested_at in µs since the epoch: the job id's version. */
@@ -31,15 +34,10 @@ export async function pendingRecomputes(db: Kysely<DB> | Transaction<DB>, partne
   if (partnerIds.length === 0) return [];
   const rows = await db
     .selectFrom('recompute_requests')
-    .select(['partner_id', sql<string>`(extract(epoch from requested_at) * 1000000)::bigint::text`.as('micros')])
+    .select(['partner_id', MICROS.as('micros')])
     .where('partner_id', 'in', [...partnerIds])
     .execute();
   return rows.map((r) => ({ partnerId: r.partner_id, requestedAt: r.micros }));
-}
-
-/** The version (requested_at in µs) of each of these partners' owed request, if it has one. */
-export async function requestVersions(db: Kysely<DB> | Transaction<DB>, partnerIds: readonly string[]): Promise<Map<string, string>> {
-  return new Map((await pendingRecomputes(db, partnerIds)).map((r) => [r.partnerId, r.requestedAt]));
 }
 
 /** Every partner owes a recompute from `fromDay` (a new program version): one statement. */
@@ -53,10 +51,4 @@ export async function requestRecomputeOfAll(trx: Kysely<DB> | Transaction<DB>, f
       trigger_event_ids = (recompute_requests.trigger_event_ids || excluded.trigger_event_ids)[1:100],
       requested_at = clock_timestamp()`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
-}
-
-/** The day a partner's stored scorecard is computed as of, if it has one. */
-export async function scorecardDay(db: Kysely<DB> | Transaction<DB>, partnerId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('scorecards').select('as_of').where('partner_id', '=', partnerId).executeTakeFirst();
-  return row?.as_of;
 }

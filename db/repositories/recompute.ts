@@ -11,6 +11,7 @@ import type { HistorySegment, Scorecard } from '../../domain/evaluation/scorecar
 import type { OverrideRule, TierChange } from '../../domain/evaluation/timeline.ts';
 import { decimalToRatio, formatMinor } from '../../domain/money.ts';
 import { toJsonb } from '../json.ts';
+import { MICROS } from './recompute-requests.ts';
 import type { Benefit, DB, RecomputeRequestRow } from '../types.ts';
 
 type Trx = Transaction<DB>;
@@ -26,9 +27,6 @@ export async function lockPartners(trx: Trx, partnerIds: readonly string[]): Pro
   await sql`select count(pg_advisory_xact_lock(hashtextextended('recompute:' || id, 0))) from (select distinct id from unnest(${[...partnerIds]}::text[]) as id order by id) ids`.execute(trx);
 }
 
-/** requested_at in µs since the epoch: a JS Date would drop the microseconds it is compared by. */
-export const MICROS = sql<string>`(extract(epoch from requested_at) * 1000000)::bigint::text`;
-
 export type TakenRequest = RecomputeRequestRow & { micros: string };
 
 /** The owed requests of these partners, locked (in partner order) until the transaction ends. */
@@ -41,8 +39,8 @@ export async function takeRequests(trx: Trx, partnerIds: readonly string[]): Pro
 /** Clears the requests unless a newer one replaced it meanwhile (that one keeps its own job). */
 export async function clearRequests(trx: Trx, requests: readonly TakenRequest[]): Promise<void> {
   if (requests.length === 0) return;
-  await sql`delete from recompute_requests r using unnest(${requests.map((q) => q.partner_id)}::text[], ${requests.map((q) => q.micros)}::bigint[]) as taken(partner_id, micros)
-    where r.partner_id = taken.partner_id and (extract(epoch from r.requested_at) * 1000000)::bigint = taken.micros`.execute(trx);
+  await sql`delete from recompute_requests using unnest(${requests.map((q) => q.partner_id)}::text[], ${requests.map((q) => q.micros)}::text[]) as taken(partner_id, micros)
+    where recompute_requests.partner_id = taken.partner_id and ${MICROS} = taken.micros`.execute(trx);
 }
 
 /** The day each partner's stored scorecard is computed as of. */

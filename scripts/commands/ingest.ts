@@ -181,7 +181,7 @@ async function viaBackfill(path: string, db: Kysely<DB>, services: QueueServices
   const affected = [...partners];
   for (let i = 0; i < affected.length; i += 10_000) {
     const latest = await pendingRecomputes(db, affected.slice(i, i + 10_000));
-    for (let j = 0; j < latest.length; j += 1_000) await enqueueRecomputes(services.queues, latest.slice(j, j + 1_000));
+    await enqueueRecomputes(services.queues, latest);
   }
   return counts;
 }

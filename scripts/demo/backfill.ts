@@ -83,6 +83,6 @@ export async function backfillHistory(db: Kysely<DB>, program: ProgramSet, queue
   }
   // The requests are in Postgres already; these jobs only wake the recompute workers.
   const latest = await pendingRecomputes(db, [...owed.keys()]);
-  for (let i = 0; i < latest.length; i += 1_000) await enqueueRecomputes(queues, latest.slice(i, i + 1_000));
+  await enqueueRecomputes(queues, latest);
   return { events, counts, queued: latest.length, complete: true };
 }
