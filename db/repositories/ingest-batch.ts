@@ -207,27 +207,11 @@ export async function applyPreparedBatch(db: Kysely<DB>, batch: PreparedBatch): 
 
 /** Validates and applies a batch, then reads the affected partners' owed recomputes. */
 export async function applyEventBatch(db: Kysely<DB>, ctx: EventContext, items: readonly Incoming[]): Promise<BatchResult> {
-  const batch = prepareEventBatch(ctx, items);
-  const outcomes: Outcome[] = new Array<Outcome>(items.length).fill('dead-lettered');
-  try {
-    const partners = await inTransaction(db, (trx) => applyValidated(trx, batch, outcomes));
-    return { outcomes, recompute: await pendingRecomputes(db, partners) };
-  } catch (error) {
-    if (!isBadData(error) || items.length === 1) {
-      if (isBadData(error) && items.length === 1) return await deadLetterOne(db, items[0] as Incoming, error);
-      throw error;
-    }
-  }
-  const merged: BatchResult = { outcomes: [], recompute: [] };
-  for (const item of items) {
-    const one = await applyEventBatch(db, ctx, [item]);
-    merged.outcomes.push(...one.outcomes);
-    merged.recompute.push(...one.recompute);
-  }
-  return merged;
+  const { outcomes, partners } = await applyPreparedBatch(db, prepareEventBatch(ctx, items));
+  return { outcomes, recompute: await pendingRecomputes(db, partners) };
 }
 
-async function deadLetterOne(db: Kysely<DB>, item: Incoming, error: unknown): Promise<BatchResult> {
+async function deadLetterOne(db: Kysely<DB>, item: Incoming, error: unknown): Promise<void> {
   const raw = bytesOf(item.raw);
   let parsed: unknown;
   try {
@@ -237,5 +221,4 @@ async function deadLetterOne(db: Kysely<DB>, item: Incoming, error: unknown): Pr
   }
   const message = error instanceof Error ? error.message : String(error);
   await recordDeadLetters(db, [{ raw, reason: `database refused the event: ${message}`, ...identify(parsed) }]);
-  return { outcomes: ['dead-lettered'], recompute: [] };
 }
