@@ -10,12 +10,26 @@ import tseslint from 'typescript-eslint';
 // parameter and are the way to go. CREATE/DROP DATABASE is not matched: Postgres cannot
 // bind a database name, so the maintenance statements (db/connect.ts, the demo and the test
 // setup) quote it with pg.escapeIdentifier instead.
-const STATEMENT = '/^\\s*(select\\s|insert\\s+into\\s|update\\s|delete\\s+from\\s|with\\s+(recursive\\s+)?[\\w"]+\\s+as\\s|truncate\\s|(alter|create|drop)\\s+(table|index|unique|view|function|trigger|schema|role)\\s|grant\\s|revoke\\s)/i';
+const STATEMENT =
+  '/^\\s*(select\\s|insert\\s+into\\s|update\\s|delete\\s+from\\s|with\\s+(recursive\\s+)?[\\w"]+\\s+as\\s|truncate\\s|(alter|create|drop)\\s+(table|index|unique|view|function|trigger|schema|role)\\s|grant\\s|revoke\\s)/i';
 const NO_STRING_SQL = {
   properties: [
-    { object: 'sql', property: 'raw', message: 'SQL only through bound parameters: use the sql`` tag or the query builder (sql.raw splices text as it is)' },
-    { object: 'sql', property: 'lit', message: 'SQL only through bound parameters: sql.lit inlines the value as a literal' },
-    { object: 'CompiledQuery', property: 'raw', message: 'SQL only through bound parameters: CompiledQuery.raw runs a string as it is' },
+    {
+      object: 'sql',
+      property: 'raw',
+      message:
+        'SQL only through bound parameters: use the sql`` tag or the query builder (sql.raw splices text as it is)',
+    },
+    {
+      object: 'sql',
+      property: 'lit',
+      message: 'SQL only through bound parameters: sql.lit inlines the value as a literal',
+    },
+    {
+      object: 'CompiledQuery',
+      property: 'raw',
+      message: 'SQL only through bound parameters: CompiledQuery.raw runs a string as it is',
+    },
   ],
   syntax: [
     {
@@ -57,7 +71,10 @@ export default tseslint.config(
     // Benchmark tooling writes synthetic facts set-based in SQL text built from numbers and
     // constants (never from input). Shown as warnings, not errors, until it moves to sql``.
     files: ['bench/**/*.ts', 'scripts/generate/facts-sql.ts'],
-    rules: { 'no-restricted-properties': ['warn', ...NO_STRING_SQL.properties], 'no-restricted-syntax': ['warn', ...NO_STRING_SQL.syntax] },
+    rules: {
+      'no-restricted-properties': ['warn', ...NO_STRING_SQL.properties],
+      'no-restricted-syntax': ['warn', ...NO_STRING_SQL.syntax],
+    },
   },
   {
     files: ['domain/**/*.ts'],
@@ -69,7 +86,11 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'domain/ is deterministic' },
         { object: 'Number', property: 'parseFloat', message: 'money is never a binary float' },
       ],
-      'no-restricted-syntax': ['error', ...NO_STRING_SQL.syntax, { selector: "CallExpression[callee.name='parseFloat']", message: 'money is never a binary float' }],
+      'no-restricted-syntax': [
+        'error',
+        ...NO_STRING_SQL.syntax,
+        { selector: "CallExpression[callee.name='parseFloat']", message: 'money is never a binary float' },
+      ],
     },
   },
   {

@@ -8,7 +8,12 @@ import { CONCURRENCY, WORKER_SETTINGS } from '../workers/runner.ts';
 const settings = queueSettings();
 const connection = openRedis(settings, 'worker');
 await checkRedis(connection, settings);
-const worker = new Worker(QUEUES.crm, async () => ({ accepted: 1 }), { connection, prefix: settings.prefix, concurrency: CONCURRENCY.crm, ...WORKER_SETTINGS });
+const worker = new Worker(QUEUES.crm, async () => ({ accepted: 1 }), {
+  connection,
+  prefix: settings.prefix,
+  concurrency: CONCURRENCY.crm,
+  ...WORKER_SETTINGS,
+});
 await worker.waitUntilReady();
 process.stdout.write('workers started\n');
 process.once('SIGTERM', () => {

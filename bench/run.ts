@@ -48,7 +48,8 @@ const size = (name: string, full: number, dryValue: number): number => {
   return dry ? dryValue : quick ? Math.round(full / 10) : full;
 };
 const only = new Set(typeof opts.only === 'string' ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS);
-for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+for (const s of only)
+  if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s}`);
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
@@ -68,7 +69,14 @@ const result: {
   dryRun: boolean;
   startedAt: string;
   commit: string;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; loadAverageAtStart: number; loadAverageAtEnd?: number };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    loadAverageAtStart: number;
+    loadAverageAtEnd?: number;
+  };
   seconds?: number;
   e2e?: E2eResult;
   nightly?: NightlyResult['nightly'];
@@ -80,7 +88,13 @@ const result: {
   dryRun: dry,
   startedAt: new Date().toISOString(),
   commit,
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: round(os.loadavg()[0] ?? 0, 2) },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAtStart: round(os.loadavg()[0] ?? 0, 2),
+  },
 };
 
 if (only.has('e2e')) {
@@ -117,11 +131,21 @@ if (only.has('nightly') || only.has('incremental')) {
 }
 if (only.has('backfill')) {
   log('backfill …');
-  result.backfill = await runBackfill({ seed, events: size('backfillEvents', 5_000_000, 400), keep: Boolean(opts.keep), log });
+  result.backfill = await runBackfill({
+    seed,
+    events: size('backfillEvents', 5_000_000, 400),
+    keep: Boolean(opts.keep),
+    log,
+  });
 }
 if (only.has('evaluate')) {
   log('evaluate …');
-  result.evaluate = await runEvaluate({ seed, partners: size('evaluatePartners', 1_000, 5), events: size('evaluateEvents', 1_000_000, 300), log });
+  result.evaluate = await runEvaluate({
+    seed,
+    partners: size('evaluatePartners', 1_000, 5),
+    events: size('evaluateEvents', 1_000_000, 300),
+    log,
+  });
 }
 
 result.seconds = round(total(), 1);
@@ -135,4 +159,6 @@ const out = String(opts.out);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(renderTable(result));
-console.log(`\n${out} · ${result.seconds} s · load average ${result.machine.loadAverageAtStart} → ${result.machine.loadAverageAtEnd} on ${result.machine.cpus} CPUs${dry ? ' · dry run: figures mean nothing' : ''}`);
+console.log(
+  `\n${out} · ${result.seconds} s · load average ${result.machine.loadAverageAtStart} → ${result.machine.loadAverageAtEnd} on ${result.machine.cpus} CPUs${dry ? ' · dry run: figures mean nothing' : ''}`,
+);

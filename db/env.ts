@@ -19,7 +19,14 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-export const ENV_GROUPS = ['services', 'queues and schedules', 'receiver (serve)', 'worker metrics', 'notifications', 'logs, debugging and tests'] as const;
+export const ENV_GROUPS = [
+  'services',
+  'queues and schedules',
+  'receiver (serve)',
+  'worker metrics',
+  'notifications',
+  'logs, debugging and tests',
+] as const;
 export type EnvGroup = (typeof ENV_GROUPS)[number];
 
 export interface EnvDoc {
@@ -59,7 +66,13 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
     .string()
     .regex(/^\d+$/, { error: `expected ${range}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `expected ${range}` }).max(max, { error: `expected ${range}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `expected ${range}` })
+        .max(max, { error: `expected ${range}` }),
+    );
 }
 
 const port = () => integer(0, 65_535);
@@ -73,13 +86,17 @@ function positiveNumber() {
 }
 
 function flag() {
-  return z.enum(['1', 'true', '0', 'false'], { error: 'expected 1, true, 0 or false' }).transform((v) => v === '1' || v === 'true');
+  return z
+    .enum(['1', 'true', '0', 'false'], { error: 'expected 1, true, 0 or false' })
+    .transform((v) => v === '1' || v === 'true');
 }
 
 const urlOf = (protocol: RegExp, expected: string) => z.url({ protocol, error: `expected ${expected}` });
 
 function httpUrl() {
-  return urlOf(/^https?$/, 'an http:// or https:// URL').transform((raw) => new URL(raw).toString().replace(/\/+$/, ''));
+  return urlOf(/^https?$/, 'an http:// or https:// URL').transform((raw) =>
+    new URL(raw).toString().replace(/\/+$/, ''),
+  );
 }
 
 function day() {
@@ -88,7 +105,9 @@ function day() {
 
 function cron() {
   // Five fields (minute hour day month weekday), or six with seconds first, as BullMQ reads them.
-  return z.string().regex(/^[\d*/,?LW#A-Za-z-]+(\s+[\d*/,?LW#A-Za-z-]+){4,5}$/, { error: 'expected a cron expression of 5 or 6 fields, e.g. "0 2 * * *"' });
+  return z.string().regex(/^[\d*/,?LW#A-Za-z-]+(\s+[\d*/,?LW#A-Za-z-]+){4,5}$/, {
+    error: 'expected a cron expression of 5 or 6 fields, e.g. "0 2 * * *"',
+  });
 }
 
 function timeZone() {
@@ -118,102 +137,238 @@ function emailAddress() {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const secret = (description: string, group: EnvGroup) => variable(text().optional(), description, { group, accepts: 'text', shownDefault: 'unset', secret: true });
+const secret = (description: string, group: EnvGroup) =>
+  variable(text().optional(), description, { group, accepts: 'text', shownDefault: 'unset', secret: true });
 
 const SHAPE = {
   // services
-  DATABASE_URL: variable(urlOf(/^postgres(ql)?$/, 'a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/tierline'), 'the system of record (`migrate` creates the database)', {
+  DATABASE_URL: variable(
+    urlOf(/^postgres(ql)?$/, 'a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/tierline'),
+    'the system of record (`migrate` creates the database)',
+    {
+      group: 'services',
+      accepts: '`postgres://` URL',
+      url: true,
+    },
+  ),
+  REDIS_URL: variable(
+    urlOf(/^rediss?$/, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    'the queues; start-up refuses a Redis whose `maxmemory-policy` is not `noeviction`',
+    {
+      group: 'services',
+      accepts: '`redis://` or `rediss://` URL',
+      url: true,
+    },
+  ),
+  REDIS_CLUSTER: variable(flag().default(false), '`REDIS_URL` names a node of a Redis Cluster', {
     group: 'services',
-    accepts: '`postgres://` URL',
-    url: true,
+    accepts: '`1`/`true`, `0`/`false`',
+    shownDefault: 'unset (off)',
   }),
-  REDIS_URL: variable(urlOf(/^rediss?$/, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), "the queues; start-up refuses a Redis whose `maxmemory-policy` is not `noeviction`", {
+  TIERLINE_TODAY: variable(day().optional(), 'pins "today" for demos, tests and replays of a past day', {
     group: 'services',
-    accepts: '`redis://` or `rediss://` URL',
-    url: true,
+    accepts: 'YYYY-MM-DD',
+    shownDefault: 'unset (the current day in the program timezone)',
   }),
-  REDIS_CLUSTER: variable(flag().default(false), '`REDIS_URL` names a node of a Redis Cluster', { group: 'services', accepts: '`1`/`true`, `0`/`false`', shownDefault: 'unset (off)' }),
-  TIERLINE_TODAY: variable(day().optional(), 'pins "today" for demos, tests and replays of a past day', { group: 'services', accepts: 'YYYY-MM-DD', shownDefault: 'unset (the current day in the program timezone)' }),
-  TIERLINE_SHUTDOWN_TIMEOUT_MS: variable(integer(0).default(30_000), 'how long `workers` and `serve` let running jobs and requests finish on SIGTERM/SIGINT before handing them back', {
-    group: 'services',
-    accepts: 'milliseconds ≥ 0',
-  }),
+  TIERLINE_SHUTDOWN_TIMEOUT_MS: variable(
+    integer(0).default(30_000),
+    'how long `workers` and `serve` let running jobs and requests finish on SIGTERM/SIGINT before handing them back',
+    {
+      group: 'services',
+      accepts: 'milliseconds ≥ 0',
+    },
+  ),
 
   // queues and schedules
-  TIERLINE_QUEUE_PREFIX: variable(z.string().regex(/^\S+$/, { error: 'expected a prefix without spaces' }).default('{tierline}'), 'queue key prefix; the braces are a Redis Cluster hash tag', {
+  TIERLINE_QUEUE_PREFIX: variable(
+    z.string().regex(/^\S+$/, { error: 'expected a prefix without spaces' }).default('{tierline}'),
+    'queue key prefix; the braces are a Redis Cluster hash tag',
+    {
+      group: 'queues and schedules',
+      accepts: 'text without spaces',
+    },
+  ),
+  TIERLINE_NIGHTLY_CRON: variable(cron().default('0 2 * * *'), 'when the nightly recompute of every partner fires', {
     group: 'queues and schedules',
-    accepts: 'text without spaces',
+    accepts: 'cron, 5 or 6 fields',
   }),
-  TIERLINE_NIGHTLY_CRON: variable(cron().default('0 2 * * *'), 'when the nightly recompute of every partner fires', { group: 'queues and schedules', accepts: 'cron, 5 or 6 fields' }),
   TIERLINE_NIGHTLY_TZ: variable(timeZone().optional(), 'the time zone of `TIERLINE_NIGHTLY_CRON`', {
     group: 'queues and schedules',
     accepts: 'IANA time zone',
     shownDefault: "the program's timezone",
   }),
-  TIERLINE_RECONCILE_EVERY_MS: variable(integer(1).default(30_000), 'how often owed recomputes older than a minute are re-enqueued', { group: 'queues and schedules', accepts: 'milliseconds ≥ 1' }),
+  TIERLINE_RECONCILE_EVERY_MS: variable(
+    integer(1).default(30_000),
+    'how often owed recomputes older than a minute are re-enqueued',
+    { group: 'queues and schedules', accepts: 'milliseconds ≥ 1' },
+  ),
 
   // receiver (serve)
-  PORT: variable(port().default(8080), '`serve` listens on this port (`--port` wins)', { group: 'receiver (serve)', accepts: 'port 0-65535' }),
-  HOST: variable(text().default('127.0.0.1'), '`serve` listens on this address (`--host` wins)', { group: 'receiver (serve)', accepts: 'address' }),
-  TIERLINE_HTTP_BODY_LIMIT: variable(integer(1).default(10 * 1024 * 1024), 'largest request body `serve` accepts (413 beyond)', { group: 'receiver (serve)', accepts: 'bytes ≥ 1', shownDefault: '`10485760` (10 MiB)' }),
-  TIERLINE_SECRET_CRM: secret('webhook secret of the CRM source; unset: `/events/crm` refuses every request', 'receiver (serve)'),
+  PORT: variable(port().default(8080), '`serve` listens on this port (`--port` wins)', {
+    group: 'receiver (serve)',
+    accepts: 'port 0-65535',
+  }),
+  HOST: variable(text().default('127.0.0.1'), '`serve` listens on this address (`--host` wins)', {
+    group: 'receiver (serve)',
+    accepts: 'address',
+  }),
+  TIERLINE_HTTP_BODY_LIMIT: variable(
+    integer(1).default(10 * 1024 * 1024),
+    'largest request body `serve` accepts (413 beyond)',
+    { group: 'receiver (serve)', accepts: 'bytes ≥ 1', shownDefault: '`10485760` (10 MiB)' },
+  ),
+  TIERLINE_SECRET_CRM: secret(
+    'webhook secret of the CRM source; unset: `/events/crm` refuses every request',
+    'receiver (serve)',
+  ),
   TIERLINE_SECRET_LMS: secret('webhook secret of the LMS source', 'receiver (serve)'),
   TIERLINE_SECRET_ERP: secret('webhook secret of the ERP source', 'receiver (serve)'),
-  TIERLINE_ADMIN_TOKEN: secret('opens the queue dashboard `/admin/queues` (unset: not mounted) and `/metrics`', 'receiver (serve)'),
+  TIERLINE_ADMIN_TOKEN: secret(
+    'opens the queue dashboard `/admin/queues` (unset: not mounted) and `/metrics`',
+    'receiver (serve)',
+  ),
   TIERLINE_METRICS_TOKEN: secret('opens `/metrics` only (neither token set: `/metrics` is open)', 'receiver (serve)'),
 
   // worker metrics
-  TIERLINE_METRICS_PORT: variable(port().optional(), "a `workers` process serves its own `/metrics` and `/healthz` on this port (`--metrics-port` wins)", {
-    group: 'worker metrics',
-    accepts: 'port 0-65535',
-    shownDefault: 'unset (no server)',
-  }),
-  TIERLINE_METRICS_HOST: variable(text().default('127.0.0.1'), 'address for `TIERLINE_METRICS_PORT` (`--metrics-host` wins)', { group: 'worker metrics', accepts: 'address' }),
+  TIERLINE_METRICS_PORT: variable(
+    port().optional(),
+    'a `workers` process serves its own `/metrics` and `/healthz` on this port (`--metrics-port` wins)',
+    {
+      group: 'worker metrics',
+      accepts: 'port 0-65535',
+      shownDefault: 'unset (no server)',
+    },
+  ),
+  TIERLINE_METRICS_HOST: variable(
+    text().default('127.0.0.1'),
+    'address for `TIERLINE_METRICS_PORT` (`--metrics-host` wins)',
+    { group: 'worker metrics', accepts: 'address' },
+  ),
 
   // notifications
-  SMTP_URL: variable(urlOf(/^smtps?$/, 'an smtp:// or smtps:// URL').optional(), 'where emails go (`smtps://` or `?secure=true` for TLS); unset: `.eml` files in `MAIL_OUTBOX_DIR`', {
+  SMTP_URL: variable(
+    urlOf(/^smtps?$/, 'an smtp:// or smtps:// URL').optional(),
+    'where emails go (`smtps://` or `?secure=true` for TLS); unset: `.eml` files in `MAIL_OUTBOX_DIR`',
+    {
+      group: 'notifications',
+      accepts: '`smtp://` or `smtps://` URL',
+      shownDefault: 'unset',
+      url: true,
+    },
+  ),
+  MAIL_OUTBOX_DIR: variable(text().default('./outbox'), 'folder for `.eml` files when `SMTP_URL` is unset', {
     group: 'notifications',
-    accepts: '`smtp://` or `smtps://` URL',
-    shownDefault: 'unset',
-    url: true,
+    accepts: 'path',
   }),
-  MAIL_OUTBOX_DIR: variable(text().default('./outbox'), 'folder for `.eml` files when `SMTP_URL` is unset', { group: 'notifications', accepts: 'path' }),
-  TIERLINE_MAIL_FROM: variable(emailAddress().default('no-reply@tierline.localhost'), 'envelope and From address', { group: 'notifications', accepts: 'email address' }),
-  TIERLINE_MAIL_FROM_NAME: variable(text().transform((name) => headerText(name, 100)).optional(), 'From display name', { group: 'notifications', accepts: 'text (100 characters)', shownDefault: "the program's name" }),
-  TIERLINE_UNSUBSCRIBE_SECRET: variable(text().optional(), 'signs the one-click unsubscribe links (the notifier and `serve` need the same one)', {
+  TIERLINE_MAIL_FROM: variable(emailAddress().default('no-reply@tierline.localhost'), 'envelope and From address', {
     group: 'notifications',
-    accepts: 'text',
-    shownDefault: 'required with `SMTP_URL`; else a development secret',
-    secret: true,
+    accepts: 'email address',
   }),
-  TIERLINE_PUBLIC_URL: variable(httpUrl().default('http://localhost:8080'), 'public base URL of `serve`, for unsubscribe links', { group: 'notifications', accepts: '`http(s)://` URL' }),
-  TIERLINE_MAIL_PER_PARTNER_PER_DAY: variable(integer(1).default(5), 'emails per partner per day (program timezone); more wait for the next day, never dropped', { group: 'notifications', accepts: 'whole number ≥ 1' }),
-  TIERLINE_MAIL_PER_SECOND: variable(positiveNumber().default(10), 'SMTP messages per second, per notifier process', { group: 'notifications', accepts: 'number > 0' }),
-  TIERLINE_MAIL_POLL_MS: variable(integer(10).default(500), 'how often the outbox is polled when nothing wakes the notifier', { group: 'notifications', accepts: 'milliseconds ≥ 10' }),
-  TIERLINE_MAIL_CLAIM_TIMEOUT_MS: variable(integer(100).default(300_000), "a claim older than this is taken to be a crashed notifier's (must exceed 3 × `TIERLINE_SMTP_TIMEOUT_MS`)", {
+  TIERLINE_MAIL_FROM_NAME: variable(
+    text()
+      .transform((name) => headerText(name, 100))
+      .optional(),
+    'From display name',
+    { group: 'notifications', accepts: 'text (100 characters)', shownDefault: "the program's name" },
+  ),
+  TIERLINE_UNSUBSCRIBE_SECRET: variable(
+    text().optional(),
+    'signs the one-click unsubscribe links (the notifier and `serve` need the same one)',
+    {
+      group: 'notifications',
+      accepts: 'text',
+      shownDefault: 'required with `SMTP_URL`; else a development secret',
+      secret: true,
+    },
+  ),
+  TIERLINE_PUBLIC_URL: variable(
+    httpUrl().default('http://localhost:8080'),
+    'public base URL of `serve`, for unsubscribe links',
+    { group: 'notifications', accepts: '`http(s)://` URL' },
+  ),
+  TIERLINE_MAIL_PER_PARTNER_PER_DAY: variable(
+    integer(1).default(5),
+    'emails per partner per day (program timezone); more wait for the next day, never dropped',
+    { group: 'notifications', accepts: 'whole number ≥ 1' },
+  ),
+  TIERLINE_MAIL_PER_SECOND: variable(positiveNumber().default(10), 'SMTP messages per second, per notifier process', {
+    group: 'notifications',
+    accepts: 'number > 0',
+  }),
+  TIERLINE_MAIL_POLL_MS: variable(
+    integer(10).default(500),
+    'how often the outbox is polled when nothing wakes the notifier',
+    { group: 'notifications', accepts: 'milliseconds ≥ 10' },
+  ),
+  TIERLINE_MAIL_CLAIM_TIMEOUT_MS: variable(
+    integer(100).default(300_000),
+    "a claim older than this is taken to be a crashed notifier's (must exceed 3 × `TIERLINE_SMTP_TIMEOUT_MS`)",
+    {
+      group: 'notifications',
+      accepts: 'milliseconds ≥ 100',
+    },
+  ),
+  TIERLINE_MAIL_BATCH: variable(integer(1).default(20), 'outbox rows claimed per round trip', {
+    group: 'notifications',
+    accepts: 'whole number ≥ 1',
+  }),
+  TIERLINE_MAIL_RETRY_BASE_MS: variable(
+    integer(1).default(30_000),
+    'first retry delay after a transient failure; doubles per attempt',
+    { group: 'notifications', accepts: 'milliseconds ≥ 1' },
+  ),
+  TIERLINE_MAIL_RETRY_MAX_MS: variable(integer(1).default(3_600_000), 'longest retry delay', {
+    group: 'notifications',
+    accepts: 'milliseconds ≥ 1',
+  }),
+  TIERLINE_MAIL_MAX_ATTEMPTS: variable(
+    integer(1).default(10),
+    'claims before an email that keeps failing transiently is recorded as failed',
+    { group: 'notifications', accepts: 'whole number ≥ 1' },
+  ),
+  TIERLINE_MAIL_CAP_RECHECK_MS: variable(
+    integer(10).default(900_000),
+    "how long an email over its partner's daily cap waits before it is looked at again",
+    { group: 'notifications', accepts: 'milliseconds ≥ 10' },
+  ),
+  TIERLINE_SMTP_TIMEOUT_MS: variable(integer(100).default(30_000), 'SMTP connection, greeting and socket timeouts', {
     group: 'notifications',
     accepts: 'milliseconds ≥ 100',
   }),
-  TIERLINE_MAIL_BATCH: variable(integer(1).default(20), 'outbox rows claimed per round trip', { group: 'notifications', accepts: 'whole number ≥ 1' }),
-  TIERLINE_MAIL_RETRY_BASE_MS: variable(integer(1).default(30_000), 'first retry delay after a transient failure; doubles per attempt', { group: 'notifications', accepts: 'milliseconds ≥ 1' }),
-  TIERLINE_MAIL_RETRY_MAX_MS: variable(integer(1).default(3_600_000), 'longest retry delay', { group: 'notifications', accepts: 'milliseconds ≥ 1' }),
-  TIERLINE_MAIL_MAX_ATTEMPTS: variable(integer(1).default(10), 'claims before an email that keeps failing transiently is recorded as failed', { group: 'notifications', accepts: 'whole number ≥ 1' }),
-  TIERLINE_MAIL_CAP_RECHECK_MS: variable(integer(10).default(900_000), "how long an email over its partner's daily cap waits before it is looked at again", { group: 'notifications', accepts: 'milliseconds ≥ 10' }),
-  TIERLINE_SMTP_TIMEOUT_MS: variable(integer(100).default(30_000), 'SMTP connection, greeting and socket timeouts', { group: 'notifications', accepts: 'milliseconds ≥ 100' }),
 
   // logs and debugging
-  LOG_LEVEL: variable(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'), 'pino level; logs are JSON with partner and job ids, emails and secrets redacted', {
+  LOG_LEVEL: variable(
+    z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    'pino level; logs are JSON with partner and job ids, emails and secrets redacted',
+    {
+      group: 'logs, debugging and tests',
+      accepts: LOG_LEVELS.map((l) => `\`${l}\``).join(', '),
+    },
+  ),
+  TIERLINE_DEBUG: variable(text().optional(), 'any value: the CLI prints the stack trace of an unexpected error', {
     group: 'logs, debugging and tests',
-    accepts: LOG_LEVELS.map((l) => `\`${l}\``).join(', '),
+    accepts: 'any',
+    shownDefault: 'unset',
   }),
-  TIERLINE_DEBUG: variable(text().optional(), 'any value: the CLI prints the stack trace of an unexpected error', { group: 'logs, debugging and tests', accepts: 'any', shownDefault: 'unset' }),
-  NO_COLOR: variable(text().optional(), 'any value: `demo` prints without colours', { group: 'logs, debugging and tests', accepts: 'any', shownDefault: 'unset' }),
-  TIERLINE_CHAOS_CRASH_AFTER_COMMIT: variable(text().optional(), 'fault injection for `npm run test:chaos`: `1` lets SIGUSR2 arm a worker to kill itself right after its next commit; never set it in production', {
+  NO_COLOR: variable(text().optional(), 'any value: `demo` prints without colours', {
     group: 'logs, debugging and tests',
-    accepts: '`1`',
-    shownDefault: 'unset (off)',
+    accepts: 'any',
+    shownDefault: 'unset',
   }),
-  CHROMIUM_PATH: variable(text().default('/usr/bin/chromium'), 'the browser `npm run render-emails` and `npm run render-demo` drive', { group: 'logs, debugging and tests', accepts: 'path' }),
+  TIERLINE_CHAOS_CRASH_AFTER_COMMIT: variable(
+    text().optional(),
+    'fault injection for `npm run test:chaos`: `1` lets SIGUSR2 arm a worker to kill itself right after its next commit; never set it in production',
+    {
+      group: 'logs, debugging and tests',
+      accepts: '`1`',
+      shownDefault: 'unset (off)',
+    },
+  ),
+  CHROMIUM_PATH: variable(
+    text().default('/usr/bin/chromium'),
+    'the browser `npm run render-emails` and `npm run render-demo` drive',
+    { group: 'logs, debugging and tests', accepts: 'path' },
+  ),
 };
 
 /** The schema of Tierline's whole environment. */

@@ -53,25 +53,48 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
   const recent = (day: Day): boolean => day >= today - program.alerts.notifyChangesWithinDays;
   const out: NotificationRequest[] = [];
   const push = (kind: NotificationKind, day: Day, dedup: string, payload: Record<string, unknown>): void => {
-    out.push({ kind, dedupKey: dedup, partnerId, day: formatDay(day), send: recent(day) && !input.terminated, payload: { ...payload, scorecard } });
+    out.push({
+      kind,
+      dedupKey: dedup,
+      partnerId,
+      day: formatDay(day),
+      send: recent(day) && !input.terminated,
+      payload: { ...payload, scorecard },
+    });
   };
   for (const c of input.changes) {
     if (c.kind !== 'promoted' && c.kind !== 'demoted') continue;
-    push(`tier.${c.kind}`, c.day, key(`tier.${c.kind}`, partnerId, formatDay(c.day), c.from ?? '', c.to ?? ''), { from: c.from, to: c.to, qualified: c.qualified });
+    push(`tier.${c.kind}`, c.day, key(`tier.${c.kind}`, partnerId, formatDay(c.day), c.from ?? '', c.to ?? ''), {
+      from: c.from,
+      to: c.to,
+      qualified: c.qualified,
+    });
   }
   const last = input.history[input.history.length - 1];
   if (scorecard.status === 'grace' && last?.status === 'grace') {
-    push('tier.at-risk', last.from, key('tier.at-risk', 'grace', partnerId, formatDay(last.from), scorecard.effectiveTier ?? ''), { reason: 'grace', graceEndsOn: scorecard.graceEndsOn });
+    push(
+      'tier.at-risk',
+      last.from,
+      key('tier.at-risk', 'grace', partnerId, formatDay(last.from), scorecard.effectiveTier ?? ''),
+      { reason: 'grace', graceEndsOn: scorecard.graceEndsOn },
+    );
   }
   if (scorecard.status === 'qualified') {
     // q = e today, so a dated fall of q is a fall below the effective tier.
     for (const risk of scorecard.risks) {
-      push('tier.at-risk', today, key('tier.at-risk', risk.kind, partnerId, risk.on, scorecard.effectiveTier ?? ''), { reason: risk.kind, on: risk.on, detail: risk.detail });
+      push('tier.at-risk', today, key('tier.at-risk', risk.kind, partnerId, risk.on, scorecard.effectiveTier ?? ''), {
+        reason: risk.kind,
+        on: risk.on,
+        detail: risk.detail,
+      });
     }
   }
   if (scorecard.next && nearPromotion(scorecard, program.alerts.nearPromotionWithin)) {
     const month = formatDay(today).slice(0, 7);
-    push('tier.near-promotion', today, key('tier.near-promotion', partnerId, scorecard.next.tier, month), { tier: scorecard.next.tier, unmet: scorecard.next.unmet });
+    push('tier.near-promotion', today, key('tier.near-promotion', partnerId, scorecard.next.tier, month), {
+      tier: scorecard.next.tier,
+      unmet: scorecard.next.unmet,
+    });
   }
   return out;
 }

@@ -26,5 +26,9 @@ export function parseOverride(raw: unknown): OverrideParse {
   const parsed = overrideSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: issueLines(parsed.error.issues).join('; ') };
   const o = parsed.data;
-  return { ok: true, partnerId: o.partnerId, rule: { tier: o.tier, from: dayOrThrow(o.from), until: dayOrThrow(o.until), reason: o.reason, by: o.by } };
+  return {
+    ok: true,
+    partnerId: o.partnerId,
+    rule: { tier: o.tier, from: dayOrThrow(o.from), until: dayOrThrow(o.until), reason: o.reason, by: o.by },
+  };
 }

@@ -73,7 +73,8 @@ export interface JobSpec<P extends z.ZodType> {
 /** A job id from parts: BullMQ refuses ':' in custom ids, and ids from sources may hold anything. */
 export const jobKey = (...parts: string[]): string => parts.map(encodeURIComponent).join('|');
 
-const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 32);
+const digest = (...parts: string[]): string =>
+  createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 32);
 
 export const JOBS = {
   ingestEvents: {

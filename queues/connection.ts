@@ -36,7 +36,9 @@ export function openRedis(settings: QueueSettings, role: 'worker' | 'producer'):
   };
   if (settings.cluster) {
     const u = new URL(settings.url);
-    return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], { redisOptions: { ...options, password: u.password || undefined } });
+    return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      redisOptions: { ...options, password: u.password || undefined },
+    });
   }
   return new Redis(settings.url, options);
 }
@@ -55,7 +57,10 @@ export async function checkRedis(connection: RedisConnection, settings: QueueSet
     if (connection.status === 'wait') await connection.connect();
     await connection.ping();
   } catch (error) {
-    throw new RedisUnavailableError(`cannot reach Redis at ${where} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RedisUnavailableError(
+      `cannot reach Redis at ${where} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   const policy = await evictionPolicy(connection);
   if (policy !== undefined && policy !== 'noeviction') {

@@ -22,12 +22,23 @@ export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.all(Object.values(queues).map((q) => q.close()));
 }
 
-export function jobOptions<P extends z.ZodType>(spec: JobSpec<P>, payload: z.output<P>, queue: QueueName, extra: JobsOptions = {}): JobsOptions {
+export function jobOptions<P extends z.ZodType>(
+  spec: JobSpec<P>,
+  payload: z.output<P>,
+  queue: QueueName,
+  extra: JobsOptions = {},
+): JobsOptions {
   return { jobId: spec.jobId(payload, queue), attempts: spec.attempts, backoff: spec.backoff, ...RETENTION, ...extra };
 }
 
 /** Adds jobs of one kind in one round trip; payloads are parsed here, and again by the handler. */
-export async function enqueueMany<P extends z.ZodType>(queues: Queues, spec: JobSpec<P>, queue: QueueName, payloads: readonly unknown[], extra: JobsOptions = {}) {
+export async function enqueueMany<P extends z.ZodType>(
+  queues: Queues,
+  spec: JobSpec<P>,
+  queue: QueueName,
+  payloads: readonly unknown[],
+  extra: JobsOptions = {},
+) {
   if (!spec.queues.includes(queue)) throw new Error(`job ${spec.name} does not run on queue ${queue}`);
   const jobs = payloads.map((p) => {
     const data = spec.payload.parse(p) as z.output<P>;
@@ -37,10 +48,15 @@ export async function enqueueMany<P extends z.ZodType>(queues: Queues, spec: Job
 }
 
 /** Wakes the recompute workers for owed work (recompute_requests rows): one job per thousand partners. */
-export async function enqueueRecomputes(queues: Queues, owed: ReadonlyArray<{ partnerId: string; requestedAt: string }>) {
+export async function enqueueRecomputes(
+  queues: Queues,
+  owed: ReadonlyArray<{ partnerId: string; requestedAt: string }>,
+) {
   const payloads = [];
   for (let i = 0; i < owed.length; i += MAX_WAKES_PER_JOB) {
-    payloads.push({ owed: owed.slice(i, i + MAX_WAKES_PER_JOB).map((o) => ({ partnerId: o.partnerId, requestedAt: o.requestedAt })) });
+    payloads.push({
+      owed: owed.slice(i, i + MAX_WAKES_PER_JOB).map((o) => ({ partnerId: o.partnerId, requestedAt: o.requestedAt })),
+    });
   }
   return enqueueMany(queues, JOBS.recomputeWake, QUEUES.recompute, payloads, { delay: 0 });
 }

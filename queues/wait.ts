@@ -19,13 +19,19 @@ export class JobFailedError extends Error {
   override name = 'JobFailedError';
 }
 
-export async function waitForJobs(services: { queues: Queues; settings: { prefix: string }; connection: unknown }, pollMs = 1_000): Promise<Waiter> {
+export async function waitForJobs(
+  services: { queues: Queues; settings: { prefix: string }; connection: unknown },
+  pollMs = 1_000,
+): Promise<Waiter> {
   const events = new Map<QueueName, QueueEvents>();
   const results = new Map<string, { ok: boolean; value: unknown }>();
   const key = (queue: string, id: string): string => `${queue}\u0000${id}`;
   for (const [name, queue] of Object.entries(services.queues) as [QueueName, Queues[QueueName]][]) {
     // QueueEvents blocks on Redis: its connection must retry forever, unlike a producer's.
-    const qe = new QueueEvents(name, { connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: services.settings.prefix });
+    const qe = new QueueEvents(name, {
+      connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
+      prefix: services.settings.prefix,
+    });
     qe.on('completed', ({ jobId, returnvalue }) => results.set(key(name, jobId), { ok: true, value: returnvalue }));
     qe.on('failed', ({ jobId, failedReason }) => results.set(key(name, jobId), { ok: false, value: failedReason }));
     events.set(name, qe);

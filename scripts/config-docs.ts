@@ -38,7 +38,9 @@ export function renderConfigReference(): string {
     for (const name of names) {
       const schema = ENV_SCHEMA.shape[name];
       const doc = ENV_DOCS.get(schema);
-      lines.push(`| \`${name}\` | ${cell(shownDefault(name))} | ${cell(doc?.accepts ?? '')} | ${cell(schema.description ?? '')} |`);
+      lines.push(
+        `| \`${name}\` | ${cell(shownDefault(name))} | ${cell(doc?.accepts ?? '')} | ${cell(schema.description ?? '')} |`,
+      );
     }
   }
   lines.push(END);
@@ -58,7 +60,9 @@ function main(): void {
   const next = withConfigReference(current);
   if (process.argv.includes('--check')) {
     if (next !== current) {
-      process.stderr.write('README.md: the configuration table is out of date with db/env.ts; run `npm run docs:config`\n');
+      process.stderr.write(
+        'README.md: the configuration table is out of date with db/env.ts; run `npm run docs:config`\n',
+      );
       process.exitCode = 1;
     }
     return;

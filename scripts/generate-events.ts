@@ -17,7 +17,13 @@ const options = new Command('generate-events')
 const partners = Number(options.partners);
 const out = createWriteStream(options.out);
 let count = 0;
-for (const event of generateHistory({ partners, seed: Number(options.seed), until: options.until, months: Number(options.months), eventsPerPartner: Number(options.events) / partners })) {
+for (const event of generateHistory({
+  partners,
+  seed: Number(options.seed),
+  until: options.until,
+  months: Number(options.months),
+  eventsPerPartner: Number(options.events) / partners,
+})) {
   if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
   count++;
 }

@@ -14,7 +14,15 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { readVariable } from '../db/env.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const DEFAULT_DEMO_ARGS = ['--duration', '30s', '--partners', '500'];
 
 interface Style {
@@ -28,7 +36,16 @@ interface Cell {
 }
 
 const PLAIN: Style = { bold: false, dim: false, fg: undefined };
-const COLOURS: Record<number, string> = { 30: 'black', 31: 'red', 32: 'green', 33: 'yellow', 34: 'blue', 35: 'magenta', 36: 'cyan', 37: 'white' };
+const COLOURS: Record<number, string> = {
+  30: 'black',
+  31: 'red',
+  32: 'green',
+  33: 'yellow',
+  34: 'blue',
+  35: 'magenta',
+  36: 'cyan',
+  37: 'white',
+};
 
 function applySgr(style: Style, params: number[]): Style {
   let next = { ...style };
@@ -128,7 +145,10 @@ const shellQuote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg 
 function capture(demoArgs: string[]): Promise<string> {
   const command = [process.execPath, 'bin/tierline.js', 'demo', ...demoArgs].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '', TERM: 'xterm-256color' } });
+    const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NO_COLOR: '', TERM: 'xterm-256color' },
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
@@ -161,18 +181,36 @@ async function main(): Promise<void> {
     await writeFile(`${base}.capture`, raw);
   }
   const lines = screen(raw);
-  await writeFile(`${base}.txt`, `${lines.map((cells) => cells.map((c) => c.ch).join('').trimEnd()).join('\n')}\n`);
+  await writeFile(
+    `${base}.txt`,
+    `${lines
+      .map((cells) =>
+        cells
+          .map((c) => c.ch)
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n')}\n`,
+  );
 
-  const browser = await chromium.launch({ executablePath: readVariable('CHROMIUM_PATH'), headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: readVariable('CHROMIUM_PATH'),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, deviceScaleFactor: 1 });
     await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
-    await page.setContent(terminalPage(lines, `npx tierline demo ${demoArgs.map(shellQuote).join(' ')}`), { waitUntil: 'load' });
+    await page.setContent(terminalPage(lines, `npx tierline demo ${demoArgs.map(shellQuote).join(' ')}`), {
+      waitUntil: 'load',
+    });
     await page.locator('.term').screenshot({ path: out });
   } finally {
     await browser.close();
   }
-  process.stdout.write(`\n${path.relative(process.cwd(), out)} (${lines.length} lines), ${path.relative(process.cwd(), base)}.txt\n`);
+  process.stdout.write(
+    `\n${path.relative(process.cwd(), out)} (${lines.length} lines), ${path.relative(process.cwd(), base)}.txt\n`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {

@@ -16,7 +16,15 @@ import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../workers/notifier/config.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from '../workers/notifier/unsubscribe.ts';
 
 const PROGRAM = 'examples/acme/program.json';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -42,14 +50,27 @@ async function main(): Promise<void> {
   if (!program) throw new Error(`${PROGRAM} holds no version`);
   await mkdir(out, { recursive: true });
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   try {
-    const context = await browser.newContext({ viewport: { width: 720, height: 900 }, deviceScaleFactor: 1, javaScriptEnabled: true });
+    const context = await browser.newContext({
+      viewport: { width: 720, height: 900 },
+      deviceScaleFactor: 1,
+      javaScriptEnabled: true,
+    });
     // Nothing in an email may load from the network; refuse anything that tries.
-    await context.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
+    await context.route('**/*', (route) =>
+      route.request().url().startsWith('data:') ? route.continue() : route.abort(),
+    );
     for (const sample of SAMPLE_NOTIFICATIONS) {
       const email = `${sample.recipientName.split(' ')[0]?.toLowerCase()}@example.com`;
-      const token = signUnsubscribeToken({ partnerId: sample.partnerId, email, kind: sample.kind }, DEVELOPMENT_UNSUBSCRIBE_SECRET);
+      const token = signUnsubscribeToken(
+        { partnerId: sample.partnerId, email, kind: sample.kind },
+        DEVELOPMENT_UNSUBSCRIBE_SECRET,
+      );
       const content = composeNotification({
         kind: sample.kind,
         payload: sample.payload,
@@ -62,9 +83,18 @@ async function main(): Promise<void> {
       await writeFile(path.join(out, `${sample.name}.html`), rendered.html);
       await writeFile(path.join(out, `${sample.name}.txt`), `Subject: ${rendered.subject}\n\n${rendered.text}`);
       const page = await context.newPage();
-      await page.setContent(framed(rendered.html, { from: `${program.name} <no-reply@tierline.localhost>`, to: `${sample.recipientName} <${email}>`, subject: rendered.subject }), { waitUntil: 'load' });
+      await page.setContent(
+        framed(rendered.html, {
+          from: `${program.name} <no-reply@tierline.localhost>`,
+          to: `${sample.recipientName} <${email}>`,
+          subject: rendered.subject,
+        }),
+        { waitUntil: 'load' },
+      );
       // A string: this project's TypeScript has no DOM types. Sizes the iframe to its message.
-      await page.evaluate(`(() => { const f = document.getElementById('mail'); f.style.height = f.contentDocument.documentElement.scrollHeight + 'px'; })()`);
+      await page.evaluate(
+        `(() => { const f = document.getElementById('mail'); f.style.height = f.contentDocument.documentElement.scrollHeight + 'px'; })()`,
+      );
       const png = path.join(out, `${sample.name}.png`);
       await page.screenshot({ path: png, fullPage: true });
       await page.close();

@@ -45,7 +45,9 @@ export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCo
     const parsed = JOBS.ingestEvents.payload.safeParse(job.data);
     if (!parsed.success) {
       const reason = `invalid ${job.name} payload: ${parsed.error.message}`;
-      await recordDeadLetters(deps.db, [{ raw: Buffer.from(JSON.stringify(job.data) ?? 'undefined'), source: job.queueName, eventId: null, reason }]);
+      await recordDeadLetters(deps.db, [
+        { raw: Buffer.from(JSON.stringify(job.data) ?? 'undefined'), source: job.queueName, eventId: null, reason },
+      ]);
       throw new UnrecoverableError(reason);
     }
     if (!isSource(job.queueName)) throw new UnrecoverableError(`${job.name} on unexpected queue ${job.queueName}`);

@@ -4,7 +4,18 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { readVariable } from '../db/env.ts';
 
-export const REDACT_PATHS = ['*.email', '*.contacts', 'email', 'contacts', '*.token', 'token', '*.signature', 'signature', 'headers.authorization', '*.password'];
+export const REDACT_PATHS = [
+  '*.email',
+  '*.contacts',
+  'email',
+  'contacts',
+  '*.token',
+  'token',
+  '*.signature',
+  'signature',
+  'headers.authorization',
+  '*.password',
+];
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
@@ -20,7 +31,11 @@ export function maskEmails<T>(value: T, depth = 0): T {
   return out as T;
 }
 
-export function createLogger(name: string, level: string = readVariable('LOG_LEVEL'), destination?: DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  level: string = readVariable('LOG_LEVEL'),
+  destination?: DestinationStream,
+): Logger {
   const options: LoggerOptions = {
     name,
     level,

@@ -86,8 +86,10 @@ const RECOMPUTE_JOBS = new Set<string>([JOBS.recomputePartner.name, JOBS.recompu
 
 type JobFacts = Pick<Job, 'name' | 'timestamp' | 'processedOn' | 'finishedOn' | 'attemptsMade' | 'opts'>;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 
 /** Counts a completed job and what its result says (recompute changes, ingest outcomes). */
 export function recordCompleted(queue: string, job: JobFacts, result: unknown, now = Date.now()): void {
@@ -99,17 +101,24 @@ export function recordCompleted(queue: string, job: JobFacts, result: unknown, n
     if (job.timestamp) recomputeLatency.observe({ job: job.name }, Math.max(0, finished - enqueued) / 1000);
     // The nightly run's own result sums its chunks: counting the chunks alone counts each change once.
     const changes = isRecord(result) ? result.changes : undefined;
-    if (isRecord(changes)) for (const kind of TIER_CHANGE_KINDS) if (count(changes[kind]) > 0) tierChanges.inc({ kind }, count(changes[kind]));
+    if (isRecord(changes))
+      for (const kind of TIER_CHANGE_KINDS)
+        if (count(changes[kind]) > 0) tierChanges.inc({ kind }, count(changes[kind]));
   }
   if (job.name === JOBS.ingestEvents.name && isRecord(result)) {
-    for (const outcome of INGEST_OUTCOMES) if (count(result[outcome]) > 0) eventsIngested.inc({ outcome }, count(result[outcome]));
+    for (const outcome of INGEST_OUTCOMES)
+      if (count(result[outcome]) > 0) eventsIngested.inc({ outcome }, count(result[outcome]));
   }
 }
 
 /** Counts a failed attempt; final when BullMQ moved the job to the failed set instead of retrying it. */
 export function recordFailed(queue: string, job: JobFacts | undefined, error: Error): void {
   const name = job?.name ?? 'unknown';
-  const final = job === undefined || Boolean(job.finishedOn) || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts?.attempts ?? 1);
+  const final =
+    job === undefined ||
+    Boolean(job.finishedOn) ||
+    error.name === 'UnrecoverableError' ||
+    job.attemptsMade >= (job.opts?.attempts ?? 1);
   jobsFailed.inc({ queue, job: name, final: String(final) });
 }
 
@@ -163,10 +172,18 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     if (path === '/healthz') {
-      const report = await options.health().catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) }));
-      return send(res, report.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: report.ok ? 'ok' : 'unavailable', ...report, ok: undefined })}\n`);
+      const report = await options
+        .health()
+        .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) }));
+      return send(
+        res,
+        report.ok ? 200 : 503,
+        'application/json',
+        `${JSON.stringify({ status: report.ok ? 'ok' : 'unavailable', ...report, ok: undefined })}\n`,
+      );
     }
     if (path === '/metrics') {
       if (options.tokens.length > 0 && !bearerMatches(req.headers.authorization, options.tokens)) {
@@ -207,5 +224,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
  * TIERLINE_ADMIN_TOKEN. Neither set: /metrics is open (keep the port internal).
  */
 export function metricsTokensFromEnv(env: Record<string, string | undefined> = process.env): string[] {
-  return [readVariable('TIERLINE_METRICS_TOKEN', env), readVariable('TIERLINE_ADMIN_TOKEN', env)].filter((t): t is string => Boolean(t));
+  return [readVariable('TIERLINE_METRICS_TOKEN', env), readVariable('TIERLINE_ADMIN_TOKEN', env)].filter(
+    (t): t is string => Boolean(t),
+  );
 }

@@ -46,7 +46,10 @@ export class MicroBatcher<I, R> {
     const batch: Pending<I, R>[] = [];
     let taken = 0;
     // At most maxItems (whole submissions) per flush; the rest stay due for the next one.
-    while (this.queue.length > 0 && (taken === 0 || taken + (this.queue[0] as Pending<I, R>).items.length <= this.options.maxItems)) {
+    while (
+      this.queue.length > 0 &&
+      (taken === 0 || taken + (this.queue[0] as Pending<I, R>).items.length <= this.options.maxItems)
+    ) {
       const p = this.queue.shift() as Pending<I, R>;
       taken += p.items.length;
       batch.push(p);

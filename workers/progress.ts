@@ -45,7 +45,15 @@ export class ProgressTracker {
 
   /** Follows one worker and the connection it uses. */
   watch(worker: Worker, queue: string, connection: RedisConnection): void {
-    const t: Tracked = { worker, queue, active: 0, finished: 0, finishedSinceReady: 0, last: this.now(), lastJob: undefined };
+    const t: Tracked = {
+      worker,
+      queue,
+      active: 0,
+      finished: 0,
+      finishedSinceReady: 0,
+      last: this.now(),
+      lastJob: undefined,
+    };
     this.tracked.push(t);
     worker.on('active', () => {
       t.active++;

@@ -14,7 +14,14 @@ import { afterCommit } from './chaos.ts';
 import { today } from './clock.ts';
 import type { ProgramCache } from './program-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
-import { BATCH_SIZE, emptySummary, mergeSummaries, recomputeEach, recomputePartners, type RecomputeSummary } from './recompute.ts';
+import {
+  BATCH_SIZE,
+  emptySummary,
+  mergeSummaries,
+  recomputeEach,
+  recomputePartners,
+  type RecomputeSummary,
+} from './recompute.ts';
 
 export interface RecomputeDeps {
   db: Kysely<DB>;
@@ -24,7 +31,13 @@ export interface RecomputeDeps {
   chunkSize?: number;
 }
 
-function parse<T>(spec: { name: string; payload: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } } }, job: Job): T {
+function parse<T>(
+  spec: {
+    name: string;
+    payload: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } };
+  },
+  job: Job,
+): T {
   const parsed = spec.payload.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid ${spec.name} payload: ${parsed.error.message}`);
   return parsed.data;
@@ -57,7 +70,10 @@ async function recomputeWakes(deps: RecomputeDeps, wakes: Wake[]): Promise<Outco
     /** Records each partner's outcome; false when the batch failed. */
     const attempt = async (partnerIds: string[]): Promise<boolean> => {
       try {
-        const done = await recomputeEach(deps.db, program, partnerIds, dayOrThrow(first.asOf), { onlyIfOwed: first.onlyIfOwed, afterCommit });
+        const done = await recomputeEach(deps.db, program, partnerIds, dayOrThrow(first.asOf), {
+          onlyIfOwed: first.onlyIfOwed,
+          afterCommit,
+        });
         for (const [id, summary] of done) results.set(`${key}|${id}`, { ok: true, summary });
         return true;
       } catch (error) {
@@ -83,7 +99,12 @@ export type WakeBatcher = MicroBatcher<Wake, Outcome>;
 
 /** One per process, shared by the handlers that wake partners, so their jobs merge into batches. */
 export function wakeBatcher(deps: RecomputeDeps): WakeBatcher {
-  return new MicroBatcher<Wake, Outcome>({ maxItems: BATCH_SIZE, maxWaitMs: 1, maxInFlight: 2, flush: (wakes) => recomputeWakes(deps, wakes) });
+  return new MicroBatcher<Wake, Outcome>({
+    maxItems: BATCH_SIZE,
+    maxWaitMs: 1,
+    maxInFlight: 2,
+    flush: (wakes) => recomputeWakes(deps, wakes),
+  });
 }
 
 async function submitWakes(batcher: WakeBatcher, wakes: Wake[]): Promise<RecomputeSummary> {
@@ -110,8 +131,19 @@ export function recomputeWakeHandler(deps: RecomputeDeps, batcher: WakeBatcher) 
     const p = parse(JOBS.recomputeWake, job);
     const asOf = formatDay(today((await deps.programs.get()).timezone));
     const started = performance.now();
-    const summary = await submitWakes(batcher, p.owed.map((o) => ({ partnerId: o.partnerId, asOf, onlyIfOwed: true })));
-    deps.log.debug({ partners: p.owed.length, recomputed: summary.partners, jobId: job.id, ms: Math.round(performance.now() - started) }, 'woken');
+    const summary = await submitWakes(
+      batcher,
+      p.owed.map((o) => ({ partnerId: o.partnerId, asOf, onlyIfOwed: true })),
+    );
+    deps.log.debug(
+      {
+        partners: p.owed.length,
+        recomputed: summary.partners,
+        jobId: job.id,
+        ms: Math.round(performance.now() - started),
+      },
+      'woken',
+    );
     return summary;
   };
 }
@@ -158,7 +190,12 @@ export function nightlyRunHandler(deps: RecomputeDeps) {
     const values = Object.values(await job.getChildrenValues()) as RecomputeSummary[];
     const summary = values.reduce(mergeSummaries, emptySummary());
     const current = JOBS.nightlyRun.payload.parse(job.data);
-    const result = { asOf: current.asOf, chunks: values.length, ...summary, seconds: current.startedAt ? (Date.now() - current.startedAt) / 1000 : 0 };
+    const result = {
+      asOf: current.asOf,
+      chunks: values.length,
+      ...summary,
+      seconds: current.startedAt ? (Date.now() - current.startedAt) / 1000 : 0,
+    };
     deps.log.info({ jobId: job.id, ...result }, 'nightly run: done');
     await deps.db
       .insertInto('audit_log')

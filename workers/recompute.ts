@@ -4,7 +4,18 @@
 // batch never writes a state older than one another recompute has committed.
 import type { Kysely, Transaction } from 'kysely';
 import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
-import { activeOverrides, clearRequests, lockPartners, scorecardDays, takeRequests, writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from '../db/repositories/recompute.ts';
+import {
+  activeOverrides,
+  clearRequests,
+  lockPartners,
+  scorecardDays,
+  takeRequests,
+  writeDecisions,
+  writeHistories,
+  writeLedgers,
+  writeOutbox,
+  writeScorecards,
+} from '../db/repositories/recompute.ts';
 import { inTransaction } from '../db/transactions.ts';
 import type { DB } from '../db/types.ts';
 import { notificationRequests, type NotificationRequest } from '../domain/alerts.ts';
@@ -32,7 +43,13 @@ export interface RecomputeSummary {
 }
 
 export function emptySummary(): RecomputeSummary {
-  return { partners: 0, changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 }, ledgerEntries: 0, decisions: 0, notifications: 0 };
+  return {
+    partners: 0,
+    changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 },
+    ledgerEntries: 0,
+    decisions: 0,
+    notifications: 0,
+  };
 }
 
 export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): RecomputeSummary {
@@ -57,11 +74,19 @@ export interface RecomputeOptions {
 }
 
 /** Recomputes partners as of `asOf`, BATCH_SIZE to a transaction. Returns what each one changed. */
-export async function recomputeEach(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, options: RecomputeOptions = {}): Promise<Map<string, RecomputeSummary>> {
+export async function recomputeEach(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  partnerIds: readonly string[],
+  asOf: Day,
+  options: RecomputeOptions = {},
+): Promise<Map<string, RecomputeSummary>> {
   const ids = [...new Set(partnerIds)];
   const out = new Map<string, RecomputeSummary>();
   for (let i = 0; i < ids.length; i += BATCH_SIZE) {
-    const done = await inTransaction(db, (trx) => recomputeBatch(trx, program, ids.slice(i, i + BATCH_SIZE), asOf, options.onlyIfOwed ?? false));
+    const done = await inTransaction(db, (trx) =>
+      recomputeBatch(trx, program, ids.slice(i, i + BATCH_SIZE), asOf, options.onlyIfOwed ?? false),
+    );
     options.afterCommit?.();
     for (const [id, s] of done) out.set(id, s);
   }
@@ -69,8 +94,17 @@ export async function recomputeEach(db: Kysely<DB>, program: ProgramSet, partner
 }
 
 /** Recomputes partners as of `asOf` and sums what changed. */
-export async function recomputePartners(db: Kysely<DB>, program: ProgramSet, partnerIds: readonly string[], asOf: Day, options: RecomputeOptions = {}): Promise<RecomputeSummary> {
-  return [...(await recomputeEach(db, program, partnerIds, asOf, options)).values()].reduce(mergeSummaries, emptySummary());
+export async function recomputePartners(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  partnerIds: readonly string[],
+  asOf: Day,
+  options: RecomputeOptions = {},
+): Promise<RecomputeSummary> {
+  return [...(await recomputeEach(db, program, partnerIds, asOf, options)).values()].reduce(
+    mergeSummaries,
+    emptySummary(),
+  );
 }
 
 interface Evaluated {
@@ -80,29 +114,63 @@ interface Evaluated {
   triggerEventIds: readonly string[];
 }
 
-async function recomputeBatch(trx: Transaction<DB>, program: ProgramSet, partnerIds: string[], asOf: Day, onlyIfOwed: boolean): Promise<Map<string, RecomputeSummary>> {
+async function recomputeBatch(
+  trx: Transaction<DB>,
+  program: ProgramSet,
+  partnerIds: string[],
+  asOf: Day,
+  onlyIfOwed: boolean,
+): Promise<Map<string, RecomputeSummary>> {
   await lockPartners(trx, partnerIds);
   const requests = await takeRequests(trx, partnerIds);
   let ids = partnerIds;
   if (onlyIfOwed) {
-    const days = await scorecardDays(trx, partnerIds.filter((id) => !requests.has(id)));
+    const days = await scorecardDays(
+      trx,
+      partnerIds.filter((id) => !requests.has(id)),
+    );
     ids = partnerIds.filter((id) => requests.has(id) || days.get(id) !== formatDay(asOf));
   }
   const out = new Map<string, RecomputeSummary>();
   if (ids.length === 0) return out;
-  const [facts, overrides] = await Promise.all([loadPartnerFacts(trx, ids, program.currency), activeOverrides(trx, ids)]);
+  const [facts, overrides] = await Promise.all([
+    loadPartnerFacts(trx, ids, program.currency),
+    activeOverrides(trx, ids),
+  ]);
   const evaluated: Evaluated[] = ids.map((partnerId) => {
     const f = facts.get(partnerId) ?? emptyFacts(partnerId);
-    return { partnerId, facts: f, evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []), triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [] };
+    return {
+      partnerId,
+      facts: f,
+      evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []),
+      triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [],
+    };
   });
-  await writeHistories(trx, program.id, evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })));
+  await writeHistories(
+    trx,
+    program.id,
+    evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })),
+  );
   const fresh = await writeDecisions(
     trx,
     program.id,
-    evaluated.map((e) => ({ partnerId: e.partnerId, changes: e.evaluation.changes, explain: (c: TierChange) => explainDay(program, e.facts, c.day), triggerEventIds: e.triggerEventIds })),
+    evaluated.map((e) => ({
+      partnerId: e.partnerId,
+      changes: e.evaluation.changes,
+      explain: (c: TierChange) => explainDay(program, e.facts, c.day),
+      triggerEventIds: e.triggerEventIds,
+    })),
   );
-  await writeScorecards(trx, evaluated.map((e) => e.evaluation.scorecard));
-  const ledger = await writeLedgers(trx, evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger })), program.currency, program.digits);
+  await writeScorecards(
+    trx,
+    evaluated.map((e) => e.evaluation.scorecard),
+  );
+  const ledger = await writeLedgers(
+    trx,
+    evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger })),
+    program.currency,
+    program.digits,
+  );
   const notices = evaluated.flatMap((e) => notificationsOf(program, asOf, e, fresh.get(e.partnerId) ?? []));
   const notified = await writeOutbox(trx, notices);
   await clearRequests(trx, [...requests.values()]);

@@ -22,7 +22,8 @@ export function checkRegistrations(registrations: readonly Registration[]): void
     if (count > 1) problems.push(`job ${spec.name} has ${count} handlers`);
   }
   const known = new Set<string>(Object.values(JOBS).map((s) => s.name));
-  for (const r of registrations) if (!known.has(r.job)) problems.push(`handler for ${r.job}, which is not in the job catalog`);
+  for (const r of registrations)
+    if (!known.has(r.job)) problems.push(`handler for ${r.job}, which is not in the job catalog`);
   if (problems.length > 0) throw new RegistryError(problems.join('; '));
 }
 

@@ -14,7 +14,14 @@ import { startNotifierRole } from './notifier/role.ts';
 import { installChaosHooks } from './chaos.ts';
 import { ProgramCache } from './program-cache.ts';
 import { ProgressTracker } from './progress.ts';
-import { nightlyRunHandler, reconcileHandler, recomputeChunkHandler, recomputePartnerHandler, recomputeWakeHandler, wakeBatcher } from './recompute-jobs.ts';
+import {
+  nightlyRunHandler,
+  reconcileHandler,
+  recomputeChunkHandler,
+  recomputePartnerHandler,
+  recomputeWakeHandler,
+  wakeBatcher,
+} from './recompute-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
 import { installSchedules, keepSchedules } from './scheduler.ts';
 
@@ -38,7 +45,12 @@ export const WORKER_SETTINGS = {
  * held must not lose it; ten stalls is a poison pill. A recompute job only wakes a worker:
  * its owed work stays in Postgres and the reconciler queues it again.
  */
-export const MAX_STALLED: Record<QueueName, number> = { crm: 10, lms: 10, erp: 10, recompute: WORKER_SETTINGS.maxStalledCount };
+export const MAX_STALLED: Record<QueueName, number> = {
+  crm: 10,
+  lms: 10,
+  erp: 10,
+  recompute: WORKER_SETTINGS.maxStalledCount,
+};
 
 export const CONCURRENCY: Record<QueueName, number> = { crm: 256, lms: 256, erp: 256, recompute: 64 };
 
@@ -76,7 +88,9 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
   const regs = registrations(deps, programs);
   checkRegistrations(regs);
   // The outbox relay (workers/notifier): not a BullMQ worker, it reads the outbox in Postgres.
-  const notifier = roles.includes('notifier') ? await startNotifierRole({ db: deps.db, settings: deps.settings, log: deps.log, programs }) : undefined;
+  const notifier = roles.includes('notifier')
+    ? await startNotifierRole({ db: deps.db, settings: deps.settings, log: deps.log, programs })
+    : undefined;
   const queues: QueueName[] = [];
   if (roles.includes('ingest')) queues.push(QUEUES.crm, QUEUES.lms, QUEUES.erp);
   if (roles.includes('recompute')) queues.push(QUEUES.recompute);
@@ -85,8 +99,19 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     const connection = openRedis(deps.settings, 'worker');
     connection.on('error', (error: Error) => deps.log.warn({ queue, err: error.message }, 'redis connection error'));
     connections.push(connection);
-    const worker = new Worker(queue, processorFor(queue, regs), { connection, prefix: deps.settings.prefix, concurrency: CONCURRENCY[queue], ...WORKER_SETTINGS, maxStalledCount: MAX_STALLED[queue] });
-    worker.on('failed', (job, error) => deps.log.warn({ queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
+    const worker = new Worker(queue, processorFor(queue, regs), {
+      connection,
+      prefix: deps.settings.prefix,
+      concurrency: CONCURRENCY[queue],
+      ...WORKER_SETTINGS,
+      maxStalledCount: MAX_STALLED[queue],
+    });
+    worker.on('failed', (job, error) =>
+      deps.log.warn(
+        { queue, jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message },
+        'job failed',
+      ),
+    );
     worker.on('error', (error) => deps.log.error({ queue, err: error.message }, 'worker error'));
     // A lock lapsed (a crashed or blocked worker): the job runs again, and its effects must count once.
     worker.on('stalled', (jobId) => deps.log.warn({ queue, jobId }, 'job stalled; it runs again'));
@@ -115,7 +140,15 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
       const finished = Promise.all(workers.map((w) => w.pause()));
       finished.catch(() => {});
       const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-      if ((await Promise.race([finished.then(() => 'done' as const, () => 'done' as const), timer])) === 'timeout') {
+      if (
+        (await Promise.race([
+          finished.then(
+            () => 'done' as const,
+            () => 'done' as const,
+          ),
+          timer,
+        ])) === 'timeout'
+      ) {
         // Their locks lapse (lockDuration) and another worker's stall check takes them back.
         deps.log.warn({ timeoutMs }, 'jobs still running at shutdown; handing them back');
         await Promise.all(workers.map((w) => w.close(true)));

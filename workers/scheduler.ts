@@ -10,13 +10,30 @@ import { RETENTION, type Queues } from '../queues/queues.ts';
 
 export const DEFAULT_NIGHTLY_CRON = readVariable('TIERLINE_NIGHTLY_CRON', {});
 
-export async function installSchedules(queues: Queues, db: Kysely<DB>, log: Logger, env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function installSchedules(
+  queues: Queues,
+  db: Kysely<DB>,
+  log: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
   const program = await loadProgramSet(db);
   const tz = readVariable('TIERLINE_NIGHTLY_TZ', env) ?? program?.timezone ?? 'UTC';
   const pattern = readVariable('TIERLINE_NIGHTLY_CRON', env);
-  await queues.recompute.upsertJobScheduler('nightly', { pattern, tz }, { name: JOBS.nightlyRun.name, data: {}, opts: { attempts: JOBS.nightlyRun.attempts, backoff: JOBS.nightlyRun.backoff, ...RETENTION } });
+  await queues.recompute.upsertJobScheduler(
+    'nightly',
+    { pattern, tz },
+    {
+      name: JOBS.nightlyRun.name,
+      data: {},
+      opts: { attempts: JOBS.nightlyRun.attempts, backoff: JOBS.nightlyRun.backoff, ...RETENTION },
+    },
+  );
   const every = readVariable('TIERLINE_RECONCILE_EVERY_MS', env);
-  await queues.recompute.upsertJobScheduler('reconcile', { every }, { name: JOBS.reconcile.name, data: {}, opts: { attempts: 1, ...RETENTION } });
+  await queues.recompute.upsertJobScheduler(
+    'reconcile',
+    { every },
+    { name: JOBS.reconcile.name, data: {}, opts: { attempts: 1, ...RETENTION } },
+  );
   log.info({ pattern, tz, reconcileEveryMs: every }, 'schedules installed');
 }
 
@@ -25,19 +42,29 @@ export async function installSchedules(queues: Queues, db: Kysely<DB>, log: Logg
  * least every minute): a Redis restarted without its data has lost them, and without the
  * reconciler nothing would find the owed work that Postgres still holds. Returns stop().
  */
-export function keepSchedules(queues: Queues, db: Kysely<DB>, log: Logger, env: Record<string, string | undefined> = process.env): () => void {
+export function keepSchedules(
+  queues: Queues,
+  db: Kysely<DB>,
+  log: Logger,
+  env: Record<string, string | undefined> = process.env,
+): () => void {
   const every = Math.min(60_000, Math.max(1_000, readVariable('TIERLINE_RECONCILE_EVERY_MS', env)));
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     void (async () => {
-      const [nightly, reconcile] = await Promise.all([queues.recompute.getJobScheduler('nightly'), queues.recompute.getJobScheduler('reconcile')]);
+      const [nightly, reconcile] = await Promise.all([
+        queues.recompute.getJobScheduler('nightly'),
+        queues.recompute.getJobScheduler('reconcile'),
+      ]);
       if (nightly && reconcile) return;
       log.warn('schedules missing from Redis (lost data?); installing them again');
       await installSchedules(queues, db, log, env);
     })()
-      .catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot check the schedules'))
+      .catch((error: unknown) =>
+        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot check the schedules'),
+      )
       .finally(() => (busy = false));
   }, every);
   timer.unref();

@@ -9,7 +9,13 @@ import { AS_OF } from './env.ts';
 export async function writeEventsFile(path: string, partners: number, events: number, seed: number): Promise<number> {
   const out = createWriteStream(path);
   let count = 0;
-  for (const event of generateHistory({ partners, seed, until: AS_OF, months: 24, eventsPerPartner: events / partners })) {
+  for (const event of generateHistory({
+    partners,
+    seed,
+    until: AS_OF,
+    months: 24,
+    eventsPerPartner: events / partners,
+  })) {
     if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
     count++;
   }

@@ -48,7 +48,12 @@ export async function openEnv(scenario: string, options: { keep?: boolean } = {}
   const db = createDb(url, { max: 8 });
   await migrateToLatest(db);
   const program = loadAcme();
-  await db.transaction().execute((trx) => storeProgramVersions(trx, program.versions.map((v) => v.program)));
+  await db.transaction().execute((trx) =>
+    storeProgramVersions(
+      trx,
+      program.versions.map((v) => v.program),
+    ),
+  );
   const prefix = `{tlbench-${scenario}-${stamp()}}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -128,11 +133,21 @@ process.on('exit', () => {
 });
 
 /** `node bin/tierline.js ...args` with the bench environment; stderr is passed through. */
-export function tierline(env: NodeJS.ProcessEnv, label: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): Child {
+export function tierline(
+  env: NodeJS.ProcessEnv,
+  label: string,
+  args: string[],
+  stdout: 'ignore' | 'pipe' = 'ignore',
+): Child {
   return spawnChild(env, label, [process.execPath, 'bin/tierline.js', ...args], stdout);
 }
 
-export function spawnChild(env: NodeJS.ProcessEnv, label: string, argv: string[], stdout: 'ignore' | 'pipe' = 'ignore'): Child {
+export function spawnChild(
+  env: NodeJS.ProcessEnv,
+  label: string,
+  argv: string[],
+  stdout: 'ignore' | 'pipe' = 'ignore',
+): Child {
   const [cmd, ...args] = argv as [string, ...string[]];
   const child = spawn(cmd, args, { env, stdio: ['ignore', stdout, 'inherit'] });
   running.add(child);
@@ -169,7 +184,9 @@ export async function runChild(child: Child): Promise<string> {
 
 /** Starts worker processes and resolves once each has its workers running. */
 export async function startWorkers(env: NodeJS.ProcessEnv, roles: string[]): Promise<Child[]> {
-  const children = roles.map((role, i) => tierline({ ...env, LOG_LEVEL: 'info' }, `workers ${role} #${i + 1}`, ['workers', '--only', role], 'pipe'));
+  const children = roles.map((role, i) =>
+    tierline({ ...env, LOG_LEVEL: 'info' }, `workers ${role} #${i + 1}`, ['workers', '--only', role], 'pipe'),
+  );
   await Promise.all(
     children.map(async (c) => {
       let seen = '';
@@ -232,7 +249,9 @@ export async function recomputeAll(e: BenchEnv): Promise<{ seconds: number; resu
   const waiter = await waitForJobs({ queues: e.queues, settings: { prefix: e.prefix }, connection: e.redis }, 200);
   try {
     const started = performance.now();
-    const [job] = await enqueueMany(e.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], { jobId: jobKey('nightly', AS_OF, String(Date.now())) });
+    const [job] = await enqueueMany(e.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], {
+      jobId: jobKey('nightly', AS_OF, String(Date.now())),
+    });
     if (!job?.id) throw new Error('the nightly run was not queued');
     const [result] = await waiter.until([{ queue: QUEUES.recompute, id: job.id }]);
     return { seconds: Math.round((performance.now() - started) / 10) / 100, result };

@@ -7,9 +7,21 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-export function latencySummary(values: readonly number[]): { p50: number; p95: number; p99: number; max: number; samples: number } {
+export function latencySummary(values: readonly number[]): {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  samples: number;
+} {
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? 0), samples: sorted.length };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+    samples: sorted.length,
+  };
 }
 
 export const stopwatch = (): (() => number) => {

@@ -31,7 +31,9 @@ export interface BackfillResult {
 async function psqlCopy(url: string, path: string): Promise<void> {
   // CSV with quote and delimiter bytes that never occur in JSON text: each line is one value, verbatim.
   const command = `\\copy bench_copy (payload) from '${path}' with (format csv, quote e'\\x01', delimiter e'\\x02')`;
-  const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', command], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`psql \\copy exited with ${code}`);
 }
@@ -54,9 +56,18 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
     await psqlCopy(e.url, path);
     const copySeconds = round(elapsed(), 2);
     const copied = await sql<{ n: string }>`select count(*)::text as n from bench_copy`.execute(e.db);
-    if (Number(copied.rows[0]?.n) !== events) throw new Error(`COPY stored ${copied.rows[0]?.n} rows, expected ${events}`);
+    if (Number(copied.rows[0]?.n) !== events)
+      throw new Error(`COPY stored ${copied.rows[0]?.n} rows, expected ${events}`);
     o.log(`backfill: COPY of the same rows in ${copySeconds} s`);
-    return { events, partners, seconds, eventsPerSec: round(events / seconds, 0), copySeconds, copyRowsPerSec: round(events / copySeconds, 0), peakRssMb: cli.peakMb() };
+    return {
+      events,
+      partners,
+      seconds,
+      eventsPerSec: round(events / seconds, 0),
+      copySeconds,
+      copyRowsPerSec: round(events / copySeconds, 0),
+      peakRssMb: cli.peakMb(),
+    };
   } finally {
     rmSync(path, { force: true });
     await e.close();

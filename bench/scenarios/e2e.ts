@@ -20,7 +20,18 @@ import { JOBS, QUEUES } from '../../queues/catalog.ts';
 import { closeQueues, enqueueMany, openQueues } from '../../queues/queues.ts';
 import { openRedis, queueSettings } from '../../queues/connection.ts';
 import { partnerId, writeFacts } from '../../scripts/generate/facts-sql.ts';
-import { AS_OF, deleteKeys, openEnv, recomputeAll, sleep, spawnChild, startWorkers, stopAll, until, type BenchEnv } from '../lib/env.ts';
+import {
+  AS_OF,
+  deleteKeys,
+  openEnv,
+  recomputeAll,
+  sleep,
+  spawnChild,
+  startWorkers,
+  stopAll,
+  until,
+  type BenchEnv,
+} from '../lib/env.ts';
 import { latencySummary, round } from '../lib/stats.ts';
 
 export interface E2eOptions {
@@ -76,12 +87,25 @@ function eventFor(seed: number, phase: string, i: number, partners: number): { i
     type: 'deal.upserted',
     occurredAt: `${AS_OF}T12:00:00Z`,
     partnerId: partnerId(1 + (h % partners)),
-    data: { dealId: `E-${phase}-${i}`, stage: 'closed_won', amount: `${1_000 + (h % 49_000)}.00`, currency: 'USD', customerId: `C-${h % 400}`, registeredAt: AS_OF, closedAt: AS_OF, version: 1 },
+    data: {
+      dealId: `E-${phase}-${i}`,
+      stage: 'closed_won',
+      amount: `${1_000 + (h % 49_000)}.00`,
+      currency: 'USD',
+      customerId: `C-${h % 400}`,
+      registeredAt: AS_OF,
+      closedAt: AS_OF,
+      version: 1,
+    },
   });
   return { id, raw };
 }
 
-const ingestJob = (raw: string, runId: string) => ({ events: [{ raw, receivedAt: new Date().toISOString() }], origin: 'http' as const, runId });
+const ingestJob = (raw: string, runId: string) => ({
+  events: [{ raw, receivedAt: new Date().toISOString() }],
+  origin: 'http' as const,
+  runId,
+});
 
 async function queueIdle(e: { queues: BenchEnv['queues'] }): Promise<boolean> {
   const counts = await e.queues.crm.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'paused');
@@ -89,7 +113,13 @@ async function queueIdle(e: { queues: BenchEnv['queues'] }): Promise<boolean> {
 }
 
 /** Offers events at `rate`/s (Infinity: as fast as possible) until `count` have been sent. */
-async function offer(e: BenchEnv, o: E2eOptions, phase: string, count: number, rate: number): Promise<Map<string, number>> {
+async function offer(
+  e: BenchEnv,
+  o: E2eOptions,
+  phase: string,
+  count: number,
+  rate: number,
+): Promise<Map<string, number>> {
   const enqueued = new Map<string, number>();
   const started = performance.now();
   let sent = 0;
@@ -99,7 +129,12 @@ async function offer(e: BenchEnv, o: E2eOptions, phase: string, count: number, r
       const n = Math.min(500, due - sent);
       const batch = Array.from({ length: n }, (_, k) => eventFor(o.seed, phase, sent + k, o.partners));
       const at = Date.now();
-      await enqueueMany(e.queues, JOBS.ingestEvents, QUEUES.crm, batch.map((b) => ingestJob(b.raw, `e2e-${phase}`)));
+      await enqueueMany(
+        e.queues,
+        JOBS.ingestEvents,
+        QUEUES.crm,
+        batch.map((b) => ingestJob(b.raw, `e2e-${phase}`)),
+      );
       for (const b of batch) enqueued.set(b.id, at);
       sent += n;
     } else await sleep(2);
@@ -108,7 +143,10 @@ async function offer(e: BenchEnv, o: E2eOptions, phase: string, count: number, r
 }
 
 /** Waits for every event of the phase to be decided; returns each one's latency in ms. */
-async function decided(e: BenchEnv, enqueued: Map<string, number>): Promise<{ latencies: number[]; lastDoneMs: number; missing: number }> {
+async function decided(
+  e: BenchEnv,
+  enqueued: Map<string, number>,
+): Promise<{ latencies: number[]; lastDoneMs: number; missing: number }> {
   const ids = [...enqueued.keys()];
   await until(async () => {
     const r = await sql<{ stored: string; owed: string }>`
@@ -158,8 +196,15 @@ async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<number> {
   try {
     const started = performance.now();
     for (let sent = 0; sent < o.events; sent += 500) {
-      const batch = Array.from({ length: Math.min(500, o.events - sent) }, (_, k) => eventFor(o.seed, 'noop', sent + k, o.partners));
-      await enqueueMany(queues, JOBS.ingestEvents, QUEUES.crm, batch.map((b) => ingestJob(b.raw, 'e2e-noop')));
+      const batch = Array.from({ length: Math.min(500, o.events - sent) }, (_, k) =>
+        eventFor(o.seed, 'noop', sent + k, o.partners),
+      );
+      await enqueueMany(
+        queues,
+        JOBS.ingestEvents,
+        QUEUES.crm,
+        batch.map((b) => ingestJob(b.raw, 'e2e-noop')),
+      );
     }
     await until(() => queueIdle({ queues }), 5);
     return round(o.events / ((performance.now() - started) / 1000), 0);
@@ -174,7 +219,15 @@ async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<number> {
 export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   const e = await openEnv('e2e', { keep: o.keep });
   try {
-    await writeFacts(e.db, { seed: o.seed, first: 1, last: o.partners, dealsPerPartner: o.historyDealsPerPartner, certificationsPerPartner: 5, invoiceMonths: 12, until: AS_OF });
+    await writeFacts(e.db, {
+      seed: o.seed,
+      first: 1,
+      last: o.partners,
+      dealsPerPartner: o.historyDealsPerPartner,
+      certificationsPerPartner: 5,
+      invoiceMonths: 12,
+      until: AS_OF,
+    });
     // eslint-disable-next-line no-restricted-properties -- fixed DDL of the bench-only instrumentation
     for (const s of INSTRUMENT) await sql.raw(s).execute(e.db);
     await sql`analyze`.execute(e.db);
@@ -188,7 +241,9 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const startMs = Date.now();
     const burst = await decided(e, await offer(e, o, 'burst', o.events, Infinity));
     const eventsPerSec = round(o.events / ((burst.lastDoneMs - startMs) / 1000), 0);
-    o.log(`e2e: ${o.events} events in ${round((burst.lastDoneMs - startMs) / 1000, 1)} s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}`);
+    o.log(
+      `e2e: ${o.events} events in ${round((burst.lastDoneMs - startMs) / 1000, 1)} s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}`,
+    );
 
     const half = Math.max(1, Math.floor(eventsPerSec / 2));
     const halfRun = await decided(e, await offer(e, o, 'half', Math.ceil(half * o.phaseSeconds), half));

@@ -27,7 +27,12 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   try {
     const events = await writeEventsFile(path, o.partners, o.events, o.seed);
     const elapsed = stopwatch();
-    const cli = tierline(process.env, 'evaluate', ['evaluate', '--program', PROGRAM_FILE, '--events', path, '--as-of', AS_OF], 'pipe');
+    const cli = tierline(
+      process.env,
+      'evaluate',
+      ['evaluate', '--program', PROGRAM_FILE, '--events', path, '--as-of', AS_OF],
+      'pipe',
+    );
     const out = await runChild(cli);
     const seconds = round(elapsed(), 2);
     const printed = out.split('\n').filter(Boolean).length;

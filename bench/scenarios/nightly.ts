@@ -41,7 +41,16 @@ export interface NightlyResult {
     recomputeProcesses: number;
     smallRunSeconds: number;
   };
-  incremental: { smallDeals: number; largeDeals: number; smallP50Ms: number; largeP50Ms: number; smallP99Ms: number; largeP99Ms: number; samples: number; partnerDeals: number };
+  incremental: {
+    smallDeals: number;
+    largeDeals: number;
+    smallP50Ms: number;
+    largeP50Ms: number;
+    smallP99Ms: number;
+    largeP99Ms: number;
+    samples: number;
+    partnerDeals: number;
+  };
 }
 
 const SAMPLED = partnerId(1);
@@ -73,7 +82,9 @@ export function sqlBaseline(asOf: string) {
 
 async function sample(e: BenchEnv, n: number, tag: string): Promise<number[]> {
   const version = async (): Promise<string> => {
-    const r = await sql<{ v: string }>`select xmin::text as v from scorecards where partner_id = ${SAMPLED}`.execute(e.db);
+    const r = await sql<{ v: string }>`select xmin::text as v from scorecards where partner_id = ${SAMPLED}`.execute(
+      e.db,
+    );
     return r.rows[0]?.v ?? '';
   };
   const out: number[] = [];
@@ -85,10 +96,21 @@ async function sample(e: BenchEnv, n: number, tag: string): Promise<number[]> {
       type: 'deal.upserted',
       occurredAt: `${AS_OF}T12:00:00Z`,
       partnerId: SAMPLED,
-      data: { dealId: `L-${tag}-${i}`, stage: 'closed_won', amount: '25000.00', currency: 'USD', customerId: `C-${i}`, registeredAt: AS_OF, closedAt: AS_OF, version: 1 },
+      data: {
+        dealId: `L-${tag}-${i}`,
+        stage: 'closed_won',
+        amount: '25000.00',
+        currency: 'USD',
+        customerId: `C-${i}`,
+        registeredAt: AS_OF,
+        closedAt: AS_OF,
+        version: 1,
+      },
     });
     const started = performance.now();
-    await enqueueMany(e.queues, JOBS.ingestEvents, QUEUES.crm, [{ events: [{ raw, receivedAt: new Date().toISOString() }], origin: 'http', runId: `bench-${tag}-${i}` }]);
+    await enqueueMany(e.queues, JOBS.ingestEvents, QUEUES.crm, [
+      { events: [{ raw, receivedAt: new Date().toISOString() }], origin: 'http', runId: `bench-${tag}-${i}` },
+    ]);
     while ((await version()) === before) await sleep(1);
     out.push(performance.now() - started);
     await sleep(50);
@@ -110,10 +132,17 @@ async function explainHotQueries(e: BenchEnv, dir: string, suffix: string): Prom
   for (const [name, text] of Object.entries(plans)) {
     // eslint-disable-next-line no-restricted-properties -- EXPLAIN of fixed statements built from generated partner ids
     const r = await sql.raw<{ 'QUERY PLAN': string }>(text).execute(e.db);
-    writeFileSync(`${dir}/${name}-${suffix}.txt`, `-- ${text.length > 300 ? `${text.slice(0, 300)}…` : text}\n${r.rows.map((row) => row['QUERY PLAN']).join('\n')}\n`);
+    writeFileSync(
+      `${dir}/${name}-${suffix}.txt`,
+      `-- ${text.length > 300 ? `${text.slice(0, 300)}…` : text}\n${r.rows.map((row) => row['QUERY PLAN']).join('\n')}\n`,
+    );
   }
   // eslint-disable-next-line no-restricted-properties -- EXPLAIN needs the literal day in place of the parameters
-  const baseline = await sql.raw<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sqlBaseline(AS_OF).compile(e.db).sql.replace(/\$\d+/g, `'${AS_OF}'`)}`).execute(e.db);
+  const baseline = await sql
+    .raw<{ 'QUERY PLAN': string }>(
+      `explain (analyze, buffers) ${sqlBaseline(AS_OF).compile(e.db).sql.replace(/\$\d+/g, `'${AS_OF}'`)}`,
+    )
+    .execute(e.db);
   writeFileSync(`${dir}/sql-baseline-${suffix}.txt`, `${baseline.rows.map((row) => row['QUERY PLAN']).join('\n')}\n`);
 }
 
@@ -128,7 +157,13 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
   };
   const roles = [...Array.from({ length: o.recomputeProcesses }, () => 'recompute'), 'ingest'];
   try {
-    const facts = { seed: o.seed, dealsPerPartner: perPartner, certificationsPerPartner: certsPerPartner, invoiceMonths: o.invoiceMonths, until: AS_OF };
+    const facts = {
+      seed: o.seed,
+      dealsPerPartner: perPartner,
+      certificationsPerPartner: certsPerPartner,
+      invoiceMonths: o.invoiceMonths,
+      until: AS_OF,
+    };
     let elapsed = stopwatch();
     const small = await writeFacts(e.db, { ...facts, first: 1, last: smallPartners });
     await sql`analyze`.execute(e.db);
@@ -142,11 +177,21 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
     o.log(`incremental: ${o.samples} samples at ${small.deals} deals`);
 
     elapsed = stopwatch();
-    const rest = smallPartners < o.partners ? await writeFacts(e.db, { ...facts, first: smallPartners + 1, last: o.partners }) : { partners: 0, deals: 0, certifications: 0, invoices: 0 };
+    const rest =
+      smallPartners < o.partners
+        ? await writeFacts(e.db, { ...facts, first: smallPartners + 1, last: o.partners })
+        : { partners: 0, deals: 0, certifications: 0, invoices: 0 };
     await sql`vacuum analyze`.execute(e.db);
     const loadSeconds = round(elapsed(), 1);
-    const totals = { partners: small.partners + rest.partners, deals: small.deals + rest.deals, certifications: small.certifications + rest.certifications, invoices: small.invoices + rest.invoices };
-    o.log(`nightly: loaded ${totals.partners} partners, ${totals.deals} deals, ${totals.certifications} certifications, ${totals.invoices} invoices (${loadSeconds} s for the second step)`);
+    const totals = {
+      partners: small.partners + rest.partners,
+      deals: small.deals + rest.deals,
+      certifications: small.certifications + rest.certifications,
+      invoices: small.invoices + rest.invoices,
+    };
+    o.log(
+      `nightly: loaded ${totals.partners} partners, ${totals.deals} deals, ${totals.certifications} certifications, ${totals.invoices} invoices (${loadSeconds} s for the second step)`,
+    );
 
     const first = await recomputeAll(e);
     o.log(`nightly: first run after the load ${first.seconds} s ${JSON.stringify(first.result)}`);
@@ -176,7 +221,16 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
         recomputeProcesses: o.recomputeProcesses,
         smallRunSeconds: smallRun.seconds,
       },
-      incremental: { smallDeals: small.deals, largeDeals: totals.deals, smallP50Ms: s.p50, largeP50Ms: l.p50, smallP99Ms: s.p99, largeP99Ms: l.p99, samples: o.samples, partnerDeals: perPartner },
+      incremental: {
+        smallDeals: small.deals,
+        largeDeals: totals.deals,
+        smallP50Ms: s.p50,
+        largeP50Ms: l.p50,
+        smallP99Ms: s.p99,
+        largeP99Ms: l.p99,
+        samples: o.samples,
+        partnerDeals: perPartner,
+      },
     };
   } finally {
     await e.close();

@@ -11,17 +11,32 @@ import { recomputePartners } from '../../workers/recompute.ts';
 import { AS_OF, openEnv } from '../lib/env.ts';
 import { round, stopwatch } from '../lib/stats.ts';
 
-const o = new Command().option('--partners <n>', 'partners', '500').option('--deals-per-partner <n>', 'deals per partner', '100').option('--keep', 'keep the database').parse().opts<{ partners: string; dealsPerPartner: string; keep?: boolean }>();
+const o = new Command()
+  .option('--partners <n>', 'partners', '500')
+  .option('--deals-per-partner <n>', 'deals per partner', '100')
+  .option('--keep', 'keep the database')
+  .parse()
+  .opts<{ partners: string; dealsPerPartner: string; keep?: boolean }>();
 const partners = Number(o.partners);
 const e = await openEnv('profile', { keep: Boolean(o.keep) });
 try {
-  await writeFacts(e.db, { seed: 42, first: 1, last: partners, dealsPerPartner: Number(o.dealsPerPartner), certificationsPerPartner: 10, invoiceMonths: 12, until: AS_OF });
+  await writeFacts(e.db, {
+    seed: 42,
+    first: 1,
+    last: partners,
+    dealsPerPartner: Number(o.dealsPerPartner),
+    certificationsPerPartner: 10,
+    invoiceMonths: 12,
+    until: AS_OF,
+  });
   await sql`vacuum analyze`.execute(e.db);
   const ids = Array.from({ length: partners }, (_, i) => partnerId(i + 1));
   for (const run of ['first', 'steady', 'steady']) {
     const t = stopwatch();
     const s = await recomputePartners(e.db, e.program, ids, dayOrThrow(AS_OF));
-    console.log(`${run}: ${partners} partners in ${round(t(), 2)} s (${round((t() * 1000) / partners, 2)} ms each), ledger ${s.ledgerEntries}, decisions ${s.decisions}`);
+    console.log(
+      `${run}: ${partners} partners in ${round(t(), 2)} s (${round((t() * 1000) / partners, 2)} ms each), ledger ${s.ledgerEntries}, decisions ${s.decisions}`,
+    );
   }
 } finally {
   await e.close();

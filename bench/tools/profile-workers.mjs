@@ -17,8 +17,14 @@ if (process.argv.includes('workers')) {
     // Synchronous on the main thread's own session: the profile is written before the process ends.
     session.post('Profiler.stop', (error, result) => {
       if (error) return;
-      const role = process.argv.slice(process.argv.indexOf('workers') + 1).join('_').replace(/[^a-z_]/gi, '');
-      writeFileSync(join(process.env.PROFILE_DIR ?? '.', `${process.pid}-${role}.cpuprofile`), JSON.stringify(result.profile));
+      const role = process.argv
+        .slice(process.argv.indexOf('workers') + 1)
+        .join('_')
+        .replace(/[^a-z_]/gi, '');
+      writeFileSync(
+        join(process.env.PROFILE_DIR ?? '.', `${process.pid}-${role}.cpuprofile`),
+        JSON.stringify(result.profile),
+      );
     });
   });
 }

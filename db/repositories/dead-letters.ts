@@ -31,7 +31,9 @@ export function identify(raw: unknown): { source: string | null; eventId: string
  * the store refuse the very row that explains the refusal. The raw bytes are kept as they are.
  */
 export function storableText(text: string): string {
-  return text.replaceAll('\u0000', '\\u0000').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return text
+    .replaceAll('\u0000', '\\u0000')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 const storableOrNull = (text: string | null): string | null => (text === null ? null : storableText(text));
@@ -49,20 +51,26 @@ export async function recordDeadLetters(db: Db, items: readonly DeadLetterInput[
   const rows = await db
     .insertInto('dead_letters')
     .values(
-      [...unique].sort(([a], [b]) => (a < b ? -1 : 1)).map(([hash, { item: d, seen }]) => ({
-        source: storableOrNull(d.source),
-        event_id: storableOrNull(d.eventId),
-        raw: d.raw,
-        raw_hash: hash,
-        reason: toJsonb({ message: storableText(d.reason), issues: storableText(d.reason).split('; ') }),
-        attempts: seen,
-      })),
+      [...unique]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([hash, { item: d, seen }]) => ({
+          source: storableOrNull(d.source),
+          event_id: storableOrNull(d.eventId),
+          raw: d.raw,
+          raw_hash: hash,
+          reason: toJsonb({ message: storableText(d.reason), issues: storableText(d.reason).split('; ') }),
+          attempts: seen,
+        })),
     )
     .onConflict((oc) =>
       oc
         .column('raw_hash')
         .where('replayed_at', 'is', null)
-        .doUpdateSet({ attempts: sql`dead_letters.attempts + excluded.attempts`, last_seen_at: sql`now()`, reason: (eb) => eb.ref('excluded.reason') }),
+        .doUpdateSet({
+          attempts: sql`dead_letters.attempts + excluded.attempts`,
+          last_seen_at: sql`now()`,
+          reason: (eb) => eb.ref('excluded.reason'),
+        }),
     )
     .returning(['id'])
     .execute();
@@ -78,5 +86,9 @@ export async function listDeadLetters(db: Db, options: { includeReplayed?: boole
 
 export async function markReplayed(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('dead_letters').set({ replayed_at: sql`now()` }).where('id', 'in', [...ids]).execute();
+  await db
+    .updateTable('dead_letters')
+    .set({ replayed_at: sql`now()` })
+    .where('id', 'in', [...ids])
+    .execute();
 }

@@ -12,7 +12,11 @@ const optDay = (d: string | null): number | undefined => (d === null ? undefined
 const fx = (rate: string | null, currency: string, programCurrency: string): string | undefined =>
   rate === null || currency === programCurrency ? undefined : rate;
 
-export async function loadPartnerFacts(db: Db, partnerIds: readonly string[], programCurrency: string): Promise<Map<string, PartnerFacts>> {
+export async function loadPartnerFacts(
+  db: Db,
+  partnerIds: readonly string[],
+  programCurrency: string,
+): Promise<Map<string, PartnerFacts>> {
   const facts = new Map<string, PartnerFacts>();
   if (partnerIds.length === 0) return facts;
   const ids = [...partnerIds];
@@ -27,18 +31,54 @@ export async function loadPartnerFacts(db: Db, partnerIds: readonly string[], pr
   // Only the columns the domain reads: decoding rows is most of a recompute's time, and the
   // timestamps left out would each be parsed into a Date for nothing.
   const [partners, deals, earned, revoked, departed, invoices, credits] = await Promise.all([
-    db.selectFrom('partners').select(['partner_id', 'name', 'partner_type', 'region', 'contacts', 'status', 'version', 'source_event_id']).where('partner_id', 'in', ids).execute(),
+    db
+      .selectFrom('partners')
+      .select(['partner_id', 'name', 'partner_type', 'region', 'contacts', 'status', 'version', 'source_event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
     db
       .selectFrom('deals')
-      .select(['partner_id', 'deal_id', 'stage', 'amount', 'currency', 'fx_rate', 'customer_id', 'registered_at', 'closed_at', 'version', 'event_id'])
+      .select([
+        'partner_id',
+        'deal_id',
+        'stage',
+        'amount',
+        'currency',
+        'fx_rate',
+        'customer_id',
+        'registered_at',
+        'closed_at',
+        'version',
+        'event_id',
+      ])
       .where('partner_id', 'in', ids)
       .orderBy('received_seq')
       .execute(),
-    db.selectFrom('certifications_earned').select(['partner_id', 'person_id', 'certification_id', 'earned_at', 'expires_at', 'event_id']).where('partner_id', 'in', ids).execute(),
-    db.selectFrom('certification_revocations').select(['partner_id', 'person_id', 'certification_id', 'revoked_at', 'event_id']).where('partner_id', 'in', ids).execute(),
-    db.selectFrom('person_departures').select(['partner_id', 'person_id', 'departed_at', 'event_id']).where('partner_id', 'in', ids).execute(),
-    db.selectFrom('invoices').select(['partner_id', 'invoice_id', 'amount', 'currency', 'fx_rate', 'booked_at', 'recurring', 'event_id']).where('partner_id', 'in', ids).execute(),
-    db.selectFrom('invoice_credits').select(['partner_id', 'invoice_id', 'credit_id', 'amount', 'currency', 'fx_rate', 'credited_at', 'event_id']).where('partner_id', 'in', ids).execute(),
+    db
+      .selectFrom('certifications_earned')
+      .select(['partner_id', 'person_id', 'certification_id', 'earned_at', 'expires_at', 'event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
+    db
+      .selectFrom('certification_revocations')
+      .select(['partner_id', 'person_id', 'certification_id', 'revoked_at', 'event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
+    db
+      .selectFrom('person_departures')
+      .select(['partner_id', 'person_id', 'departed_at', 'event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
+    db
+      .selectFrom('invoices')
+      .select(['partner_id', 'invoice_id', 'amount', 'currency', 'fx_rate', 'booked_at', 'recurring', 'event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
+    db
+      .selectFrom('invoice_credits')
+      .select(['partner_id', 'invoice_id', 'credit_id', 'amount', 'currency', 'fx_rate', 'credited_at', 'event_id'])
+      .where('partner_id', 'in', ids)
+      .execute(),
   ]);
   for (const p of partners) {
     of(p.partner_id).profile = {
@@ -67,12 +107,28 @@ export async function loadPartnerFacts(db: Db, partnerIds: readonly string[], pr
     });
   }
   for (const c of earned) {
-    of(c.partner_id).certifications.push({ personId: c.person_id, certificationId: c.certification_id, earnedAt: dayOrThrow(c.earned_at), expiresAt: optDay(c.expires_at), eventId: c.event_id });
+    of(c.partner_id).certifications.push({
+      personId: c.person_id,
+      certificationId: c.certification_id,
+      earnedAt: dayOrThrow(c.earned_at),
+      expiresAt: optDay(c.expires_at),
+      eventId: c.event_id,
+    });
   }
   for (const r of revoked) {
-    of(r.partner_id).revocations.push({ personId: r.person_id, certificationId: r.certification_id, revokedAt: dayOrThrow(r.revoked_at), eventId: r.event_id });
+    of(r.partner_id).revocations.push({
+      personId: r.person_id,
+      certificationId: r.certification_id,
+      revokedAt: dayOrThrow(r.revoked_at),
+      eventId: r.event_id,
+    });
   }
-  for (const d of departed) of(d.partner_id).departures.push({ personId: d.person_id, departedAt: dayOrThrow(d.departed_at), eventId: d.event_id });
+  for (const d of departed)
+    of(d.partner_id).departures.push({
+      personId: d.person_id,
+      departedAt: dayOrThrow(d.departed_at),
+      eventId: d.event_id,
+    });
   for (const i of invoices) {
     of(i.partner_id).invoices.set(i.invoice_id, {
       invoiceId: i.invoice_id,

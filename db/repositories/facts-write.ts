@@ -21,7 +21,11 @@ export interface FactWriteResult {
 
 type Of<T extends CanonicalEvent['type']> = Claimed & { event: EventOf<T> };
 
-function touch(affected: Map<string, string | null>, partnerId: string, ...days: Array<string | null | undefined>): void {
+function touch(
+  affected: Map<string, string | null>,
+  partnerId: string,
+  ...days: Array<string | null | undefined>
+): void {
   if (affected.has(partnerId) && affected.get(partnerId) === null) return;
   for (const day of days) {
     if (day === undefined) continue;
@@ -37,7 +41,11 @@ function touch(affected: Map<string, string | null>, partnerId: string, ...days:
  * that arrived after a higher version are stale; ones replaced by a later arrival were
  * applied in their turn (`superseded`), as they would have been one at a time.
  */
-function reduceByKey<T extends Claimed>(items: readonly T[], key: (c: T) => string, version?: (c: T) => number): { winners: T[]; losers: T[]; superseded: T[] } {
+function reduceByKey<T extends Claimed>(
+  items: readonly T[],
+  key: (c: T) => string,
+  version?: (c: T) => number,
+): { winners: T[]; losers: T[]; superseded: T[] } {
   const best = new Map<string, T>();
   const losers: T[] = [];
   const superseded: T[] = [];
@@ -57,7 +65,12 @@ function reduceByKey<T extends Claimed>(items: readonly T[], key: (c: T) => stri
 }
 
 /** A superseded event counts as applied if it was not older than what was stored before the batch. */
-function markSuperseded<T extends Claimed>(superseded: readonly T[], storedVersion: (c: T) => number | undefined, version: (c: T) => number, stale: Set<number>): void {
+function markSuperseded<T extends Claimed>(
+  superseded: readonly T[],
+  storedVersion: (c: T) => number | undefined,
+  version: (c: T) => number,
+  stale: Set<number>,
+): void {
   for (const s of superseded) {
     const stored = storedVersion(s);
     if (stored !== undefined && stored > version(s)) stale.add(s.index);
@@ -81,13 +94,37 @@ export async function writeFacts(trx: Transaction<DB>, claimed: readonly Claimed
   return { stale, affected };
 }
 
-async function writePartners(trx: Transaction<DB>, items: Of<'partner.upserted'>[], stale: Set<number>, affected: Map<string, string | null>): Promise<void> {
+async function writePartners(
+  trx: Transaction<DB>,
+  items: Of<'partner.upserted'>[],
+  stale: Set<number>,
+  affected: Map<string, string | null>,
+): Promise<void> {
   if (items.length === 0) return;
-  const { winners, losers, superseded } = reduceByKey(items, (c) => c.event.partnerId, (c) => c.event.data.version);
+  const { winners, losers, superseded } = reduceByKey(
+    items,
+    (c) => c.event.partnerId,
+    (c) => c.event.data.version,
+  );
   for (const l of losers) stale.add(l.index);
-  const previous = await trx.selectFrom('partners').select(['partner_id', 'version']).where('partner_id', 'in', winners.map((w) => w.event.partnerId)).orderBy('partner_id').forUpdate().execute();
+  const previous = await trx
+    .selectFrom('partners')
+    .select(['partner_id', 'version'])
+    .where(
+      'partner_id',
+      'in',
+      winners.map((w) => w.event.partnerId),
+    )
+    .orderBy('partner_id')
+    .forUpdate()
+    .execute();
   const storedVersion = new Map(previous.map((r) => [r.partner_id, Number(r.version)]));
-  markSuperseded(superseded, (c) => storedVersion.get(c.event.partnerId), (c) => c.event.data.version, stale);
+  markSuperseded(
+    superseded,
+    (c) => storedVersion.get(c.event.partnerId),
+    (c) => c.event.data.version,
+    stale,
+  );
   const written = await trx
     .insertInto('partners')
     .values(
@@ -98,7 +135,13 @@ async function writePartners(trx: Transaction<DB>, items: Of<'partner.upserted'>
         region: e.data.region ?? null,
         status: e.data.status ?? 'active',
         version: e.data.version,
-        contacts: toJsonb(e.data.contacts.map((c) => ({ email: c.email, ...(c.name ? { name: c.name } : {}), ...(c.role ? { role: c.role } : {}) }))),
+        contacts: toJsonb(
+          e.data.contacts.map((c) => ({
+            email: c.email,
+            ...(c.name ? { name: c.name } : {}),
+            ...(c.role ? { role: c.role } : {}),
+          })),
+        ),
         source_event_id: e.id,
       })),
     )
@@ -133,7 +176,10 @@ async function writePartners(trx: Transaction<DB>, items: Of<'partner.upserted'>
  * which the planner cannot flatten into a hash join scanning the whole table per batch),
  * in key order, locking as they go, as the OR-lists they replace did.
  */
-function columns<T, R extends readonly unknown[]>(items: readonly T[], row: (item: T) => R): { [K in keyof R]: Array<R[K]> } {
+function columns<T, R extends readonly unknown[]>(
+  items: readonly T[],
+  row: (item: T) => R,
+): { [K in keyof R]: Array<R[K]> } {
   const width = items.length === 0 ? 0 : row(items[0] as T).length;
   const out = Array.from({ length: width }, () => new Array<unknown>(items.length));
   items.forEach((item, i) => {
@@ -143,14 +189,29 @@ function columns<T, R extends readonly unknown[]>(items: readonly T[], row: (ite
   return out as { [K in keyof R]: Array<R[K]> };
 }
 
-async function writeDeals(trx: Transaction<DB>, items: Of<'deal.upserted'>[], stale: Set<number>, affected: Map<string, string | null>): Promise<void> {
+async function writeDeals(
+  trx: Transaction<DB>,
+  items: Of<'deal.upserted'>[],
+  stale: Set<number>,
+  affected: Map<string, string | null>,
+): Promise<void> {
   if (items.length === 0) return;
-  const { winners, losers, superseded } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.dealId}`, (c) => c.event.data.version);
+  const { winners, losers, superseded } = reduceByKey(
+    items,
+    (c) => `${c.event.partnerId}\u0000${c.event.data.dealId}`,
+    (c) => c.event.data.version,
+  );
   for (const l of losers) stale.add(l.index);
   // The days the previous state counted on are affected too (a deal moved or lost).
   const [partnerIds, dealIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.dealId] as const);
   const previous = (
-    await sql<{ partner_id: string; deal_id: string; registered_at: string | null; closed_at: string | null; version: string }>`
+    await sql<{
+      partner_id: string;
+      deal_id: string;
+      registered_at: string | null;
+      closed_at: string | null;
+      version: string;
+    }>`
       select d.partner_id, d.deal_id, d.registered_at, d.closed_at, d.version
       from (select * from unnest(${partnerIds}::text[], ${dealIds}::text[]) as k(partner_id, deal_id) order by 1, 2) k
       cross join lateral (
@@ -160,8 +221,33 @@ async function writeDeals(trx: Transaction<DB>, items: Of<'deal.upserted'>[], st
       for update of d`.execute(trx)
   ).rows;
   const before = new Map(previous.map((r) => [`${r.partner_id}\u0000${r.deal_id}`, r]));
-  markSuperseded(superseded, (c) => { const v = before.get(`${c.event.partnerId}\u0000${c.event.data.dealId}`)?.version; return v === undefined ? undefined : Number(v); }, (c) => c.event.data.version, stale);
-  const cols = columns(winners, ({ event: e }) => [e.partnerId, e.data.dealId, e.data.version, e.data.stage, e.data.amount, e.data.currency, fxOf(e.data), e.data.customerId ?? null, e.data.registeredAt ?? null, e.data.closedAt ?? null, e.source, e.id] as const);
+  markSuperseded(
+    superseded,
+    (c) => {
+      const v = before.get(`${c.event.partnerId}\u0000${c.event.data.dealId}`)?.version;
+      return v === undefined ? undefined : Number(v);
+    },
+    (c) => c.event.data.version,
+    stale,
+  );
+  const cols = columns(
+    winners,
+    ({ event: e }) =>
+      [
+        e.partnerId,
+        e.data.dealId,
+        e.data.version,
+        e.data.stage,
+        e.data.amount,
+        e.data.currency,
+        fxOf(e.data),
+        e.data.customerId ?? null,
+        e.data.registeredAt ?? null,
+        e.data.closedAt ?? null,
+        e.source,
+        e.id,
+      ] as const,
+  );
   const written = (
     await sql<{ partner_id: string; deal_id: string }>`
       insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at, closed_at, source, event_id)
@@ -182,15 +268,39 @@ async function writeDeals(trx: Transaction<DB>, items: Of<'deal.upserted'>[], st
       continue;
     }
     const old = before.get(key);
-    touch(affected, w.event.partnerId, w.event.data.registeredAt, w.event.data.closedAt, old?.registered_at ?? undefined, old?.closed_at ?? undefined);
+    touch(
+      affected,
+      w.event.partnerId,
+      w.event.data.registeredAt,
+      w.event.data.closedAt,
+      old?.registered_at ?? undefined,
+      old?.closed_at ?? undefined,
+    );
   }
 }
 
-async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly Claimed[], affected: Map<string, string | null>): Promise<void> {
-  const byEvent = <T extends Claimed>(items: T[]): T[] => items.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+async function writeCertificationEvents(
+  trx: Transaction<DB>,
+  claimed: readonly Claimed[],
+  affected: Map<string, string | null>,
+): Promise<void> {
+  const byEvent = <T extends Claimed>(items: T[]): T[] =>
+    items.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
   const earned = byEvent(ofType(claimed, 'certification.earned'));
   if (earned.length > 0) {
-    const c = columns(earned, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.certificationId, e.data.earnedAt, e.data.expiresAt ?? null] as const);
+    const c = columns(
+      earned,
+      ({ event: e }) =>
+        [
+          e.source,
+          e.id,
+          e.partnerId,
+          e.data.personId,
+          e.data.certificationId,
+          e.data.earnedAt,
+          e.data.expiresAt ?? null,
+        ] as const,
+    );
     await sql`
       insert into certifications_earned (source, event_id, partner_id, person_id, certification_id, earned_at, expires_at)
       select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[], ${c[5]}::date[], ${c[6]}::date[])
@@ -199,7 +309,11 @@ async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly 
   }
   const revoked = byEvent(ofType(claimed, 'certification.revoked'));
   if (revoked.length > 0) {
-    const c = columns(revoked, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.certificationId, e.data.revokedAt] as const);
+    const c = columns(
+      revoked,
+      ({ event: e }) =>
+        [e.source, e.id, e.partnerId, e.data.personId, e.data.certificationId, e.data.revokedAt] as const,
+    );
     await sql`
       insert into certification_revocations (source, event_id, partner_id, person_id, certification_id, revoked_at)
       select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[], ${c[5]}::date[])
@@ -208,7 +322,10 @@ async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly 
   }
   const departed = byEvent(ofType(claimed, 'person.departed'));
   if (departed.length > 0) {
-    const c = columns(departed, ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.departedAt] as const);
+    const c = columns(
+      departed,
+      ({ event: e }) => [e.source, e.id, e.partnerId, e.data.personId, e.data.departedAt] as const,
+    );
     await sql`
       insert into person_departures (source, event_id, partner_id, person_id, departed_at)
       select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::date[])
@@ -217,7 +334,11 @@ async function writeCertificationEvents(trx: Transaction<DB>, claimed: readonly 
   }
 }
 
-async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[], affected: Map<string, string | null>): Promise<void> {
+async function writeInvoices(
+  trx: Transaction<DB>,
+  items: Of<'invoice.booked'>[],
+  affected: Map<string, string | null>,
+): Promise<void> {
   if (items.length === 0) return;
   const { winners } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.invoiceId}`);
   const [partnerIds, invoiceIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId] as const);
@@ -231,7 +352,21 @@ async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[]
       order by i.partner_id, i.invoice_id
       for update of i`.execute(trx)
   ).rows;
-  const c = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.amount, e.data.currency, fxOf(e.data), e.data.bookedAt, e.data.recurring, e.source, e.id] as const);
+  const c = columns(
+    winners,
+    ({ event: e }) =>
+      [
+        e.partnerId,
+        e.data.invoiceId,
+        e.data.amount,
+        e.data.currency,
+        fxOf(e.data),
+        e.data.bookedAt,
+        e.data.recurring,
+        e.source,
+        e.id,
+      ] as const,
+  );
   await sql`
     insert into invoices (partner_id, invoice_id, amount, currency, fx_rate, booked_at, recurring, source, event_id)
     select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::numeric[], ${c[3]}::text[], ${c[4]}::numeric[], ${c[5]}::date[], ${c[6]}::boolean[], ${c[7]}::text[], ${c[8]}::text[])
@@ -247,16 +382,29 @@ async function writeInvoices(trx: Transaction<DB>, items: Of<'invoice.booked'>[]
       from unnest(${partnerIds}::text[], ${invoiceIds}::text[]) as k(partner_id, invoice_id)
       cross join lateral (
         select invoice_credits.partner_id, invoice_credits.credited_at from invoice_credits
-        where invoice_credits.partner_id = k.partner_id and invoice_credits.invoice_id = k.invoice_id offset 0) ic`.execute(trx)
+        where invoice_credits.partner_id = k.partner_id and invoice_credits.invoice_id = k.invoice_id offset 0) ic`.execute(
+      trx,
+    )
   ).rows;
-  for (const { event: e } of winners) touch(affected, e.partnerId, e.data.bookedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}`));
+  for (const { event: e } of winners)
+    touch(affected, e.partnerId, e.data.bookedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}`));
   for (const c of credits) touch(affected, c.partner_id, c.credited_at);
 }
 
-async function writeCredits(trx: Transaction<DB>, items: Of<'invoice.credited'>[], affected: Map<string, string | null>): Promise<void> {
+async function writeCredits(
+  trx: Transaction<DB>,
+  items: Of<'invoice.credited'>[],
+  affected: Map<string, string | null>,
+): Promise<void> {
   if (items.length === 0) return;
-  const { winners } = reduceByKey(items, (c) => `${c.event.partnerId}\u0000${c.event.data.invoiceId}\u0000${c.event.data.creditId}`);
-  const [partnerIds, invoiceIds, creditIds] = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.creditId] as const);
+  const { winners } = reduceByKey(
+    items,
+    (c) => `${c.event.partnerId}\u0000${c.event.data.invoiceId}\u0000${c.event.data.creditId}`,
+  );
+  const [partnerIds, invoiceIds, creditIds] = columns(
+    winners,
+    ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.creditId] as const,
+  );
   const previous = (
     await sql<{ partner_id: string; invoice_id: string; credit_id: string; credited_at: string }>`
       select ic.partner_id, ic.invoice_id, ic.credit_id, ic.credited_at
@@ -267,13 +415,35 @@ async function writeCredits(trx: Transaction<DB>, items: Of<'invoice.credited'>[
       order by ic.partner_id, ic.invoice_id, ic.credit_id
       for update of ic`.execute(trx)
   ).rows;
-  const c = columns(winners, ({ event: e }) => [e.partnerId, e.data.invoiceId, e.data.creditId, e.data.amount, e.data.currency, fxOf(e.data), e.data.creditedAt, e.source, e.id] as const);
+  const c = columns(
+    winners,
+    ({ event: e }) =>
+      [
+        e.partnerId,
+        e.data.invoiceId,
+        e.data.creditId,
+        e.data.amount,
+        e.data.currency,
+        fxOf(e.data),
+        e.data.creditedAt,
+        e.source,
+        e.id,
+      ] as const,
+  );
   await sql`
     insert into invoice_credits (partner_id, invoice_id, credit_id, amount, currency, fx_rate, credited_at, source, event_id)
     select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::numeric[], ${c[4]}::text[], ${c[5]}::numeric[], ${c[6]}::date[], ${c[7]}::text[], ${c[8]}::text[])
     on conflict (partner_id, invoice_id, credit_id) do update set
       amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate, credited_at = excluded.credited_at,
       source = excluded.source, event_id = excluded.event_id`.execute(trx);
-  const before = new Map(previous.map((r) => [`${r.partner_id}\u0000${r.invoice_id}\u0000${r.credit_id}`, r.credited_at]));
-  for (const { event: e } of winners) touch(affected, e.partnerId, e.data.creditedAt, before.get(`${e.partnerId}\u0000${e.data.invoiceId}\u0000${e.data.creditId}`));
+  const before = new Map(
+    previous.map((r) => [`${r.partner_id}\u0000${r.invoice_id}\u0000${r.credit_id}`, r.credited_at]),
+  );
+  for (const { event: e } of winners)
+    touch(
+      affected,
+      e.partnerId,
+      e.data.creditedAt,
+      before.get(`${e.partnerId}\u0000${e.data.invoiceId}\u0000${e.data.creditId}`),
+    );
 }

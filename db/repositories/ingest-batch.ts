@@ -39,21 +39,30 @@ export function countOutcomes(outcomes: readonly Outcome[]): OutcomeCounts {
 function validate(item: Incoming, ctx: EventContext): EventResult {
   const result = parseEventLine(item.raw, ctx);
   if (result.ok && item.source !== undefined && result.event.source !== item.source) {
-    return { ok: false, reason: `source: "${result.event.source}" event received on the ${item.source} queue`, raw: result.raw };
+    return {
+      ok: false,
+      reason: `source: "${result.event.source}" event received on the ${item.source} queue`,
+      raw: result.raw,
+    };
   }
   return result;
 }
 
 // crypto.hash (Node ≥ 20.12) hashes a string in one call, several times faster than a Hash object.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256 = (text: string): string => (oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex'));
+const sha256 = (text: string): string =>
+  oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 const fingerprint = (raw: unknown): string => sha256(canonicalJson(raw));
 /** Characters of payload JSON per inbox statement. */
 const PAYLOAD_CHUNK_CHARS = 32 * 1024 * 1024;
 
 const bytesOf = (raw: string | Buffer): Buffer => (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
 
-async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: string; raw: unknown }>, outcomes: Outcome[]): Promise<Claimed[]> {
+async function claimInbox(
+  trx: Transaction<DB>,
+  valid: Array<Claimed & { hash: string; raw: unknown }>,
+  outcomes: Outcome[],
+): Promise<Claimed[]> {
   type Valid = (typeof valid)[number];
   const keyOf = (v: Valid): string => `${v.event.source}\u0000${v.event.id}`;
   // Every delivery of each key in this batch, in arrival order; the first one is the candidate.
@@ -67,12 +76,12 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
   // Key order: concurrent batches then take the inbox rows' locks in the same order.
   const candidates = [...byKey.keys()].sort().map((k) => (byKey.get(k) as Valid[])[0] as Valid);
   const inserted: Array<{ source: string; event_id: string }> = [];
-  for (let from = 0; from < candidates.length; ) {
+  for (let from = 0; from < candidates.length;) {
     // The payloads travel as one JSON array (no per-element escaping on either side), of at
     // most PAYLOAD_CHUNK_CHARS (jsonb values stay far below their 255 MB limit), and their
     // hashes (hex) as one comma-separated text.
     const texts: string[] = [];
-    for (let size = 0; from + texts.length < candidates.length && (texts.length === 0 || size < PAYLOAD_CHUNK_CHARS); ) {
+    for (let size = 0; from + texts.length < candidates.length && (texts.length === 0 || size < PAYLOAD_CHUNK_CHARS);) {
       const text = toJsonb((candidates[from + texts.length] as Valid).raw as object);
       texts.push(text);
       size += text.length;
@@ -115,7 +124,14 @@ async function claimInbox(trx: Transaction<DB>, valid: Array<Claimed & { hash: s
     if (conflicts.length > 0) {
       await trx
         .insertInto('inbox_conflicts')
-        .values(conflicts.map((c) => ({ source: c.event.source, event_id: c.event.id, payload: toJsonb(c.raw as object), payload_hash: c.hash })))
+        .values(
+          conflicts.map((c) => ({
+            source: c.event.source,
+            event_id: c.event.id,
+            payload: toJsonb(c.raw as object),
+            payload_hash: c.hash,
+          })),
+        )
         .onConflict((oc) => oc.columns(['source', 'event_id', 'payload_hash']).doNothing())
         .execute();
     }
@@ -184,7 +200,10 @@ export function prepareEvent(batch: PreparedBatch, ctx: EventContext, item: Inco
  * the moment) is retried event by event, so one bad event is dead-lettered with the
  * database's reason and the rest are stored.
  */
-export async function applyPreparedBatch(db: Kysely<DB>, batch: PreparedBatch): Promise<{ outcomes: Outcome[]; partners: string[] }> {
+export async function applyPreparedBatch(
+  db: Kysely<DB>,
+  batch: PreparedBatch,
+): Promise<{ outcomes: Outcome[]; partners: string[] }> {
   const outcomes: Outcome[] = new Array<Outcome>(batch.items.length).fill('dead-lettered');
   try {
     const partners = await inTransaction(db, (trx) => applyValidated(trx, batch, outcomes));
@@ -198,7 +217,11 @@ export async function applyPreparedBatch(db: Kysely<DB>, batch: PreparedBatch): 
   }
   const merged = { outcomes: [] as Outcome[], partners: [] as string[] };
   for (let i = 0; i < batch.items.length; i++) {
-    const one = await applyPreparedBatch(db, { items: batch.items.slice(i, i + 1), results: batch.results.slice(i, i + 1), hashes: batch.hashes.slice(i, i + 1) });
+    const one = await applyPreparedBatch(db, {
+      items: batch.items.slice(i, i + 1),
+      results: batch.results.slice(i, i + 1),
+      hashes: batch.hashes.slice(i, i + 1),
+    });
     merged.outcomes.push(...one.outcomes);
     merged.partners.push(...one.partners);
   }
@@ -206,7 +229,11 @@ export async function applyPreparedBatch(db: Kysely<DB>, batch: PreparedBatch): 
 }
 
 /** Validates and applies a batch, then reads the affected partners' owed recomputes. */
-export async function applyEventBatch(db: Kysely<DB>, ctx: EventContext, items: readonly Incoming[]): Promise<BatchResult> {
+export async function applyEventBatch(
+  db: Kysely<DB>,
+  ctx: EventContext,
+  items: readonly Incoming[],
+): Promise<BatchResult> {
   const { outcomes, partners } = await applyPreparedBatch(db, prepareEventBatch(ctx, items));
   return { outcomes, recompute: await pendingRecomputes(db, partners) };
 }

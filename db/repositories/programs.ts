@@ -9,7 +9,12 @@ import type { DB } from '../types.ts';
 type Db = Kysely<DB> | Transaction<DB>;
 
 export async function listProgramVersions(db: Db) {
-  return db.selectFrom('program_versions').select(['program_id', 'version', 'effective_from', 'loaded_at']).orderBy('program_id').orderBy('effective_from').execute();
+  return db
+    .selectFrom('program_versions')
+    .select(['program_id', 'version', 'effective_from', 'loaded_at'])
+    .orderBy('program_id')
+    .orderBy('effective_from')
+    .execute();
 }
 
 export async function storedPrograms(db: Db): Promise<Program[]> {
@@ -34,7 +39,10 @@ export type StoreOutcome = { version: string; effectiveFrom: string; stored: boo
  * (same id, currency and timezone; distinct effectiveFrom); a version already stored must
  * be identical. Nothing is stored unless everything is.
  */
-export async function storeProgramVersions(trx: Transaction<DB>, programs: readonly Program[]): Promise<LoadResult<StoreOutcome[]>> {
+export async function storeProgramVersions(
+  trx: Transaction<DB>,
+  programs: readonly Program[],
+): Promise<LoadResult<StoreOutcome[]>> {
   const existing = await storedPrograms(trx);
   const byVersion = new Map(existing.map((p) => [p.version, p]));
   const problems: string[] = [];
@@ -42,13 +50,22 @@ export async function storeProgramVersions(trx: Transaction<DB>, programs: reado
   for (const p of programs) {
     const stored = byVersion.get(p.version);
     if (stored === undefined) fresh.push(p);
-    else if (JSON.stringify(stored) !== JSON.stringify(p)) problems.push(`version ${p.version} is already loaded with a different definition; give the change a new version`);
+    else if (JSON.stringify(stored) !== JSON.stringify(p))
+      problems.push(
+        `version ${p.version} is already loaded with a different definition; give the change a new version`,
+      );
   }
   const combined = buildProgramSet([...existing, ...fresh]);
   if (!combined.ok) problems.push(...combined.problems);
   if (problems.length > 0) return { ok: false, problems };
   for (const p of fresh) {
-    await trx.insertInto('program_versions').values({ program_id: p.id, version: p.version, effective_from: p.effectiveFrom, definition: toJsonb(p) }).execute();
+    await trx
+      .insertInto('program_versions')
+      .values({ program_id: p.id, version: p.version, effective_from: p.effectiveFrom, definition: toJsonb(p) })
+      .execute();
   }
-  return { ok: true, value: programs.map((p) => ({ version: p.version, effectiveFrom: p.effectiveFrom, stored: fresh.includes(p) })) };
+  return {
+    ok: true,
+    value: programs.map((p) => ({ version: p.version, effectiveFrom: p.effectiveFrom, stored: fresh.includes(p) })),
+  };
 }

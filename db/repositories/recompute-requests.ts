@@ -12,12 +12,23 @@ export interface OwedRecompute {
   requestedAt: string;
 }
 
-export async function requestRecomputes(trx: Transaction<DB>, affected: Map<string, string | null>, eventIds: Map<string, string[]>): Promise<void> {
+export async function requestRecomputes(
+  trx: Transaction<DB>,
+  affected: Map<string, string | null>,
+  eventIds: Map<string, string[]>,
+): Promise<void> {
   if (affected.size === 0) return;
   const rows = [...affected].sort(([a], [b]) => (a < b ? -1 : 1));
   await trx
     .insertInto('recompute_requests')
-    .values(rows.map(([partnerId, fromDay]) => ({ partner_id: partnerId, from_day: fromDay, trigger_event_ids: (eventIds.get(partnerId) ?? []).slice(0, 100), requested_at: sql`clock_timestamp()` })))
+    .values(
+      rows.map(([partnerId, fromDay]) => ({
+        partner_id: partnerId,
+        from_day: fromDay,
+        trigger_event_ids: (eventIds.get(partnerId) ?? []).slice(0, 100),
+        requested_at: sql`clock_timestamp()`,
+      })),
+    )
     .onConflict((oc) =>
       oc.column('partner_id').doUpdateSet({
         // null means "from the start of history" and absorbs any day.
@@ -30,7 +41,10 @@ export async function requestRecomputes(trx: Transaction<DB>, affected: Map<stri
 }
 
 /** Owed recomputes of these partners, with the version that names their job. */
-export async function pendingRecomputes(db: Kysely<DB> | Transaction<DB>, partnerIds: readonly string[]): Promise<OwedRecompute[]> {
+export async function pendingRecomputes(
+  db: Kysely<DB> | Transaction<DB>,
+  partnerIds: readonly string[],
+): Promise<OwedRecompute[]> {
   if (partnerIds.length === 0) return [];
   const rows = await db
     .selectFrom('recompute_requests')
@@ -41,7 +55,11 @@ export async function pendingRecomputes(db: Kysely<DB> | Transaction<DB>, partne
 }
 
 /** Every partner owes a recompute from `fromDay` (a new program version): one statement. */
-export async function requestRecomputeOfAll(trx: Kysely<DB> | Transaction<DB>, fromDay: string, trigger: string): Promise<number> {
+export async function requestRecomputeOfAll(
+  trx: Kysely<DB> | Transaction<DB>,
+  fromDay: string,
+  trigger: string,
+): Promise<number> {
   const result = await sql`
     insert into recompute_requests (partner_id, from_day, trigger_event_ids, requested_at)
     select partner_id, ${fromDay}::date, array[${trigger}]::text[], clock_timestamp()

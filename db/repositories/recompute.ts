@@ -24,7 +24,9 @@ type Trx = Transaction<DB>;
  */
 export async function lockPartners(trx: Trx, partnerIds: readonly string[]): Promise<void> {
   if (partnerIds.length === 0) return;
-  await sql`select count(pg_advisory_xact_lock(hashtextextended('recompute:' || id, 0))) from (select distinct id from unnest(${[...partnerIds]}::text[]) as id order by id) ids`.execute(trx);
+  await sql`select count(pg_advisory_xact_lock(hashtextextended('recompute:' || id, 0))) from (select distinct id from unnest(${[...partnerIds]}::text[]) as id order by id) ids`.execute(
+    trx,
+  );
 }
 
 export type TakenRequest = RecomputeRequestRow & { micros: string };
@@ -32,7 +34,14 @@ export type TakenRequest = RecomputeRequestRow & { micros: string };
 /** The owed requests of these partners, locked (in partner order) until the transaction ends. */
 export async function takeRequests(trx: Trx, partnerIds: readonly string[]): Promise<Map<string, TakenRequest>> {
   if (partnerIds.length === 0) return new Map();
-  const rows = await trx.selectFrom('recompute_requests').selectAll().select(MICROS.as('micros')).where('partner_id', 'in', [...partnerIds]).orderBy('partner_id').forUpdate().execute();
+  const rows = await trx
+    .selectFrom('recompute_requests')
+    .selectAll()
+    .select(MICROS.as('micros'))
+    .where('partner_id', 'in', [...partnerIds])
+    .orderBy('partner_id')
+    .forUpdate()
+    .execute();
   return new Map(rows.map((r) => [r.partner_id, r]));
 }
 
@@ -46,16 +55,32 @@ export async function clearRequests(trx: Trx, requests: readonly TakenRequest[])
 /** The day each partner's stored scorecard is computed as of. */
 export async function scorecardDays(trx: Trx, partnerIds: readonly string[]): Promise<Map<string, string>> {
   if (partnerIds.length === 0) return new Map();
-  const rows = await trx.selectFrom('scorecards').select(['partner_id', 'as_of']).where('partner_id', 'in', [...partnerIds]).execute();
+  const rows = await trx
+    .selectFrom('scorecards')
+    .select(['partner_id', 'as_of'])
+    .where('partner_id', 'in', [...partnerIds])
+    .execute();
   return new Map(rows.map((r) => [r.partner_id, r.as_of]));
 }
 
 export async function activeOverrides(trx: Trx, partnerIds: readonly string[]): Promise<Map<string, OverrideRule[]>> {
   const out = new Map<string, OverrideRule[]>();
   if (partnerIds.length === 0) return out;
-  const rows = await trx.selectFrom('overrides').selectAll().where('partner_id', 'in', [...partnerIds]).where('cleared_at', 'is', null).orderBy('id').execute();
+  const rows = await trx
+    .selectFrom('overrides')
+    .selectAll()
+    .where('partner_id', 'in', [...partnerIds])
+    .where('cleared_at', 'is', null)
+    .orderBy('id')
+    .execute();
   for (const r of rows) {
-    const rule: OverrideRule = { tier: r.tier_id, from: dayOrThrow(r.from_day), until: dayOrThrow(r.until_day), reason: r.reason, by: r.created_by };
+    const rule: OverrideRule = {
+      tier: r.tier_id,
+      from: dayOrThrow(r.from_day),
+      until: dayOrThrow(r.until_day),
+      reason: r.reason,
+      by: r.created_by,
+    };
     out.set(r.partner_id, [...(out.get(r.partner_id) ?? []), rule]);
   }
   return out;
@@ -70,7 +95,11 @@ interface HistoryRow {
 }
 
 const sameRow = (a: HistoryRow, b: HistoryRow): boolean =>
-  a.valid_from === b.valid_from && a.valid_to === b.valid_to && a.tier_id === b.tier_id && a.status === b.status && a.program_version === b.program_version;
+  a.valid_from === b.valid_from &&
+  a.valid_to === b.valid_to &&
+  a.tier_id === b.tier_id &&
+  a.status === b.status &&
+  a.program_version === b.program_version;
 
 /** One statement may bind at most 65,535 parameters: multi-row inserts go in slices. */
 const ROWS_PER_INSERT = 5_000;
@@ -102,7 +131,11 @@ export async function writeHistories(trx: Trx, programId: string, partners: read
     await trx
       .selectFrom('effective_tier_history')
       .select(['id', 'partner_id', 'valid_from', 'valid_to', 'tier_id', 'status', 'program_version'])
-      .where('partner_id', 'in', partners.map((p) => p.partnerId))
+      .where(
+        'partner_id',
+        'in',
+        partners.map((p) => p.partnerId),
+      )
       .where('superseded_at', 'is', null)
       .orderBy('partner_id')
       .orderBy('valid_from')
@@ -121,12 +154,15 @@ export async function writeHistories(trx: Trx, programId: string, partners: read
     }));
     const have = stored.get(partnerId) ?? [];
     let same = 0;
-    while (same < wanted.length && same < have.length && sameRow(wanted[same] as HistoryRow, have[same] as HistoryRow)) same++;
+    while (same < wanted.length && same < have.length && sameRow(wanted[same] as HistoryRow, have[same] as HistoryRow))
+      same++;
     for (const r of have.slice(same)) superseded.push(Number(r.id));
     for (const r of wanted.slice(same)) added.push({ ...r, partner_id: partnerId, program_id: programId });
   }
   if (superseded.length > 0) {
-    await sql`update effective_tier_history set superseded_at = now() where id = any(${superseded}::bigint[])`.execute(trx);
+    await sql`update effective_tier_history set superseded_at = now() where id = any(${superseded}::bigint[])`.execute(
+      trx,
+    );
   }
   await inSlices(added, (slice) => trx.insertInto('effective_tier_history').values(slice).execute());
 }
@@ -139,14 +175,22 @@ export interface PartnerChanges {
 }
 
 /** Records tier changes not recorded before, each with what decided it. Returns the new ones per partner. */
-export async function writeDecisions(trx: Trx, programId: string, partners: readonly PartnerChanges[]): Promise<Map<string, TierChange[]>> {
+export async function writeDecisions(
+  trx: Trx,
+  programId: string,
+  partners: readonly PartnerChanges[],
+): Promise<Map<string, TierChange[]>> {
   const fresh = new Map<string, TierChange[]>();
   const changed = partners.filter((p) => p.changes.length > 0);
   if (changed.length === 0) return fresh;
   const stored = await trx
     .selectFrom('decisions')
     .select(['partner_id', 'day', 'previous_tier', 'new_tier'])
-    .where('partner_id', 'in', changed.map((p) => p.partnerId))
+    .where(
+      'partner_id',
+      'in',
+      changed.map((p) => p.partnerId),
+    )
     .execute();
   const seen = new Set(stored.map((d) => `${d.partner_id}\u0000${d.day}|${d.previous_tier}|${d.new_tier}`));
   const rows = [];
@@ -179,7 +223,11 @@ export async function writeScorecards(trx: Trx, scorecards: readonly Scorecard[]
     trx
       .insertInto('scorecards')
       .values(slice.map((s) => ({ partner_id: s.partnerId, as_of: s.asOf, scorecard: toJsonb(s) })))
-      .onConflict((oc) => oc.column('partner_id').doUpdateSet({ as_of: sql`excluded.as_of`, scorecard: sql`excluded.scorecard`, computed_at: sql`now()` }))
+      .onConflict((oc) =>
+        oc
+          .column('partner_id')
+          .doUpdateSet({ as_of: sql`excluded.as_of`, scorecard: sql`excluded.scorecard`, computed_at: sql`now()` }),
+      )
       .execute(),
   );
 }
@@ -207,11 +255,25 @@ interface LedgerRow {
 }
 
 /** What makes each (deal, benefit) total of one partner equal the evaluation. */
-function ledgerDelta(partnerId: string, lines: readonly LedgerLine[], have: ReadonlyMap<string, { total: bigint; closedAt: string }>, currency: string, digits: number): LedgerRow[] {
+function ledgerDelta(
+  partnerId: string,
+  lines: readonly LedgerLine[],
+  have: ReadonlyMap<string, { total: bigint; closedAt: string }>,
+  currency: string,
+  digits: number,
+): LedgerRow[] {
   const want = new Map<string, LedgerLine>();
   for (const line of lines) want.set(`${line.dealId}\u0000${line.benefit}`, line);
   const out: LedgerRow[] = [];
-  const row = (deal: string, benefit: Benefit, amount: bigint, kind: LedgerRow['kind'], closedAt: string, tier: string | null, rate: string): LedgerRow => ({
+  const row = (
+    deal: string,
+    benefit: Benefit,
+    amount: bigint,
+    kind: LedgerRow['kind'],
+    closedAt: string,
+    tier: string | null,
+    rate: string,
+  ): LedgerRow => ({
     partner_id: partnerId,
     deal_id: deal,
     benefit,
@@ -227,7 +289,17 @@ function ledgerDelta(partnerId: string, lines: readonly LedgerLine[], have: Read
     const delta = line.amountMinor - (prior?.total ?? 0n);
     if (delta === 0n && prior) continue;
     if (delta === 0n && line.amountMinor === 0n) continue;
-    out.push(row(line.dealId, line.benefit, delta, prior ? 'adjustment' : 'accrual', formatDay(line.closedAt), line.tierId, line.rate));
+    out.push(
+      row(
+        line.dealId,
+        line.benefit,
+        delta,
+        prior ? 'adjustment' : 'accrual',
+        formatDay(line.closedAt),
+        line.tierId,
+        line.rate,
+      ),
+    );
   }
   for (const [key, prior] of have) {
     if (want.has(key) || prior.total === 0n) continue;
@@ -242,13 +314,22 @@ function ledgerDelta(partnerId: string, lines: readonly LedgerLine[], have: Read
  * first entry, an adjustment after. Computed as a difference under the partners' locks, so
  * running it twice appends nothing the second time. Returns the entries written per partner.
  */
-export async function writeLedgers(trx: Trx, partners: readonly PartnerLedger[], currency: string, digits: number): Promise<Map<string, number>> {
+export async function writeLedgers(
+  trx: Trx,
+  partners: readonly PartnerLedger[],
+  currency: string,
+  digits: number,
+): Promise<Map<string, number>> {
   const written = new Map<string, number>();
   if (partners.length === 0) return written;
   const stored = await trx
     .selectFrom('ledger_entries')
     .select(['partner_id', 'deal_id', 'benefit', 'closed_at', sql<string>`sum(amount)::text`.as('total')])
-    .where('partner_id', 'in', partners.map((p) => p.partnerId))
+    .where(
+      'partner_id',
+      'in',
+      partners.map((p) => p.partnerId),
+    )
     .groupBy(['partner_id', 'deal_id', 'benefit', 'closed_at'])
     .execute();
   const haves = new Map<string, Map<string, { total: bigint; closedAt: string }>>();
@@ -275,7 +356,15 @@ export async function writeOutbox(trx: Trx, requests: readonly NotificationReque
   await inSlices(requests, async (slice) => {
     const rows = await trx
       .insertInto('outbox')
-      .values(slice.map((r) => ({ dedup_key: r.dedupKey, kind: r.kind, partner_id: r.partnerId, payload: toJsonb({ day: r.day, ...r.payload }), status: r.send ? ('pending' as const) : ('skipped' as const) })))
+      .values(
+        slice.map((r) => ({
+          dedup_key: r.dedupKey,
+          kind: r.kind,
+          partner_id: r.partnerId,
+          payload: toJsonb({ day: r.day, ...r.payload }),
+          status: r.send ? ('pending' as const) : ('skipped' as const),
+        })),
+      )
       .onConflict((oc) => oc.column('dedup_key').doNothing())
       .returning('partner_id')
       .execute();

@@ -9,9 +9,20 @@ import { capitalise, formatCount, formatLongDate, formatPercent, joinWords } fro
 import { criterionKindAt, metricLabel, metricValue, metricWords, needPhrase, type CriterionKind } from './metrics.ts';
 import { headerText } from './safety.ts';
 
-export const NOTIFICATION_KINDS = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'] as const satisfies readonly NotificationKind[];
+export const NOTIFICATION_KINDS = [
+  'tier.promoted',
+  'tier.demoted',
+  'tier.at-risk',
+  'tier.near-promotion',
+] as const satisfies readonly NotificationKind[];
 
-const unmetSchema = z.object({ path: z.string(), metric: z.string(), actual: z.string(), required: z.string(), shortBy: z.string() });
+const unmetSchema = z.object({
+  path: z.string(),
+  metric: z.string(),
+  actual: z.string(),
+  required: z.string(),
+  shortBy: z.string(),
+});
 const riskSchema = z.object({ kind: z.string(), on: z.string(), detail: z.string() });
 const tierId = z.string().nullable().optional();
 
@@ -116,7 +127,10 @@ const KIND_NAMES: Record<NotificationKind, string> = {
 
 export function parsePayload(payload: unknown): NotificationPayload {
   const parsed = payloadSchema.safeParse(payload);
-  if (!parsed.success) throw new PayloadError(`outbox payload is not a notification payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new PayloadError(
+      `outbox payload is not a notification payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -155,7 +169,12 @@ class Words {
       const b = before[key];
       const a = after[key];
       const cmp = compareRates(b ?? '0', a ?? '0');
-      return { label, before: b === undefined ? '—' : formatPercent(b), after: a === undefined ? '—' : formatPercent(a), change: cmp < 0 ? 'gain' : cmp > 0 ? 'loss' : 'same' };
+      return {
+        label,
+        before: b === undefined ? '—' : formatPercent(b),
+        after: a === undefined ? '—' : formatPercent(a),
+        change: cmp < 0 ? 'gain' : cmp > 0 ? 'loss' : 'same',
+      };
     });
   }
 
@@ -172,9 +191,19 @@ class Words {
   }
 
   /** The sentence of SPEC §6 ("You need $88,000 more ... to reach Gold"); a list when it would be long. */
-  needsBox(title: string, unmet: readonly Unmet[], target: string, purpose: string): NonNullable<EmailContent['needs']> {
+  needsBox(
+    title: string,
+    unmet: readonly Unmet[],
+    target: string,
+    purpose: string,
+  ): NonNullable<EmailContent['needs']> {
     const { items, kinds } = this.needs(unmet, target);
-    if (kinds.length > 0 && kinds.every((k) => k === 'score')) return { title, summary: `${this.tierName(target)} is awarded on points: reaching these targets earns the points still missing ${purpose}.`, items };
+    if (kinds.length > 0 && kinds.every((k) => k === 'score'))
+      return {
+        title,
+        summary: `${this.tierName(target)} is awarded on points: reaching these targets earns the points still missing ${purpose}.`,
+        items,
+      };
     if (items.length <= 2) return { title, summary: `You need ${joinWords(items)} ${purpose}.`, items: [] };
     return { title, summary: `${capitalise(purpose)}, you need:`, items };
   }
@@ -182,7 +211,8 @@ class Words {
   standing(): EmailContent['standing'] {
     const e = this.card.effectiveTier;
     const rows = [{ label: 'Current tier', value: this.tierName(e) }];
-    if (this.card.qualifiedTier && this.card.qualifiedTier !== e) rows.push({ label: 'Qualifies today for', value: this.tierName(this.card.qualifiedTier) });
+    if (this.card.qualifiedTier && this.card.qualifiedTier !== e)
+      rows.push({ label: 'Qualifies today for', value: this.tierName(this.card.qualifiedTier) });
     const above = this.track?.tiers[this.tierIndex(e) + 1];
     if (e) rows.push({ label: 'Next tier', value: above ? above.name : 'None (top tier)' });
     for (const [name, value] of Object.entries(this.card.metrics)) {
@@ -198,7 +228,12 @@ class Words {
    */
   risk(kind: string, detail: string): { text: string; advice: string; fallsTo: string | undefined } {
     const match = /^.* by \d{4}-\d{2}-\d{2} \((.*)\); qualified tier falls from (\S+) to (\S+)$/.exec(detail);
-    const cause = kind === 'certification-expiring' ? 'Certifications held by your staff expire' : kind === 'window-roll-off' ? 'Older deals and invoices leave the trailing window' : capitalise(kind);
+    const cause =
+      kind === 'certification-expiring'
+        ? 'Certifications held by your staff expire'
+        : kind === 'window-roll-off'
+          ? 'Older deals and invoices leave the trailing window'
+          : capitalise(kind);
     const advice =
       kind === 'certification-expiring'
         ? 'Renewing the expiring certifications, or certifying more staff, before then avoids it.'
@@ -257,7 +292,13 @@ export function composeNotification(input: ComposeInput): EmailContent {
     case 'tier.promoted': {
       const to = payload.to ?? card.effectiveTier;
       const toName = w.tierName(to);
-      const needs = card.next ? w.needsSection(`What it takes to reach ${w.tierName(card.next.tier)}`, card.next.tier, `to reach ${w.tierName(card.next.tier)}`) : undefined;
+      const needs = card.next
+        ? w.needsSection(
+            `What it takes to reach ${w.tierName(card.next.tier)}`,
+            card.next.tier,
+            `to reach ${w.tierName(card.next.tier)}`,
+          )
+        : undefined;
       return {
         ...base,
         subject: headerText(`Congratulations: ${partner} is now ${toName}`),
@@ -266,17 +307,35 @@ export function composeNotification(input: ComposeInput): EmailContent {
         eyebrow: 'Promotion',
         headline: `${partner} is now ${toName}`,
         intro: [
-          [plain('Congratulations! From '), strong(day), plain(', '), strong(partner), plain(' is a '), strong(toName), plain(` partner in the ${programName}.`)],
-          card.next ? [plain(`The next tier is ${w.tierName(card.next.tier)}; what it takes is below.`)] : [plain(`${toName} is the highest tier of the program.`)],
+          [
+            plain('Congratulations! From '),
+            strong(day),
+            plain(', '),
+            strong(partner),
+            plain(' is a '),
+            strong(toName),
+            plain(` partner in the ${programName}.`),
+          ],
+          card.next
+            ? [plain(`The next tier is ${w.tierName(card.next.tier)}; what it takes is below.`)]
+            : [plain(`${toName} is the highest tier of the program.`)],
         ],
-        benefits: { title: 'Your benefits', beforeLabel: w.tierName(payload.from), afterLabel: toName, rows: w.benefitRows(payload.from, to), note: `In force from ${day}.` },
+        benefits: {
+          title: 'Your benefits',
+          beforeLabel: w.tierName(payload.from),
+          afterLabel: toName,
+          rows: w.benefitRows(payload.from, to),
+          note: `In force from ${day}.`,
+        },
         ...(needs ? { needs } : {}),
       };
     }
     case 'tier.demoted': {
       const from = payload.from;
       const to = payload.to ?? card.effectiveTier;
-      const needs = from ? w.needsSection(`What it takes to return to ${w.tierName(from)}`, from, `to return to ${w.tierName(from)}`) : undefined;
+      const needs = from
+        ? w.needsSection(`What it takes to return to ${w.tierName(from)}`, from, `to return to ${w.tierName(from)}`)
+        : undefined;
       return {
         ...base,
         subject: headerText(`${partner} has moved from ${w.tierName(from)} to ${w.tierName(to)}`),
@@ -285,10 +344,30 @@ export function composeNotification(input: ComposeInput): EmailContent {
         eyebrow: 'Tier change',
         headline: `${partner} has moved to ${w.tierName(to)}`,
         intro: [
-          [plain('From '), strong(day), plain(', the tier of '), strong(partner), plain(' in the '), plain(programName), plain(' is '), strong(w.tierName(to)), plain(graceDays > 0 ? ` instead of ${w.tierName(from)}: the grace period to meet the ${w.tierName(from)} requirements again has ended.` : ` instead of ${w.tierName(from)}: it no longer meets the ${w.tierName(from)} requirements.`)],
+          [
+            plain('From '),
+            strong(day),
+            plain(', the tier of '),
+            strong(partner),
+            plain(' in the '),
+            plain(programName),
+            plain(' is '),
+            strong(w.tierName(to)),
+            plain(
+              graceDays > 0
+                ? ` instead of ${w.tierName(from)}: the grace period to meet the ${w.tierName(from)} requirements again has ended.`
+                : ` instead of ${w.tierName(from)}: it no longer meets the ${w.tierName(from)} requirements.`,
+            ),
+          ],
           [plain('Benefits on deals closed from that day are paid at the new rates shown below.')],
         ],
-        benefits: { title: 'What changes', beforeLabel: w.tierName(from), afterLabel: w.tierName(to), rows: w.benefitRows(from, to), note: `In force from ${day}.` },
+        benefits: {
+          title: 'What changes',
+          beforeLabel: w.tierName(from),
+          afterLabel: w.tierName(to),
+          rows: w.benefitRows(from, to),
+          note: `In force from ${day}.`,
+        },
         ...(needs ? { needs } : {}),
       };
     }
@@ -298,21 +377,57 @@ export function composeNotification(input: ComposeInput): EmailContent {
       if (payload.reason === 'grace') {
         const until = payload.graceEndsOn ?? card.graceEndsOn;
         const lower = card.qualifiedTier;
-        const needs = w.needsSection(`What keeps you at ${currentName}`, current ?? '', `to keep ${currentName}`) ?? (card.next ? w.needsSection(`Your next step: ${w.tierName(card.next.tier)}`, card.next.tier, `to reach ${w.tierName(card.next.tier)}`) : undefined);
+        const needs =
+          w.needsSection(`What keeps you at ${currentName}`, current ?? '', `to keep ${currentName}`) ??
+          (card.next
+            ? w.needsSection(
+                `Your next step: ${w.tierName(card.next.tier)}`,
+                card.next.tier,
+                `to reach ${w.tierName(card.next.tier)}`,
+              )
+            : undefined);
         return {
           ...base,
-          subject: headerText(until ? `Action needed: ${partner} could move from ${currentName} to ${w.tierName(lower)} on ${formatLongDate(until)}` : `Action needed: ${partner} no longer meets the ${currentName} requirements`),
+          subject: headerText(
+            until
+              ? `Action needed: ${partner} could move from ${currentName} to ${w.tierName(lower)} on ${formatLongDate(until)}`
+              : `Action needed: ${partner} no longer meets the ${currentName} requirements`,
+          ),
           preheader: `${partner} keeps ${currentName} benefits during a grace period${until ? ` until ${formatLongDate(until)}` : ''}.`,
           tone: 'warn',
           eyebrow: 'Action needed',
           headline: `${partner} is in a grace period for ${currentName}`,
           intro: [
-            [plain('Since '), strong(day), plain(', '), strong(partner), plain(' no longer meets the requirements for '), strong(currentName), plain('. You keep '), plain(currentName), plain(' benefits during the grace period.')],
+            [
+              plain('Since '),
+              strong(day),
+              plain(', '),
+              strong(partner),
+              plain(' no longer meets the requirements for '),
+              strong(currentName),
+              plain('. You keep '),
+              plain(currentName),
+              plain(' benefits during the grace period.'),
+            ],
             until
-              ? [plain('If nothing changes, '), plain(partner), plain(' moves to '), strong(w.tierName(lower)), plain(' on '), strong(formatLongDate(until)), plain('.')]
+              ? [
+                  plain('If nothing changes, '),
+                  plain(partner),
+                  plain(' moves to '),
+                  strong(w.tierName(lower)),
+                  plain(' on '),
+                  strong(formatLongDate(until)),
+                  plain('.'),
+                ]
               : [plain(`If nothing changes, ${partner} moves to ${w.tierName(lower)} when the grace period ends.`)],
           ],
-          benefits: { title: 'Benefits at stake', beforeLabel: currentName, afterLabel: w.tierName(lower), rows: w.benefitRows(current, lower), ...(until ? { note: `From ${formatLongDate(until)} if the requirements are not met again.` } : {}) },
+          benefits: {
+            title: 'Benefits at stake',
+            beforeLabel: currentName,
+            afterLabel: w.tierName(lower),
+            rows: w.benefitRows(current, lower),
+            ...(until ? { note: `From ${formatLongDate(until)} if the requirements are not met again.` } : {}),
+          },
           ...(needs ? { needs } : {}),
         };
       }
@@ -331,13 +446,34 @@ export function composeNotification(input: ComposeInput): EmailContent {
         eyebrow: 'At risk',
         headline: `${currentName} is at risk from ${formatLongDate(on)}`,
         intro: [
-          [plain('If nothing changes, '), strong(partner), plain(' will no longer meet the '), strong(currentName), plain(' requirements on '), strong(formatLongDate(on)), plain('.')],
+          [
+            plain('If nothing changes, '),
+            strong(partner),
+            plain(' will no longer meet the '),
+            strong(currentName),
+            plain(' requirements on '),
+            strong(formatLongDate(on)),
+            plain('.'),
+          ],
           graceDays > 0
-            ? [plain(`You would then keep ${currentName} benefits for a grace period of ${formatCount(String(graceDays))} days to meet the requirements again, and move to ${w.tierName(lower)} after it.`)]
+            ? [
+                plain(
+                  `You would then keep ${currentName} benefits for a grace period of ${formatCount(String(graceDays))} days to meet the requirements again, and move to ${w.tierName(lower)} after it.`,
+                ),
+              ]
             : [plain(`The program has no grace period: ${partner} would move to ${w.tierName(lower)} that day.`)],
         ],
-        risks: { title: 'What happens, and when', items: listed.length > 0 ? listed : [{ date: formatLongDate(on), text: `${risk.text} ${risk.advice}`.trim() }] },
-        benefits: { title: 'Benefits at stake', beforeLabel: currentName, afterLabel: w.tierName(lower), rows: w.benefitRows(current, lower) },
+        risks: {
+          title: 'What happens, and when',
+          items:
+            listed.length > 0 ? listed : [{ date: formatLongDate(on), text: `${risk.text} ${risk.advice}`.trim() }],
+        },
+        benefits: {
+          title: 'Benefits at stake',
+          beforeLabel: currentName,
+          afterLabel: w.tierName(lower),
+          rows: w.benefitRows(current, lower),
+        },
       };
     }
     case 'tier.near-promotion': {
@@ -349,16 +485,31 @@ export function composeNotification(input: ComposeInput): EmailContent {
       return {
         ...base,
         subject: headerText(`${partner} is close to ${targetName}`),
-        preheader: needs.items.length === 0 ? needs.summary : `${partner} is within ${within} of every requirement for ${targetName}.`,
+        preheader:
+          needs.items.length === 0
+            ? needs.summary
+            : `${partner} is within ${within} of every requirement for ${targetName}.`,
         tone: 'info',
         eyebrow: 'Almost there',
         headline: `${partner} is close to ${targetName}`,
         intro: [
-          [strong(partner), plain(' is within '), strong(within), plain(' of every requirement for '), strong(targetName), plain(` in the ${programName}.`)],
+          [
+            strong(partner),
+            plain(' is within '),
+            strong(within),
+            plain(' of every requirement for '),
+            strong(targetName),
+            plain(` in the ${programName}.`),
+          ],
           [plain(`Here is exactly what is missing, and what ${targetName} brings.`)],
         ],
         needs,
-        benefits: { title: `What ${targetName} brings`, beforeLabel: w.tierName(card.effectiveTier), afterLabel: targetName, rows: w.benefitRows(card.effectiveTier, target) },
+        benefits: {
+          title: `What ${targetName} brings`,
+          beforeLabel: w.tierName(card.effectiveTier),
+          afterLabel: targetName,
+          rows: w.benefitRows(card.effectiveTier, target),
+        },
       };
     }
   }

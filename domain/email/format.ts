@@ -3,7 +3,20 @@
 // through a binary float), rates are shifted by string arithmetic.
 import { decimalToRatio, formatRatio } from '../money.ts';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 

@@ -65,12 +65,16 @@ export function metricWords(name: string, metric: Metric | undefined): MetricWor
     if (metric.from === 'certifications') {
       const certs = whereList(metric, 'certificationId');
       const what = certs.length > 0 ? certs.join(' or ') : 'a certification';
-      if (metric.aggregate === 'countDistinct' && metric.field === 'personId') return { one: `person with ${what}`, many: `people with ${what}` };
-      return certs.length > 0 ? { one: `${what} certification`, many: `${what} certifications` } : { one: 'certification', many: 'certifications' };
+      if (metric.aggregate === 'countDistinct' && metric.field === 'personId')
+        return { one: `person with ${what}`, many: `people with ${what}` };
+      return certs.length > 0
+        ? { one: `${what} certification`, many: `${what} certifications` }
+        : { one: 'certification', many: 'certifications' };
     }
     if (metric.from === 'registrations') return { one: 'deal registration', many: 'deal registrations' };
     if (metric.from === 'deals') {
-      if (metric.aggregate === 'countDistinct' && metric.field === 'customerId') return { one: 'customer', many: 'customers' };
+      if (metric.aggregate === 'countDistinct' && metric.field === 'customerId')
+        return { one: 'customer', many: 'customers' };
       if (metric.aggregate === 'count') return { one: 'closed deal', many: 'closed deals' };
     }
     if (metric.from === 'invoices' && metric.aggregate === 'count') return { one: 'invoice', many: 'invoices' };
@@ -106,7 +110,8 @@ export function criterionKindAt(criteria: Criterion | null | undefined, path: st
       if (!match) return undefined;
       const index = Number(match[2]);
       if (match[1] === 'parts') return 'score' in node && node.score.parts[index] ? 'score' : undefined;
-      const list: Criterion[] | undefined = match[1] === 'allOf' ? ('allOf' in node ? node.allOf : undefined) : 'anyOf' in node ? node.anyOf : undefined;
+      const list: Criterion[] | undefined =
+        match[1] === 'allOf' ? ('allOf' in node ? node.allOf : undefined) : 'anyOf' in node ? node.anyOf : undefined;
       node = list?.[index];
       if (!node) return undefined;
     }
@@ -123,7 +128,8 @@ export function criterionKindAt(criteria: Criterion | null | undefined, path: st
 export function needPhrase(entry: UnmetEntry, program: Program, kind: CriterionKind | undefined): string {
   const words = metricWords(entry.metric, program.metrics[entry.metric]);
   const amount = words.money ? formatMoney(entry.shortBy, program.currency) : formatCount(entry.shortBy);
-  if (kind === 'atMost') return `${words.money ? words.label : `${words.many}${words.suffix}`} to come down by ${amount}`;
+  if (kind === 'atMost')
+    return `${words.money ? words.label : `${words.many}${words.suffix}`} to come down by ${amount}`;
   if (words.money) return `${amount} more ${words.label}`;
   return `${amount} more ${isOne(entry.shortBy) ? words.one : words.many}${words.suffix}`;
 }

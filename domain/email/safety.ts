@@ -14,7 +14,8 @@ export function headerText(text: string, max = 200): string {
 
 // A deliberately plain addr-spec: dot-atom local part and a dotted domain. Quoted local
 // parts, comments and IP literals are legal but never needed for a partner contact.
-const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$/;
+const ADDRESS =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$/;
 
 /** A contact address normalised for sending and for opt-out lookups (trimmed, lower-case), or undefined when unusable. */
 export function normaliseAddress(raw: unknown): string | undefined {

@@ -53,7 +53,13 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
         next: {
           tier: 'gold',
           unmet: [
-            { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '612000.00', required: '1000000', shortBy: '388000.00' },
+            {
+              path: 'allOf[0].anyOf[0]',
+              metric: 'revenue12m',
+              actual: '612000.00',
+              required: '1000000',
+              shortBy: '388000.00',
+            },
             { path: 'allOf[1]', metric: 'salesCertified', actual: '3', required: '5', shortBy: '2' },
             { path: 'allOf[2]', metric: 'techCertified', actual: '0', required: '2', shortBy: '2' },
           ],
@@ -79,7 +85,13 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
         next: {
           tier: 'gold',
           unmet: [
-            { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' },
+            {
+              path: 'allOf[0].anyOf[0]',
+              metric: 'revenue12m',
+              actual: '912000.00',
+              required: '1000000',
+              shortBy: '88000.00',
+            },
             { path: 'allOf[2]', metric: 'techCertified', actual: '1', required: '2', shortBy: '1' },
           ],
         },
@@ -107,7 +119,13 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
         next: {
           tier: 'gold',
           unmet: [
-            { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' },
+            {
+              path: 'allOf[0].anyOf[0]',
+              metric: 'revenue12m',
+              actual: '912000.00',
+              required: '1000000',
+              shortBy: '88000.00',
+            },
             { path: 'allOf[2]', metric: 'techCertified', actual: '1', required: '2', shortBy: '1' },
           ],
         },
@@ -132,7 +150,14 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
         effectiveTier: 'gold',
         metrics: { revenue12m: '1480000.00', mrr: '52000.00', salesCertified: '6', techCertified: '3' },
         next: null,
-        risks: [{ kind: 'certification-expiring', on: '2026-12-10', detail: 'certifications expire by 2026-12-10 (salesCertified 6 → 2); qualified tier falls from gold to silver' }],
+        risks: [
+          {
+            kind: 'certification-expiring',
+            on: '2026-12-10',
+            detail:
+              'certifications expire by 2026-12-10 (salesCertified 6 → 2); qualified tier falls from gold to silver',
+          },
+        ],
         benefits: { commissionRate: '0.08', mdfRate: '0.02', rebateRate: '0.01' },
       }),
     },
@@ -147,10 +172,29 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
     payload: {
       day: AS_OF,
       tier: 'gold',
-      unmet: [{ path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' }],
+      unmet: [
+        {
+          path: 'allOf[0].anyOf[0]',
+          metric: 'revenue12m',
+          actual: '912000.00',
+          required: '1000000',
+          shortBy: '88000.00',
+        },
+      ],
       scorecard: card('P-00075', {
         metrics: { revenue12m: '912000.00', mrr: '23400.00', salesCertified: '5', techCertified: '2' },
-        next: { tier: 'gold', unmet: [{ path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' }] },
+        next: {
+          tier: 'gold',
+          unmet: [
+            {
+              path: 'allOf[0].anyOf[0]',
+              metric: 'revenue12m',
+              actual: '912000.00',
+              required: '1000000',
+              shortBy: '88000.00',
+            },
+          ],
+        },
       }),
     },
   },

@@ -32,7 +32,8 @@ export class BatchEvaluation {
   /** One JSON Lines line; blank lines are skipped, not counted as events. */
   addLine(line: Uint8Array | string): void {
     this.lineNo++;
-    const isBlank = typeof line === 'string' ? line.trim() === '' : line.every((b) => b === 0x20 || b === 0x09 || b === 0x0d);
+    const isBlank =
+      typeof line === 'string' ? line.trim() === '' : line.every((b) => b === 0x20 || b === 0x09 || b === 0x0d);
     if (isBlank) return;
     this.record(parseEventLine(line, this.ctx));
   }

@@ -82,7 +82,14 @@ function formatShortBy(value: Ratio, unit: MetricUnit | undefined, required: str
   return formatRatio(value, required.split('.')[1]?.length ?? 0);
 }
 
-function unmetLeaf(path: string, metric: string, required: string, short: Ratio, values: Values, units: Units): UnmetLeaf {
+function unmetLeaf(
+  path: string,
+  metric: string,
+  required: string,
+  short: Ratio,
+  values: Values,
+  units: Units,
+): UnmetLeaf {
   const unit = units.get(metric);
   const req = ratio(required);
   const cost = req.num === 0n ? short : { num: short.num * req.den, den: short.den * req.num };

@@ -12,7 +12,11 @@ export interface DayExplanation {
   programVersion: string;
   track: string | null;
   metrics: Record<string, string>;
-  tiers: Array<{ tier: string; holds: boolean; unmet: Array<{ path: string; metric: string; actual: string; required: string; shortBy: string }> }>;
+  tiers: Array<{
+    tier: string;
+    holds: boolean;
+    unmet: Array<{ path: string; metric: string; actual: string; required: string; shortBy: string }>;
+  }>;
 }
 
 export function explainDay(set: ProgramSet, facts: PartnerFacts, day: Day): DayExplanation {
@@ -25,7 +29,16 @@ export function explainDay(set: ProgramSet, facts: PartnerFacts, day: Day): DayE
   const tiers = (segment.track?.track.tiers ?? []).map((tier) => ({
     tier: tier.id,
     holds: tier.criteria === null || holds(tier.criteria, values, version.units),
-    unmet: tier.criteria === null ? [] : unmet(tier.criteria, values, version.units).map(({ path, metric, actual, required, shortBy }) => ({ path, metric, actual, required, shortBy })),
+    unmet:
+      tier.criteria === null
+        ? []
+        : unmet(tier.criteria, values, version.units).map(({ path, metric, actual, required, shortBy }) => ({
+            path,
+            metric,
+            actual,
+            required,
+            shortBy,
+          })),
   }));
   return { programVersion: version.program.version, track: segment.track?.track.id ?? null, metrics, tiers };
 }

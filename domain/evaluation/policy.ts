@@ -56,7 +56,13 @@ export function stepPolicy(state: PolicyState, day: Day, q: number, policy: Poli
 
 export type PolicyStatus = 'qualified' | 'grace' | 'hold' | 'override';
 
-export function policyStatus(state: PolicyState, day: Day, q: number, policy: Policy, overridden: boolean): PolicyStatus {
+export function policyStatus(
+  state: PolicyState,
+  day: Day,
+  q: number,
+  policy: Policy,
+  overridden: boolean,
+): PolicyStatus {
   if (overridden) return 'override';
   if (q >= state.e) return 'qualified';
   return holdOver(state, day, policy) ? 'grace' : 'hold';

@@ -25,14 +25,23 @@ interface MetricState {
   contributions: Contribution[];
 }
 
-export function computeRisks(version: CompiledVersion, track: CompiledTrack, facts: PartnerFacts, day: Day, qToday: number, horizon: number): Risk[] {
+export function computeRisks(
+  version: CompiledVersion,
+  track: CompiledTrack,
+  facts: PartnerFacts,
+  day: Day,
+  qToday: number,
+  horizon: number,
+): Risk[] {
   if (qToday === 0 || horizon <= 0) return [];
   const metrics: MetricState[] = [];
   const candidates = new Set<Day>();
   for (const name of track.metricNames) {
     const metric = version.program.metrics[name];
     if (!metric) continue;
-    const contributions = buildContributions(metric, facts, { knownUpTo: day }).filter((c) => c.start <= day && day < c.end);
+    const contributions = buildContributions(metric, facts, { knownUpTo: day }).filter(
+      (c) => c.start <= day && day < c.end,
+    );
     metrics.push({ name, metric, contributions });
     for (const c of contributions) if (KIND_OF[c.endKind] && c.end <= day + horizon) candidates.add(c.end);
   }
@@ -46,7 +55,8 @@ export function computeRisks(version: CompiledVersion, track: CompiledTrack, fac
         return [name, valueOn(metric, contributions, on, counts)];
       }),
     );
-  const qOn = (on: Day, applied: ReadonlySet<RiskKind>): number => qualifiedIndex(track.track, valuesOn(on, applied), version.units);
+  const qOn = (on: Day, applied: ReadonlySet<RiskKind>): number =>
+    qualifiedIndex(track.track, valuesOn(on, applied), version.units);
   const all = new Set(KINDS);
   const fall = [...candidates].sort((a, b) => a - b).find((on) => qOn(on, all) < qToday);
   if (fall === undefined) return [];

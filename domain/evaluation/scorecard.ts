@@ -55,7 +55,11 @@ export interface HistorySegment {
   programVersion: string;
 }
 
-function historySegments(timeline: ReturnType<typeof walkTimeline>, versions: readonly CompiledVersion[], partnerType: string | undefined): HistorySegment[] {
+function historySegments(
+  timeline: ReturnType<typeof walkTimeline>,
+  versions: readonly CompiledVersion[],
+  partnerType: string | undefined,
+): HistorySegment[] {
   const out: HistorySegment[] = [];
   const { version, tier, status } = timeline.days;
   for (let i = 0; i < tier.length; i++) {
@@ -70,7 +74,8 @@ function historySegments(timeline: ReturnType<typeof walkTimeline>, versions: re
       programVersion: v?.program.version ?? '',
     };
     const last = out[out.length - 1];
-    if (last && last.tierId === seg.tierId && last.status === seg.status && last.programVersion === seg.programVersion) last.to = seg.to;
+    if (last && last.tierId === seg.tierId && last.status === seg.status && last.programVersion === seg.programVersion)
+      last.to = seg.to;
     else out.push(seg);
   }
   return out;
@@ -84,10 +89,18 @@ function nextTier(segment: Segment, q: number, values: Map<string, bigint>): Sco
   const tier = segment.track?.track.tiers[q + 1];
   if (!tier?.criteria) return null;
   const leaves = unmet(tier.criteria, values, segment.version.units);
-  return { tier: tier.id, unmet: leaves.map(({ path, metric, actual, required, shortBy }) => ({ path, metric, actual, required, shortBy })) };
+  return {
+    tier: tier.id,
+    unmet: leaves.map(({ path, metric, actual, required, shortBy }) => ({ path, metric, actual, required, shortBy })),
+  };
 }
 
-export function evaluatePartner(set: ProgramSet, facts: PartnerFacts, asOf: Day, overrides: readonly OverrideRule[] = []): PartnerEvaluation {
+export function evaluatePartner(
+  set: ProgramSet,
+  facts: PartnerFacts,
+  asOf: Day,
+  overrides: readonly OverrideRule[] = [],
+): PartnerEvaluation {
   const versions = compileProgramSet(set);
   const indexOn = (day: Day): number => versionIndexOn(set, day);
   const start = timelineStart(facts, asOf) ?? asOf;
@@ -109,7 +122,8 @@ export function evaluatePartner(set: ProgramSet, facts: PartnerFacts, asOf: Day,
 
   const values = metricsOn(segment, asOf);
   const metrics: Record<string, string> = {};
-  for (const name of segment.track?.metricNames ?? []) metrics[name] = formatValue(values.get(name) ?? 0n, version.units.get(name));
+  for (const name of segment.track?.metricNames ?? [])
+    metrics[name] = formatValue(values.get(name) ?? 0n, version.units.get(name));
   const tiers = segment.track?.track.tiers ?? [];
 
   const scorecard: Scorecard = {
@@ -128,7 +142,15 @@ export function evaluatePartner(set: ProgramSet, facts: PartnerFacts, asOf: Day,
         ? computeRisks(version, segment.track, facts, asOf, q, version.program.alerts.atRiskHorizonDays)
         : [],
     benefits: hasTrack ? { ...(tiers[state.e]?.benefits ?? {}) } : {},
-    ledger: Object.fromEntries(BENEFITS.map(({ name }) => [name, formatMinor(totals[name], set.digits)])) as Scorecard['ledger'],
+    ledger: Object.fromEntries(
+      BENEFITS.map(({ name }) => [name, formatMinor(totals[name], set.digits)]),
+    ) as Scorecard['ledger'],
   };
-  return { scorecard, changes: timeline.changes, ledger, start, history: historySegments(timeline, versions, facts.profile?.partnerType) };
+  return {
+    scorecard,
+    changes: timeline.changes,
+    ledger,
+    start,
+    history: historySegments(timeline, versions, facts.profile?.partnerType),
+  };
 }

@@ -6,7 +6,14 @@ import type { PartnerFacts } from '../facts/types.ts';
 import { buildContributions } from '../metrics/contributions.ts';
 import { buildSeries, SeriesCursor, type Series } from '../metrics/series.ts';
 import type { CompiledTrack, CompiledVersion } from './compiled.ts';
-import { graceEndsOn, initialPolicyState, policyStatus, stepPolicy, type PolicyState, type PolicyStatus } from './policy.ts';
+import {
+  graceEndsOn,
+  initialPolicyState,
+  policyStatus,
+  stepPolicy,
+  type PolicyState,
+  type PolicyStatus,
+} from './policy.ts';
 import { qualifiedIndex } from './qualify.ts';
 
 export interface OverrideRule {
@@ -147,13 +154,29 @@ export function walkTimeline(
           // A tier missing from the new version restarts the partner at the entry tier (rule 18).
           state.e = 0;
           state.runStart = null;
-          if (segment.track) changes.push({ day, from: previous, to: tierId(segment, 0), qualified: null, kind: 'restarted', versionIndex: vi });
+          if (segment.track)
+            changes.push({
+              day,
+              from: previous,
+              to: tierId(segment, 0),
+              qualified: null,
+              kind: 'restarted',
+              versionIndex: vi,
+            });
         } else state.e = mapped;
       }
     }
     if (reader.changesOn(day) || fresh) q = reader.qualified(day);
     if (q === null) {
-      if (hasTier) changes.push({ day, from: tierId(segment, state.e), to: null, qualified: null, kind: 'track', versionIndex: vi });
+      if (hasTier)
+        changes.push({
+          day,
+          from: tierId(segment, state.e),
+          to: null,
+          qualified: null,
+          kind: 'track',
+          versionIndex: vi,
+        });
       hasTier = false;
       overridden = false;
       days.version[day - start] = vi;
@@ -170,7 +193,14 @@ export function walkTimeline(
     overridden = override !== undefined;
     const kind = stepPolicy(state, day, q, segment.version.program.policy, override);
     if (kind !== null && state.e !== before) {
-      changes.push({ day, from: tierId(segment, before), to: tierId(segment, state.e), qualified: tierId(segment, q), kind, versionIndex: vi });
+      changes.push({
+        day,
+        from: tierId(segment, before),
+        to: tierId(segment, state.e),
+        qualified: tierId(segment, q),
+        kind,
+        versionIndex: vi,
+      });
     }
     days.version[day - start] = vi;
     days.tier[day - start] = state.e;

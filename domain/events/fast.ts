@@ -72,7 +72,11 @@ function optional<T>(into: Json, from: Json, key: string, check: (v: unknown) =>
 }
 
 /** Required fields in the schema's key order; false when one is missing or refused. */
-function required(into: Json, from: Json, fields: ReadonlyArray<readonly [string, (v: unknown) => Maybe<unknown>]>): boolean {
+function required(
+  into: Json,
+  from: Json,
+  fields: ReadonlyArray<readonly [string, (v: unknown) => Maybe<unknown>]>,
+): boolean {
   for (const [key, check] of fields) {
     if (!(key in from)) return false;
     const checked = check(from[key]);
@@ -92,7 +96,17 @@ function moneyOk(data: Json, programCurrency: string): boolean {
 
 const keys = (...names: string[]): ReadonlySet<string> => new Set(names);
 const ENVELOPE_KEYS = keys('id', 'source', 'type', 'occurredAt', 'partnerId', 'data');
-const DEAL_KEYS = keys('dealId', 'stage', 'amount', 'currency', 'fxRate', 'customerId', 'registeredAt', 'closedAt', 'version');
+const DEAL_KEYS = keys(
+  'dealId',
+  'stage',
+  'amount',
+  'currency',
+  'fxRate',
+  'customerId',
+  'registeredAt',
+  'closedAt',
+  'version',
+);
 const EARNED_KEYS = keys('personId', 'certificationId', 'earnedAt', 'expiresAt');
 const REVOKED_KEYS = keys('personId', 'certificationId', 'revokedAt');
 const DEPARTED_KEYS = keys('personId', 'departedAt');
@@ -108,25 +122,84 @@ function fastData(type: string, data: Json, ctx: EventContext): Json | undefined
   switch (type) {
     case 'deal.upserted': {
       if (!onlyKeys(data, DEAL_KEYS)) return undefined;
-      if (!required(out, data, [['dealId', text], ['stage', stage], ['amount', amount], ['currency', currency]])) return undefined;
-      if (!optional(out, data, 'fxRate', rate) || !optional(out, data, 'customerId', text) || !optional(out, data, 'registeredAt', date) || !optional(out, data, 'closedAt', date)) return undefined;
+      if (
+        !required(out, data, [
+          ['dealId', text],
+          ['stage', stage],
+          ['amount', amount],
+          ['currency', currency],
+        ])
+      )
+        return undefined;
+      if (
+        !optional(out, data, 'fxRate', rate) ||
+        !optional(out, data, 'customerId', text) ||
+        !optional(out, data, 'registeredAt', date) ||
+        !optional(out, data, 'closedAt', date)
+      )
+        return undefined;
       if (!required(out, data, [['version', version]])) return undefined;
       if (!moneyOk(out, ctx.currency) || (out.stage === 'closed_won' && out.closedAt === undefined)) return undefined;
       return out;
     }
     case 'certification.earned':
-      if (!onlyKeys(data, EARNED_KEYS) || !required(out, data, [['personId', text], ['certificationId', text], ['earnedAt', date]])) return undefined;
+      if (
+        !onlyKeys(data, EARNED_KEYS) ||
+        !required(out, data, [
+          ['personId', text],
+          ['certificationId', text],
+          ['earnedAt', date],
+        ])
+      )
+        return undefined;
       return optional(out, data, 'expiresAt', date) ? out : undefined;
     case 'certification.revoked':
-      return onlyKeys(data, REVOKED_KEYS) && required(out, data, [['personId', text], ['certificationId', text], ['revokedAt', date]]) ? out : undefined;
+      return onlyKeys(data, REVOKED_KEYS) &&
+        required(out, data, [
+          ['personId', text],
+          ['certificationId', text],
+          ['revokedAt', date],
+        ])
+        ? out
+        : undefined;
     case 'person.departed':
-      return onlyKeys(data, DEPARTED_KEYS) && required(out, data, [['personId', text], ['departedAt', date]]) ? out : undefined;
+      return onlyKeys(data, DEPARTED_KEYS) &&
+        required(out, data, [
+          ['personId', text],
+          ['departedAt', date],
+        ])
+        ? out
+        : undefined;
     case 'invoice.booked':
-      if (!onlyKeys(data, BOOKED_KEYS) || !required(out, data, [['invoiceId', text], ['amount', amount], ['currency', currency]])) return undefined;
-      if (!optional(out, data, 'fxRate', rate) || !required(out, data, [['bookedAt', date], ['recurring', bool]])) return undefined;
+      if (
+        !onlyKeys(data, BOOKED_KEYS) ||
+        !required(out, data, [
+          ['invoiceId', text],
+          ['amount', amount],
+          ['currency', currency],
+        ])
+      )
+        return undefined;
+      if (
+        !optional(out, data, 'fxRate', rate) ||
+        !required(out, data, [
+          ['bookedAt', date],
+          ['recurring', bool],
+        ])
+      )
+        return undefined;
       return moneyOk(out, ctx.currency) ? out : undefined;
     case 'invoice.credited':
-      if (!onlyKeys(data, CREDITED_KEYS) || !required(out, data, [['invoiceId', text], ['creditId', text], ['amount', amount], ['currency', currency]])) return undefined;
+      if (
+        !onlyKeys(data, CREDITED_KEYS) ||
+        !required(out, data, [
+          ['invoiceId', text],
+          ['creditId', text],
+          ['amount', amount],
+          ['currency', currency],
+        ])
+      )
+        return undefined;
       if (!optional(out, data, 'fxRate', rate) || !required(out, data, [['creditedAt', date]])) return undefined;
       return moneyOk(out, ctx.currency) ? out : undefined;
     default:
@@ -142,7 +215,14 @@ function fastData(type: string, data: Json, ctx: EventContext): Json | undefined
 export function fastEvent(raw: unknown, ctx: EventContext): CanonicalEvent | undefined {
   if (!isRecord(raw) || !onlyKeys(raw, ENVELOPE_KEYS)) return undefined;
   const { id, source, type, occurredAt, partnerId, data } = raw;
-  if (text(id) === NO || text(partnerId) === NO || typeof type !== 'string' || typeof occurredAt !== 'string' || !isRecord(data)) return undefined;
+  if (
+    text(id) === NO ||
+    text(partnerId) === NO ||
+    typeof type !== 'string' ||
+    typeof occurredAt !== 'string' ||
+    !isRecord(data)
+  )
+    return undefined;
   if (source !== 'crm' && source !== 'lms' && source !== 'erp') return undefined;
   if (!(TYPES_BY_SOURCE[source as Source] as readonly string[]).includes(type)) return undefined;
   if (parseInstant(occurredAt) === undefined) return undefined;

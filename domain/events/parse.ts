@@ -2,7 +2,14 @@
 // an invalid event is a value the caller dead-letters, not an exception (SPEC §3a rule 17).
 import { issueLines } from '../program/issues.ts';
 import { fastEvent } from './fast.ts';
-import { dataSchemas, envelopeSchema, TYPES_BY_SOURCE, type CanonicalEvent, type EventContext, type EventType } from './schema.ts';
+import {
+  dataSchemas,
+  envelopeSchema,
+  TYPES_BY_SOURCE,
+  type CanonicalEvent,
+  type EventContext,
+  type EventType,
+} from './schema.ts';
 
 export const MAX_EVENT_BYTES = 65_536;
 
@@ -13,7 +20,8 @@ export const MAX_EVENT_BYTES = 65_536;
  */
 export const MAX_EVENT_DEPTH = 64;
 
-export type EventResult = { ok: true; event: CanonicalEvent; raw: unknown } | { ok: false; reason: string; raw: unknown };
+export type EventResult =
+  { ok: true; event: CanonicalEvent; raw: unknown } | { ok: false; reason: string; raw: unknown };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const schemaCache = new Map<string, ReturnType<typeof dataSchemas>>();
@@ -40,7 +48,8 @@ function textProblem(text: string): string | undefined {
   return undefined;
 }
 
-const pathOf = (parent: string, key: string | number): string => (typeof key === 'number' ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key);
+const pathOf = (parent: string, key: string | number): string =>
+  typeof key === 'number' ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key;
 
 /**
  * What no schema can accept and Postgres cannot store, in any field (known or not) and in
@@ -59,7 +68,8 @@ export function structuralProblem(value: unknown, maxDepth = MAX_EVENT_DEPTH): s
     if (top.value === null || typeof top.value !== 'object') continue;
     if (top.depth > maxDepth) return `event is nested more than ${maxDepth} levels deep`;
     if (Array.isArray(top.value)) {
-      for (let i = 0; i < top.value.length; i++) stack.push({ value: top.value[i], depth: top.depth + 1, path: pathOf(top.path, i) });
+      for (let i = 0; i < top.value.length; i++)
+        stack.push({ value: top.value[i], depth: top.depth + 1, path: pathOf(top.path, i) });
       continue;
     }
     for (const [key, child] of Object.entries(top.value as Record<string, unknown>)) {
@@ -108,7 +118,8 @@ export function parseEventLine(line: Uint8Array | string, ctx: EventContext): Ev
       return invalid('line is not valid UTF-8', Buffer.from(line).toString('latin1'));
     }
   }
-  if (bytes > MAX_EVENT_BYTES) return invalid(`event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`, textLine);
+  if (bytes > MAX_EVENT_BYTES)
+    return invalid(`event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`, textLine);
   let raw: unknown;
   try {
     raw = JSON.parse(textLine);

@@ -27,16 +27,27 @@ const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null 
 
 const text = z.string().min(1).max(1000);
 // Canonical spelling, so stored facts (numeric) and folded facts say the same thing.
-const amount = z.string().refine(isDecimalString, { message: 'expected a non-negative decimal string such as "4800.00"' }).transform(canonicalDecimal);
-const fxRate = z.string().refine(isPositiveDecimal, { message: 'expected a positive decimal string such as "1.0842"' }).transform(canonicalDecimal);
-const currency = z.string().refine((c) => currencyDigits(c) !== undefined, { message: 'expected an ISO 4217 currency code' });
+const amount = z
+  .string()
+  .refine(isDecimalString, { message: 'expected a non-negative decimal string such as "4800.00"' })
+  .transform(canonicalDecimal);
+const fxRate = z
+  .string()
+  .refine(isPositiveDecimal, { message: 'expected a positive decimal string such as "1.0842"' })
+  .transform(canonicalDecimal);
+const currency = z
+  .string()
+  .refine((c) => currencyDigits(c) !== undefined, { message: 'expected an ISO 4217 currency code' });
 const version = z.int().min(0);
 
 function businessDate(timezone: string) {
   return z.string().transform((value, ctx) => {
     const day = businessDay(value, timezone);
     if (day === undefined || day < MIN_DAY || day > MAX_DAY) {
-      ctx.addIssue({ code: 'custom', message: 'expected a date YYYY-MM-DD between 1900-01-01 and 2999-12-31, or a timestamp with offset' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a date YYYY-MM-DD between 1900-01-01 and 2999-12-31, or a timestamp with offset',
+      });
       return z.NEVER;
     }
     return formatDay(day);
@@ -49,10 +60,18 @@ function checkMoney(programCurrency: string) {
   return (data: Money, ctx: z.RefinementCtx): void => {
     const digits = currencyDigits(data.currency);
     if (digits !== undefined && decimalPlaces(data.amount) > digits) {
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: `${data.currency} amounts have at most ${digits} decimals` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: `${data.currency} amounts have at most ${digits} decimals`,
+      });
     }
     if (data.currency !== programCurrency && data.fxRate === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['fxRate'], message: `required: ${data.currency} is not the program currency ${programCurrency}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fxRate'],
+        message: `required: ${data.currency} is not the program currency ${programCurrency}`,
+      });
     }
   };
 }
@@ -65,7 +84,9 @@ export function dataSchemas(ctx: EventContext) {
       name: text,
       partnerType: text,
       region: opt(text),
-      contacts: z.array(z.object({ email: z.email().max(320), name: opt(z.string().max(1000)), role: opt(z.string().max(100)) })).max(1000),
+      contacts: z
+        .array(z.object({ email: z.email().max(320), name: opt(z.string().max(1000)), role: opt(z.string().max(100)) }))
+        .max(1000),
       status: opt(z.enum(['active', 'terminated'])),
       version,
     }),
@@ -83,7 +104,8 @@ export function dataSchemas(ctx: EventContext) {
       })
       .superRefine((d, c) => {
         money(d, c);
-        if (d.stage === 'closed_won' && d.closedAt === undefined) c.addIssue({ code: 'custom', path: ['closedAt'], message: 'required when stage is closed_won' });
+        if (d.stage === 'closed_won' && d.closedAt === undefined)
+          c.addIssue({ code: 'custom', path: ['closedAt'], message: 'required when stage is closed_won' });
       }),
     'certification.earned': z.object({ personId: text, certificationId: text, earnedAt: date, expiresAt: opt(date) }),
     'certification.revoked': z.object({ personId: text, certificationId: text, revokedAt: date }),
@@ -104,7 +126,9 @@ export const envelopeSchema = z.object({
   id: text,
   source: z.enum(SOURCES),
   type: z.string().min(1).max(100),
-  occurredAt: z.string().refine((s) => parseInstant(s) !== undefined, { message: 'expected an ISO timestamp with offset' }),
+  occurredAt: z
+    .string()
+    .refine((s) => parseInstant(s) !== undefined, { message: 'expected an ISO timestamp with offset' }),
   partnerId: text,
   data: z.record(z.string(), z.unknown()),
 });

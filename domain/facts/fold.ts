@@ -10,7 +10,12 @@ import { emptyFacts, type PartnerFacts } from './types.ts';
 export type FoldOutcome = 'accepted' | 'duplicate' | 'stale' | 'conflict';
 
 /** Amount in program minor units: exact for the program currency, amount × fxRate half-even otherwise. */
-export function programMinor(amount: string, currency: string, fxRate: string | undefined, programCurrency: string): bigint {
+export function programMinor(
+  amount: string,
+  currency: string,
+  fxRate: string | undefined,
+  programCurrency: string,
+): bigint {
   const programDigits = currencyDigits(programCurrency) ?? 2;
   if (currency === programCurrency) return toMinor(amount, programDigits);
   const digits = currencyDigits(currency) ?? 2;
@@ -83,16 +88,31 @@ export function applyEvent(facts: PartnerFacts, event: CanonicalEvent, programCu
     }
     case 'certification.earned': {
       const d = event.data;
-      facts.certifications.push({ personId: d.personId, certificationId: d.certificationId, earnedAt: day(d.earnedAt), expiresAt: optDay(d.expiresAt), eventId: event.id });
+      facts.certifications.push({
+        personId: d.personId,
+        certificationId: d.certificationId,
+        earnedAt: day(d.earnedAt),
+        expiresAt: optDay(d.expiresAt),
+        eventId: event.id,
+      });
       return 'accepted';
     }
     case 'certification.revoked': {
       const d = event.data;
-      facts.revocations.push({ personId: d.personId, certificationId: d.certificationId, revokedAt: day(d.revokedAt), eventId: event.id });
+      facts.revocations.push({
+        personId: d.personId,
+        certificationId: d.certificationId,
+        revokedAt: day(d.revokedAt),
+        eventId: event.id,
+      });
       return 'accepted';
     }
     case 'person.departed':
-      facts.departures.push({ personId: event.data.personId, departedAt: day(event.data.departedAt), eventId: event.id });
+      facts.departures.push({
+        personId: event.data.personId,
+        departedAt: day(event.data.departedAt),
+        eventId: event.id,
+      });
       return 'accepted';
     case 'invoice.booked': {
       const d = event.data;

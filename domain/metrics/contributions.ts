@@ -50,7 +50,13 @@ function dealItems(facts: PartnerFacts, by: 'closedAt' | 'registeredAt'): Item[]
       day,
       value: deal.amountMinor,
       countable: true,
-      fields: { dealId: deal.dealId, stage: deal.stage, amount: deal.amount, currency: deal.currency, customerId: deal.customerId },
+      fields: {
+        dealId: deal.dealId,
+        stage: deal.stage,
+        amount: deal.amount,
+        currency: deal.currency,
+        customerId: deal.customerId,
+      },
     });
   }
   return items;
@@ -59,11 +65,21 @@ function dealItems(facts: PartnerFacts, by: 'closedAt' | 'registeredAt'): Item[]
 function invoiceItems(facts: PartnerFacts): Item[] {
   const items: Item[] = [];
   for (const inv of facts.invoices.values()) {
-    items.push({ day: inv.bookedAt, value: inv.amountMinor, countable: true, fields: { invoiceId: inv.invoiceId, currency: inv.currency, recurring: inv.recurring } });
+    items.push({
+      day: inv.bookedAt,
+      value: inv.amountMinor,
+      countable: true,
+      fields: { invoiceId: inv.invoiceId, currency: inv.currency, recurring: inv.recurring },
+    });
   }
   for (const credit of facts.credits.values()) {
     const recurring = facts.invoices.get(credit.invoiceId)?.recurring;
-    items.push({ day: credit.creditedAt, value: -credit.amountMinor, countable: false, fields: { invoiceId: credit.invoiceId, currency: credit.currency, recurring } });
+    items.push({
+      day: credit.creditedAt,
+      value: -credit.amountMinor,
+      countable: false,
+      fields: { invoiceId: credit.invoiceId, currency: credit.currency, recurring },
+    });
   }
   return items;
 }
@@ -98,13 +114,24 @@ function activeCertifications(metric: Metric, facts: PartnerFacts, knownUpTo: Da
     };
     stop(cert.expiresAt, 'expiry');
     for (const r of facts.revocations) {
-      if (r.personId === cert.personId && r.certificationId === cert.certificationId && r.revokedAt >= cert.earnedAt && r.revokedAt <= knownUpTo) {
+      if (
+        r.personId === cert.personId &&
+        r.certificationId === cert.certificationId &&
+        r.revokedAt >= cert.earnedAt &&
+        r.revokedAt <= knownUpTo
+      ) {
         stop(r.revokedAt, 'revoked');
       }
     }
     stop(departed.get(cert.personId), 'departed');
     if (end <= cert.earnedAt) continue;
-    out.push({ start: cert.earnedAt, end, endKind, value: 1n, key: metric.aggregate === 'countDistinct' ? String(fields[metric.field as keyof typeof fields]) : undefined });
+    out.push({
+      start: cert.earnedAt,
+      end,
+      endKind,
+      value: 1n,
+      key: metric.aggregate === 'countDistinct' ? String(fields[metric.field as keyof typeof fields]) : undefined,
+    });
   }
   return out;
 }
@@ -113,10 +140,13 @@ export function buildContributions(metric: Metric, facts: PartnerFacts, options:
   const knownUpTo = options.knownUpTo ?? Infinity;
   if (metric.window === 'active') return activeCertifications(metric, facts, knownUpTo);
   const items =
-    metric.from === 'deals' ? dealItems(facts, 'closedAt')
-    : metric.from === 'registrations' ? dealItems(facts, 'registeredAt')
-    : metric.from === 'invoices' ? invoiceItems(facts)
-    : certificationItems(facts);
+    metric.from === 'deals'
+      ? dealItems(facts, 'closedAt')
+      : metric.from === 'registrations'
+        ? dealItems(facts, 'registeredAt')
+        : metric.from === 'invoices'
+          ? invoiceItems(facts)
+          : certificationItems(facts);
   const window = metric.window;
   const period = window !== undefined && 'trailing' in window ? parsePeriod(window.trailing) : undefined;
   const out: Contribution[] = [];
@@ -146,7 +176,12 @@ export function buildContributions(metric: Metric, facts: PartnerFacts, options:
 }
 
 /** The metric's value on `day` from scratch (used by the risk walk and as a test oracle). */
-export function valueOn(metric: Metric, contributions: readonly Contribution[], day: Day, counts: (c: Contribution) => boolean = (c) => c.start <= day && day < c.end): bigint {
+export function valueOn(
+  metric: Metric,
+  contributions: readonly Contribution[],
+  day: Day,
+  counts: (c: Contribution) => boolean = (c) => c.start <= day && day < c.end,
+): bigint {
   if (metric.aggregate === 'countDistinct') {
     const keys = new Set<string>();
     for (const c of contributions) if (counts(c) && c.key !== undefined) keys.add(c.key);

@@ -29,7 +29,7 @@ export function buildSeries(metric: Metric, contributions: readonly Contribution
   const keyCounts = new Map<string, number>();
   const series: Series = { days: [], values: [] };
   let value = 0n;
-  for (let i = 0; i < edges.length; ) {
+  for (let i = 0; i < edges.length;) {
     const day = edges[i]?.day ?? 0;
     for (; i < edges.length && edges[i]?.day === day; i++) {
       const edge = edges[i];

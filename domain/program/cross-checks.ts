@@ -19,7 +19,8 @@ function checkMetric(name: string, metric: Metric, problems: string[]): void {
     if (metric.field !== 'amount') problems.push(`${at('field')}: sum needs field "amount"`);
     if (metric.from === 'certifications') problems.push(`${at('aggregate')}: certifications cannot be summed`);
   }
-  if (metric.aggregate === 'countDistinct' && metric.field === undefined) problems.push(`${at('field')}: countDistinct needs a field`);
+  if (metric.aggregate === 'countDistinct' && metric.field === undefined)
+    problems.push(`${at('field')}: countDistinct needs a field`);
   if (metric.field !== undefined && !fields.includes(metric.field)) {
     problems.push(`${at('field')}: unknown field "${metric.field}" for ${metric.from} (known: ${fields.join(', ')})`);
   }
@@ -35,13 +36,16 @@ function checkCriterion(criterion: Criterion, path: Path, metrics: Record<string
   const unknown = (metric: string, at: Path): void => {
     if (!(metric in metrics)) problems.push(`${formatPath(at)}: unknown metric "${metric}"`);
   };
-  if ('allOf' in criterion) criterion.allOf.forEach((c, i) => checkCriterion(c, [...path, 'allOf', i], metrics, problems));
-  else if ('anyOf' in criterion) criterion.anyOf.forEach((c, i) => checkCriterion(c, [...path, 'anyOf', i], metrics, problems));
+  if ('allOf' in criterion)
+    criterion.allOf.forEach((c, i) => checkCriterion(c, [...path, 'allOf', i], metrics, problems));
+  else if ('anyOf' in criterion)
+    criterion.anyOf.forEach((c, i) => checkCriterion(c, [...path, 'anyOf', i], metrics, problems));
   else if ('score' in criterion) {
     criterion.score.parts.forEach((part, i) => {
       const at: Path = [...path, 'score', 'parts', i];
       unknown(part.metric, [...at, 'metric']);
-      if (decimalToRatio(part.target).num === 0n) problems.push(`${formatPath([...at, 'target'])}: target must be greater than 0`);
+      if (decimalToRatio(part.target).num === 0n)
+        problems.push(`${formatPath([...at, 'target'])}: target must be greater than 0`);
     });
   } else unknown(criterion.metric, [...path, 'metric']);
 }
@@ -82,28 +86,39 @@ function tolerant(check: () => void): void {
 }
 
 function crossCheckInto(program: Program, problems: string[]): void {
-  for (const [name, metric] of Object.entries(program.metrics ?? {})) tolerant(() => checkMetric(name, metric, problems));
+  for (const [name, metric] of Object.entries(program.metrics ?? {}))
+    tolerant(() => checkMetric(name, metric, problems));
   const typeOwner = new Map<string, number>();
   const trackIds = new Set<string>();
   const tracks: Program['tracks'] = Array.isArray(program.tracks) ? program.tracks : [];
-  tracks.forEach((track, t) => tolerant(() => {
-    if (trackIds.has(track.id)) problems.push(`${formatPath(['tracks', t, 'id'])}: duplicate track id "${track.id}"`);
-    trackIds.add(track.id);
-    for (const [p, type] of (Array.isArray(track.partnerTypes) ? track.partnerTypes : []).entries()) {
-      const owner = typeOwner.get(type);
-      if (owner !== undefined) problems.push(`${formatPath(['tracks', t, 'partnerTypes', p])}: partner type "${type}" is already in tracks[${owner}]`);
-      else typeOwner.set(type, t);
-    }
-    const tierIds = new Set<string>();
-    (Array.isArray(track.tiers) ? track.tiers : []).forEach((tier, i) => tolerant(() => {
-      const at: Path = ['tracks', t, 'tiers', i];
-      if (tierIds.has(tier.id)) problems.push(`${formatPath([...at, 'id'])}: duplicate tier id "${tier.id}"`);
-      tierIds.add(tier.id);
-      if (i === 0 && tier.criteria !== null) problems.push(`${formatPath([...at, 'criteria'])}: the first (entry) tier must have criteria null`);
-      if (i > 0 && tier.criteria === null) problems.push(`${formatPath([...at, 'criteria'])}: only the first tier may have criteria null`);
-      if (tier.criteria) checkCriterion(tier.criteria, [...at, 'criteria'], program.metrics, problems);
-      for (const [key, rate] of Object.entries(tier.benefits ?? {})) checkRate(rate, [...at, 'benefits', key], problems);
-    }));
-  }));
+  tracks.forEach((track, t) =>
+    tolerant(() => {
+      if (trackIds.has(track.id)) problems.push(`${formatPath(['tracks', t, 'id'])}: duplicate track id "${track.id}"`);
+      trackIds.add(track.id);
+      for (const [p, type] of (Array.isArray(track.partnerTypes) ? track.partnerTypes : []).entries()) {
+        const owner = typeOwner.get(type);
+        if (owner !== undefined)
+          problems.push(
+            `${formatPath(['tracks', t, 'partnerTypes', p])}: partner type "${type}" is already in tracks[${owner}]`,
+          );
+        else typeOwner.set(type, t);
+      }
+      const tierIds = new Set<string>();
+      (Array.isArray(track.tiers) ? track.tiers : []).forEach((tier, i) =>
+        tolerant(() => {
+          const at: Path = ['tracks', t, 'tiers', i];
+          if (tierIds.has(tier.id)) problems.push(`${formatPath([...at, 'id'])}: duplicate tier id "${tier.id}"`);
+          tierIds.add(tier.id);
+          if (i === 0 && tier.criteria !== null)
+            problems.push(`${formatPath([...at, 'criteria'])}: the first (entry) tier must have criteria null`);
+          if (i > 0 && tier.criteria === null)
+            problems.push(`${formatPath([...at, 'criteria'])}: only the first tier may have criteria null`);
+          if (tier.criteria) checkCriterion(tier.criteria, [...at, 'criteria'], program.metrics, problems);
+          for (const [key, rate] of Object.entries(tier.benefits ?? {}))
+            checkRate(rate, [...at, 'benefits', key], problems);
+        }),
+      );
+    }),
+  );
   if (program.alerts) checkRate(program.alerts.nearPromotionWithin, ['alerts', 'nearPromotionWithin'], problems);
 }

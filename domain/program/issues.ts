@@ -40,5 +40,7 @@ function flatten(issue: Issue, prefix: readonly PathKey[]): Array<{ path: PathKe
 }
 
 export function issueLines(issues: readonly Issue[], prefix: readonly PathKey[] = []): string[] {
-  return issues.flatMap((issue) => flatten(issue, prefix)).map(({ path, message }) => `${formatPath(path) || '(root)'}: ${message}`);
+  return issues
+    .flatMap((issue) => flatten(issue, prefix))
+    .map(({ path, message }) => `${formatPath(path) || '(root)'}: ${message}`);
 }

@@ -64,11 +64,17 @@ export function buildProgramSet(programs: readonly Program[]): LoadResult<Progra
   const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const p of programs) {
-    if (p.id !== first.id) problems.push(`version ${p.version}: id "${p.id}" differs from "${first.id}"; all versions of a program share one id`);
-    if (p.currency !== first.currency) problems.push(`version ${p.version}: currency ${p.currency} differs from ${first.currency}`);
-    if (p.timezone !== first.timezone) problems.push(`version ${p.version}: timezone ${p.timezone} differs from ${first.timezone}`);
+    if (p.id !== first.id)
+      problems.push(
+        `version ${p.version}: id "${p.id}" differs from "${first.id}"; all versions of a program share one id`,
+      );
+    if (p.currency !== first.currency)
+      problems.push(`version ${p.version}: currency ${p.currency} differs from ${first.currency}`);
+    if (p.timezone !== first.timezone)
+      problems.push(`version ${p.version}: timezone ${p.timezone} differs from ${first.timezone}`);
     const other = seen.get(p.effectiveFrom);
-    if (other !== undefined) problems.push(`version ${p.version}: effectiveFrom ${p.effectiveFrom} is also version ${other}'s`);
+    if (other !== undefined)
+      problems.push(`version ${p.version}: effectiveFrom ${p.effectiveFrom} is also version ${other}'s`);
     seen.set(p.effectiveFrom, p.version);
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -77,7 +83,13 @@ export function buildProgramSet(programs: readonly Program[]): LoadResult<Progra
     .sort((a, b) => a.effectiveFrom - b.effectiveFrom);
   return {
     ok: true,
-    value: { id: first.id, currency: first.currency, digits: currencyDigits(first.currency) ?? 2, timezone: first.timezone, versions },
+    value: {
+      id: first.id,
+      currency: first.currency,
+      digits: currencyDigits(first.currency) ?? 2,
+      timezone: first.timezone,
+      versions,
+    },
   };
 }
 

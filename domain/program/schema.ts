@@ -7,14 +7,21 @@ import { parsePeriod } from '../period.ts';
 import { isValidTimeZone } from '../timestamps.ts';
 
 export const decimalString = z
-  .string({ error: (issue) => (issue.input === undefined ? 'required' : 'expected a decimal string such as "0.05" (JSON numbers are refused)') })
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? 'required' : 'expected a decimal string such as "0.05" (JSON numbers are refused)',
+  })
   .refine(isDecimalString, { message: 'expected a non-negative decimal string such as "250000" or "0.05"' });
 
 const dayString = z.string().refine((s) => parseDay(s) !== undefined, { message: 'expected a date YYYY-MM-DD' });
 const id = z.string().min(1).max(200);
 
 export const windowSchema = z.union([
-  z.strictObject({ trailing: z.string().refine((s) => parsePeriod(s) !== undefined, { message: 'expected an ISO 8601 period such as "P12M" or "P90D"' }) }),
+  z.strictObject({
+    trailing: z
+      .string()
+      .refine((s) => parsePeriod(s) !== undefined, { message: 'expected an ISO 8601 period such as "P12M" or "P90D"' }),
+  }),
   z.strictObject({ calendar: z.enum(['month', 'quarter', 'year']) }),
   z.literal('active'),
 ]);
@@ -46,7 +53,9 @@ export const criterionSchema: z.ZodType<Criterion> = z.lazy(() =>
       score: z.strictObject({
         atLeast: decimalString,
         eachAboveZero: z.boolean().optional(),
-        parts: z.array(z.strictObject({ metric: z.string().min(1), target: decimalString, points: decimalString })).min(1),
+        parts: z
+          .array(z.strictObject({ metric: z.string().min(1), target: decimalString, points: decimalString }))
+          .min(1),
       }),
     }),
   ]),
@@ -91,10 +100,17 @@ export const programSchema = z.strictObject({
   version: z.string().min(1).max(100),
   name: z.string().min(1),
   description: z.string().optional(),
-  currency: z.string().refine((c) => currencyDigits(c) !== undefined, { message: 'expected an ISO 4217 currency code such as "USD"' }),
-  timezone: z.string().refine(isValidTimeZone, { message: 'expected an IANA time zone such as "UTC" or "Europe/Paris"' }),
+  currency: z
+    .string()
+    .refine((c) => currencyDigits(c) !== undefined, { message: 'expected an ISO 4217 currency code such as "USD"' }),
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, { message: 'expected an IANA time zone such as "UTC" or "Europe/Paris"' }),
   effectiveFrom: dayString,
-  metrics: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'metric names are letters, digits and _'), metricSchema),
+  metrics: z.record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'metric names are letters, digits and _'),
+    metricSchema,
+  ),
   tracks: z.array(trackSchema).min(1),
   policy: policySchema.default({ demotionGraceDays: 0, holdAfterPromotionDays: 0, demotionsOn: 'any-day' }),
   alerts: alertsSchema.default({ nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7 }),

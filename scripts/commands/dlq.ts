@@ -22,9 +22,23 @@ export async function listDlq(options: { json?: boolean; all?: boolean }): Promi
     for (const r of rows) {
       const reason = (r.reason as { message?: string }).message ?? JSON.stringify(r.reason);
       if (options.json) {
-        console.log(JSON.stringify({ id: r.id, source: r.source, eventId: r.event_id, reason, raw: r.raw.toString('utf8'), firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at, attempts: r.attempts, replayedAt: r.replayed_at }));
+        console.log(
+          JSON.stringify({
+            id: r.id,
+            source: r.source,
+            eventId: r.event_id,
+            reason,
+            raw: r.raw.toString('utf8'),
+            firstSeenAt: r.first_seen_at,
+            lastSeenAt: r.last_seen_at,
+            attempts: r.attempts,
+            replayedAt: r.replayed_at,
+          }),
+        );
       } else {
-        console.log(`#${r.id} ${r.source ?? '?'}:${r.event_id ?? '?'} seen ${r.attempts}× (last ${r.last_seen_at.toISOString()}): ${reason}\n    ${preview(r.raw)}`);
+        console.log(
+          `#${r.id} ${r.source ?? '?'}:${r.event_id ?? '?'} seen ${r.attempts}× (last ${r.last_seen_at.toISOString()}): ${reason}\n    ${preview(r.raw)}`,
+        );
       }
     }
     if (rows.length === 0 && !options.json) console.log('the dead-letter store is empty');
@@ -43,7 +57,9 @@ export async function replayDlq(options: { id?: string[] }): Promise<{ replayed:
     const owed: OwedRecompute[] = [];
     for (const row of rows) {
       const source = row.source !== null && isSource(row.source) ? row.source : undefined;
-      const result = await applyEventBatch(db, { currency: program.currency, timezone: program.timezone }, [{ source, raw: row.raw }]);
+      const result = await applyEventBatch(db, { currency: program.currency, timezone: program.timezone }, [
+        { source, raw: row.raw },
+      ]);
       if (result.outcomes[0] !== 'dead-lettered') {
         replayed.push(row.id);
         owed.push(...result.recompute);
@@ -68,7 +84,12 @@ export async function replayDlq(options: { id?: string[] }): Promise<{ replayed:
 
 export function registerDlq(program: Command): void {
   const cmd = program.command('dlq').description('the dead-letter store');
-  cmd.command('list').option('--json', 'JSON Lines').option('--all', 'include replayed ones').description('list dead-lettered events with their reasons').action(async (o: { json?: boolean; all?: boolean }) => listDlq(o));
+  cmd
+    .command('list')
+    .option('--json', 'JSON Lines')
+    .option('--all', 'include replayed ones')
+    .description('list dead-lettered events with their reasons')
+    .action(async (o: { json?: boolean; all?: boolean }) => listDlq(o));
   cmd
     .command('replay')
     .option('--id <ids...>', 'only these dead letters')

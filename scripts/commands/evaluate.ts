@@ -55,9 +55,14 @@ async function foldEvents(batch: BatchEvaluation, path: string): Promise<void> {
   }
 }
 
-export async function runEvaluate(options: EvaluateOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runEvaluate(
+  options: EvaluateOptions,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const asOf = parseDay(options.asOf);
-  if (asOf === undefined) throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
+  if (asOf === undefined)
+    throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
   const program = await readProgramFiles(options.program);
   const overrides = options.overrides ? await readOverrides(options.overrides) : new Map<string, OverrideRule[]>();
   const batch = new BatchEvaluation(program);
@@ -75,7 +80,9 @@ export async function runEvaluate(options: EvaluateOptions, out: NodeJS.Writable
   out.write(buffer);
   for (const { line, reason } of batch.invalid) err.write(`${options.events}:${line}: invalid event: ${reason}\n`);
   if (batch.invalid.length > 0) {
-    err.write(`${batch.invalid.length} invalid event${batch.invalid.length === 1 ? '' : 's'} skipped in ${options.events}\n`);
+    err.write(
+      `${batch.invalid.length} invalid event${batch.invalid.length === 1 ? '' : 's'} skipped in ${options.events}\n`,
+    );
     return 1;
   }
   return 0;

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
-import { applyPreparedBatch, countOutcomes, pendingRecomputes, prepareEvent, type OutcomeCounts, type PreparedBatch } from '../../db/repositories/ingest-batch.ts';
+import {
+  applyPreparedBatch,
+  countOutcomes,
+  pendingRecomputes,
+  prepareEvent,
+  type OutcomeCounts,
+  type PreparedBatch,
+} from '../../db/repositories/ingest-batch.ts';
 import { loadProgramSet } from '../../db/repositories/programs.ts';
 import type { DB } from '../../db/types.ts';
 import { MAX_EVENT_BYTES } from '../../domain/events/parse.ts';
@@ -29,7 +36,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The queue of a line, or why it cannot go on any. */
 function route(line: Buffer): { source: 'crm' | 'lms' | 'erp'; text: string } | { reason: string; parsed?: unknown } {
-  if (line.byteLength > MAX_EVENT_BYTES) return { reason: `event is ${line.byteLength} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
+  if (line.byteLength > MAX_EVENT_BYTES)
+    return { reason: `event is ${line.byteLength} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
   let text: string;
   try {
     text = decoder.decode(line);
@@ -43,7 +51,8 @@ function route(line: Buffer): { source: 'crm' | 'lms' | 'erp'; text: string } | 
     return { reason: `not JSON: ${describeError(error)}` };
   }
   const source = (parsed as { source?: unknown } | null)?.source;
-  if (typeof source !== 'string' || !isSource(source)) return { reason: `source: expected one of crm, lms, erp`, parsed };
+  if (typeof source !== 'string' || !isSource(source))
+    return { reason: `source: expected one of crm, lms, erp`, parsed };
   return { source, text };
 }
 
@@ -61,7 +70,12 @@ async function* nonBlank(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-async function viaQueues(path: string, options: IngestOptions, db: Kysely<DB>, services: QueueServices): Promise<OutcomeCounts | undefined> {
+async function viaQueues(
+  path: string,
+  options: IngestOptions,
+  db: Kysely<DB>,
+  services: QueueServices,
+): Promise<OutcomeCounts | undefined> {
   const runId = options.runId ?? randomUUID();
   const progress = fileProgress(path, 'ingest');
   const counts = empty();
@@ -103,12 +117,15 @@ async function viaQueues(path: string, options: IngestOptions, db: Kysely<DB>, s
     progress.stop();
   }
   if (!waiter) {
-    console.log(`queued ${events - counts['dead-lettered']} events in ${jobIds.length} jobs (run ${runId}); ${counts['dead-lettered']} dead-lettered`);
+    console.log(
+      `queued ${events - counts['dead-lettered']} events in ${jobIds.length} jobs (run ${runId}); ${counts['dead-lettered']} dead-lettered`,
+    );
     return undefined;
   }
   try {
     const results = await waiter.until(jobIds, (pending) => {
-      if (process.stderr.isTTY) process.stderr.write(`\rwaiting for ${pending} jobs (is \`tierline workers\` running?)   `);
+      if (process.stderr.isTTY)
+        process.stderr.write(`\rwaiting for ${pending} jobs (is \`tierline workers\` running?)   `);
     });
     for (const r of results) add(counts, r as Partial<OutcomeCounts>);
   } finally {
@@ -195,7 +212,9 @@ export async function runIngest(path: string, options: IngestOptions): Promise<O
   let services: QueueServices | undefined;
   try {
     services = await openQueueServices('producer');
-    const counts = options.backfill ? await viaBackfill(path, db, services) : await viaQueues(path, options, db, services);
+    const counts = options.backfill
+      ? await viaBackfill(path, db, services)
+      : await viaQueues(path, options, db, services);
     if (counts) console.log(formatCounts(counts));
     return counts;
   } finally {

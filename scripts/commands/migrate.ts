@@ -8,7 +8,10 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { CliError } from '../lib/errors.ts';
 
 /** Runs the command, writing progress lines to `out`; throws CliError on failure. */
-export async function migrate(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log): Promise<void> {
+export async function migrate(
+  env: NodeJS.ProcessEnv = process.env,
+  out: (line: string) => void = console.log,
+): Promise<void> {
   try {
     const url = databaseUrl(env);
     const { database, created } = await ensureDatabase(url);

@@ -38,17 +38,40 @@ export async function setOverride(partnerId: string, tier: string, options: SetO
     const known = program.versions.some((v) => v.program.tracks.some((t) => t.tiers.some((x) => x.id === tier)));
     if (!known) throw new CliError(`tier ${tier} is in no track of program ${program.id}`);
     const from = options.from ?? formatDay(today(program.timezone));
-    if (parseDay(from) === undefined) throw new CliError(`--from: expected a date YYYY-MM-DD, got ${JSON.stringify(from)}`);
-    if (parseDay(options.until) === undefined) throw new CliError(`--until: expected a date YYYY-MM-DD, got ${JSON.stringify(options.until)}`);
+    if (parseDay(from) === undefined)
+      throw new CliError(`--from: expected a date YYYY-MM-DD, got ${JSON.stringify(from)}`);
+    if (parseDay(options.until) === undefined)
+      throw new CliError(`--until: expected a date YYYY-MM-DD, got ${JSON.stringify(options.until)}`);
     if (options.until < from) throw new CliError(`--until ${options.until} is before --from ${from}`);
     const by = options.by ?? userInfo().username;
     await db.transaction().execute(async (trx) => {
-      const row = await trx.insertInto('overrides').values({ partner_id: partnerId, tier_id: tier, from_day: from, until_day: options.until, reason: options.reason, created_by: by }).returning('id').executeTakeFirstOrThrow();
-      await trx.insertInto('audit_log').values({ actor: by, action: 'override.set', partner_id: partnerId, details: toJsonb({ id: row.id, tier, from, until: options.until, reason: options.reason }) }).execute();
+      const row = await trx
+        .insertInto('overrides')
+        .values({
+          partner_id: partnerId,
+          tier_id: tier,
+          from_day: from,
+          until_day: options.until,
+          reason: options.reason,
+          created_by: by,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('audit_log')
+        .values({
+          actor: by,
+          action: 'override.set',
+          partner_id: partnerId,
+          details: toJsonb({ id: row.id, tier, from, until: options.until, reason: options.reason }),
+        })
+        .execute();
       await requestRecomputes(trx, new Map([[partnerId, from]]), new Map([[partnerId, [`override:${row.id}`]]]));
     });
     await wake(db, partnerId);
-    console.log(`override set: ${partnerId} at ${tier} from ${from} until ${options.until} (${options.reason}, by ${by})`);
+    console.log(
+      `override set: ${partnerId} at ${tier} from ${from} until ${options.until} (${options.reason}, by ${by})`,
+    );
   } finally {
     await db.destroy();
   }
@@ -57,9 +80,28 @@ export async function setOverride(partnerId: string, tier: string, options: SetO
 export async function listOverrides(options: { json?: boolean }): Promise<void> {
   const db = await openDatabase();
   try {
-    const rows = await db.selectFrom('overrides').selectAll().where('cleared_at', 'is', null).orderBy('partner_id').orderBy('id').execute();
+    const rows = await db
+      .selectFrom('overrides')
+      .selectAll()
+      .where('cleared_at', 'is', null)
+      .orderBy('partner_id')
+      .orderBy('id')
+      .execute();
     for (const r of rows) {
-      console.log(options.json ? JSON.stringify({ id: r.id, partnerId: r.partner_id, tier: r.tier_id, from: r.from_day, until: r.until_day, reason: r.reason, by: r.created_by, createdAt: r.created_at }) : `#${r.id} ${r.partner_id} ${r.tier_id} ${r.from_day}..${r.until_day} by ${r.created_by}: ${r.reason}`);
+      console.log(
+        options.json
+          ? JSON.stringify({
+              id: r.id,
+              partnerId: r.partner_id,
+              tier: r.tier_id,
+              from: r.from_day,
+              until: r.until_day,
+              reason: r.reason,
+              by: r.created_by,
+              createdAt: r.created_at,
+            })
+          : `#${r.id} ${r.partner_id} ${r.tier_id} ${r.from_day}..${r.until_day} by ${r.created_by}: ${r.reason}`,
+      );
     }
     if (rows.length === 0 && !options.json) console.log('no active overrides');
   } finally {
@@ -72,15 +114,37 @@ export async function clearOverrides(partnerId: string, options: { by?: string }
   try {
     const by = options.by ?? userInfo().username;
     const cleared = await db.transaction().execute(async (trx) => {
-      const rows = await trx.updateTable('overrides').set({ cleared_at: sql`now()`, cleared_by: by }).where('partner_id', '=', partnerId).where('cleared_at', 'is', null).returning(['id', 'from_day']).execute();
+      const rows = await trx
+        .updateTable('overrides')
+        .set({ cleared_at: sql`now()`, cleared_by: by })
+        .where('partner_id', '=', partnerId)
+        .where('cleared_at', 'is', null)
+        .returning(['id', 'from_day'])
+        .execute();
       if (rows.length === 0) return 0;
-      await trx.insertInto('audit_log').values({ actor: by, action: 'override.clear', partner_id: partnerId, details: toJsonb({ ids: rows.map((r) => r.id) }) }).execute();
+      await trx
+        .insertInto('audit_log')
+        .values({
+          actor: by,
+          action: 'override.clear',
+          partner_id: partnerId,
+          details: toJsonb({ ids: rows.map((r) => r.id) }),
+        })
+        .execute();
       const earliest = rows.map((r) => r.from_day).sort()[0] ?? null;
-      await requestRecomputes(trx, new Map([[partnerId, earliest]]), new Map([[partnerId, rows.map((r) => `override-cleared:${r.id}`)]]));
+      await requestRecomputes(
+        trx,
+        new Map([[partnerId, earliest]]),
+        new Map([[partnerId, rows.map((r) => `override-cleared:${r.id}`)]]),
+      );
       return rows.length;
     });
     if (cleared > 0) await wake(db, partnerId);
-    console.log(cleared > 0 ? `cleared ${cleared} override${cleared === 1 ? '' : 's'} of ${partnerId}` : `${partnerId} has no active override`);
+    console.log(
+      cleared > 0
+        ? `cleared ${cleared} override${cleared === 1 ? '' : 's'} of ${partnerId}`
+        : `${partnerId} has no active override`,
+    );
   } finally {
     await db.destroy();
   }
@@ -97,6 +161,13 @@ export function registerOverrides(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option('--by <name>', 'who (default the OS user)')
     .action(async (id: string, tier: string, o: SetOptions) => setOverride(id, tier, o));
-  cmd.command('list').option('--json', 'JSON Lines').action(async (o: { json?: boolean }) => listOverrides(o));
-  cmd.command('clear').argument('<partnerId>').option('--by <name>', 'who').action(async (id: string, o: { by?: string }) => clearOverrides(id, o));
+  cmd
+    .command('list')
+    .option('--json', 'JSON Lines')
+    .action(async (o: { json?: boolean }) => listOverrides(o));
+  cmd
+    .command('clear')
+    .argument('<partnerId>')
+    .option('--by <name>', 'who')
+    .action(async (id: string, o: { by?: string }) => clearOverrides(id, o));
 }

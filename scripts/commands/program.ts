@@ -15,13 +15,17 @@ async function wakeAll(out: (line: string) => void, owed: number): Promise<void>
   try {
     const services = await openQueueServices('producer');
     try {
-      await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{}], { jobId: jobKey('program-load', String(Date.now())) });
+      await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{}], {
+        jobId: jobKey('program-load', String(Date.now())),
+      });
     } finally {
       await services.close();
     }
     out(`queued a recompute of ${owed} partner${owed === 1 ? '' : 's'}`);
   } catch (error) {
-    out(`${owed} partners owe a recompute; it runs when the workers reach Redis (${error instanceof Error ? error.message : String(error)})`);
+    out(
+      `${owed} partners owe a recompute; it runs when the workers reach Redis (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 
@@ -30,16 +34,23 @@ export async function loadPrograms(files: string[], out: (line: string) => void 
   const db = await openDatabase();
   try {
     const result = await inTransaction(db, async (trx) => {
-      const stored = await storeProgramVersions(trx, set.versions.map((v) => v.program));
+      const stored = await storeProgramVersions(
+        trx,
+        set.versions.map((v) => v.program),
+      );
       if (!stored.ok) return { stored, owed: 0 };
       // A new version changes evaluation from its effectiveFrom: every partner owes a
       // recompute from there, in the same transaction as the version itself.
-      const fresh = stored.value.filter((v) => v.stored).map((v) => v.effectiveFrom).sort();
+      const fresh = stored.value
+        .filter((v) => v.stored)
+        .map((v) => v.effectiveFrom)
+        .sort();
       const owed = fresh[0] ? await requestRecomputeOfAll(trx, fresh[0], `program:${set.id}`) : 0;
       return { stored, owed };
     });
     if (!result.stored.ok) throw new CliError(`program refused:\n  ${result.stored.problems.join('\n  ')}`);
-    for (const v of result.stored.value) out(`${v.stored ? 'loaded' : 'already loaded'} ${set.id} ${v.version} (effective from ${v.effectiveFrom})`);
+    for (const v of result.stored.value)
+      out(`${v.stored ? 'loaded' : 'already loaded'} ${set.id} ${v.version} (effective from ${v.effectiveFrom})`);
     if (result.owed > 0) {
       await wakeAll(out, result.owed);
     }
@@ -64,7 +75,16 @@ export function registerProgram(program: Command): void {
       try {
         const rows = await listProgramVersions(db);
         for (const r of rows) {
-          console.log(options.json ? JSON.stringify({ id: r.program_id, version: r.version, effectiveFrom: r.effective_from, loadedAt: r.loaded_at }) : `${r.program_id}\t${r.version}\teffective from ${r.effective_from}`);
+          console.log(
+            options.json
+              ? JSON.stringify({
+                  id: r.program_id,
+                  version: r.version,
+                  effectiveFrom: r.effective_from,
+                  loadedAt: r.loaded_at,
+                })
+              : `${r.program_id}\t${r.version}\teffective from ${r.effective_from}`,
+          );
         }
         if (rows.length === 0 && !options.json) console.log('no program loaded');
       } finally {

@@ -16,10 +16,19 @@ type Json = { json?: boolean };
 function describeScorecard(s: Scorecard): string {
   const lines = [
     `${s.partnerId} as of ${s.asOf} — program ${s.program.id} ${s.program.version}`,
-    s.status === 'none' ? '  no track (status none)' : `  track ${s.track}: effective ${s.effectiveTier}, qualified ${s.qualifiedTier}, status ${s.status}${s.graceEndsOn ? ` (demotion on ${s.graceEndsOn} unless it requalifies)` : ''}`,
-    `  metrics: ${Object.entries(s.metrics).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}`,
+    s.status === 'none'
+      ? '  no track (status none)'
+      : `  track ${s.track}: effective ${s.effectiveTier}, qualified ${s.qualifiedTier}, status ${s.status}${s.graceEndsOn ? ` (demotion on ${s.graceEndsOn} unless it requalifies)` : ''}`,
+    `  metrics: ${
+      Object.entries(s.metrics)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '—'
+    }`,
   ];
-  if (s.next) lines.push(`  next: ${s.next.tier} needs ${s.next.unmet.map((u) => `${u.metric} +${u.shortBy} (${u.actual} of ${u.required})`).join(', ')}`);
+  if (s.next)
+    lines.push(
+      `  next: ${s.next.tier} needs ${s.next.unmet.map((u) => `${u.metric} +${u.shortBy} (${u.actual} of ${u.required})`).join(', ')}`,
+    );
   for (const r of s.risks) lines.push(`  risk ${r.kind} on ${r.on}: ${r.detail}`);
   lines.push(`  ledger: commission ${s.ledger.commission}, mdf ${s.ledger.mdf}, rebate ${s.ledger.rebate}`);
   return lines.join('\n');
@@ -31,7 +40,8 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
     let scorecard: Scorecard | undefined;
     if (options.asOf !== undefined) {
       const day = parseDay(options.asOf);
-      if (day === undefined) throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
+      if (day === undefined)
+        throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
       const program = await loadProgramSet(db);
       if (!program) throw new CliError('no program is loaded: run `tierline program load FILE` first');
       const facts = (await loadPartnerFacts(db, [partnerId], program.currency)).get(partnerId);
@@ -40,7 +50,11 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
         scorecard = evaluatePartner(program, facts, day, overrides.get(partnerId) ?? []).scorecard;
       }
     } else {
-      const row = await db.selectFrom('scorecards').select('scorecard').where('partner_id', '=', partnerId).executeTakeFirst();
+      const row = await db
+        .selectFrom('scorecards')
+        .select('scorecard')
+        .where('partner_id', '=', partnerId)
+        .executeTakeFirst();
       scorecard = row?.scorecard as unknown as Scorecard | undefined;
     }
     if (!scorecard) throw new CliError(`no scorecard for partner ${partnerId}`);
@@ -54,7 +68,12 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
 export async function readLedger(partnerId: string, options: Json): Promise<void> {
   const db = await openDatabase();
   try {
-    const entries = await db.selectFrom('ledger_entries').selectAll().where('partner_id', '=', partnerId).orderBy('id').execute();
+    const entries = await db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .orderBy('id')
+      .execute();
     const totals = await db
       .selectFrom('ledger_entries')
       .select(['benefit', 'currency', sql<string>`sum(amount)::text`.as('total')])
@@ -63,11 +82,33 @@ export async function readLedger(partnerId: string, options: Json): Promise<void
       .execute();
     const byBenefit = Object.fromEntries(totals.map((t) => [t.benefit, t.total]));
     if (options.json) {
-      console.log(JSON.stringify({ partnerId, totals: byBenefit, entries: entries.map((e) => ({ id: e.id, dealId: e.deal_id, benefit: e.benefit, kind: e.kind, amount: e.amount, currency: e.currency, closedAt: e.closed_at, tier: e.tier_id, rate: e.rate, createdAt: e.created_at })) }));
+      console.log(
+        JSON.stringify({
+          partnerId,
+          totals: byBenefit,
+          entries: entries.map((e) => ({
+            id: e.id,
+            dealId: e.deal_id,
+            benefit: e.benefit,
+            kind: e.kind,
+            amount: e.amount,
+            currency: e.currency,
+            closedAt: e.closed_at,
+            tier: e.tier_id,
+            rate: e.rate,
+            createdAt: e.created_at,
+          })),
+        }),
+      );
       return;
     }
-    console.log(`${partnerId} ledger: ${totals.map((t) => `${t.benefit} ${t.total} ${t.currency}`).join(', ') || 'no entries'}`);
-    for (const e of entries) console.log(`  #${e.id} ${e.closed_at} ${e.deal_id} ${e.benefit} ${e.kind} ${e.amount} ${e.currency} (tier ${e.tier_id ?? '—'} × ${e.rate})`);
+    console.log(
+      `${partnerId} ledger: ${totals.map((t) => `${t.benefit} ${t.total} ${t.currency}`).join(', ') || 'no entries'}`,
+    );
+    for (const e of entries)
+      console.log(
+        `  #${e.id} ${e.closed_at} ${e.deal_id} ${e.benefit} ${e.kind} ${e.amount} ${e.currency} (tier ${e.tier_id ?? '—'} × ${e.rate})`,
+      );
   } finally {
     await db.destroy();
   }
@@ -76,12 +117,34 @@ export async function readLedger(partnerId: string, options: Json): Promise<void
 export async function readDecisions(partnerId: string, options: Json): Promise<void> {
   const db = await openDatabase();
   try {
-    const rows = await db.selectFrom('decisions').selectAll().where('partner_id', '=', partnerId).orderBy('day').orderBy('id').execute();
+    const rows = await db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .orderBy('day')
+      .orderBy('id')
+      .execute();
     for (const d of rows) {
       if (options.json) {
-        console.log(JSON.stringify({ id: d.id, partnerId: d.partner_id, day: d.day, previousTier: d.previous_tier, newTier: d.new_tier, qualifiedTier: d.qualified_tier, program: { id: d.program_id, version: d.program_version }, metrics: d.metrics, criteria: d.criteria, triggerEventIds: d.trigger_event_ids, recordedAt: d.created_at }));
+        console.log(
+          JSON.stringify({
+            id: d.id,
+            partnerId: d.partner_id,
+            day: d.day,
+            previousTier: d.previous_tier,
+            newTier: d.new_tier,
+            qualifiedTier: d.qualified_tier,
+            program: { id: d.program_id, version: d.program_version },
+            metrics: d.metrics,
+            criteria: d.criteria,
+            triggerEventIds: d.trigger_event_ids,
+            recordedAt: d.created_at,
+          }),
+        );
       } else {
-        console.log(`${d.day} ${d.previous_tier ?? '—'} → ${d.new_tier ?? '—'} (qualified ${d.qualified_tier ?? '—'}, program ${d.program_version}) metrics ${JSON.stringify(d.metrics)}${d.trigger_event_ids.length ? ` after ${d.trigger_event_ids.join(', ')}` : ''}`);
+        console.log(
+          `${d.day} ${d.previous_tier ?? '—'} → ${d.new_tier ?? '—'} (qualified ${d.qualified_tier ?? '—'}, program ${d.program_version}) metrics ${JSON.stringify(d.metrics)}${d.trigger_event_ids.length ? ` after ${d.trigger_event_ids.join(', ')}` : ''}`,
+        );
       }
     }
     if (rows.length === 0 && !options.json) console.log(`no decisions recorded for ${partnerId}`);
@@ -91,9 +154,25 @@ export async function readDecisions(partnerId: string, options: Json): Promise<v
 }
 
 export function registerReads(program: Command): void {
-  program.command('scorecard').argument('<partnerId>').option('--as-of <date>', 'evaluate the stored facts for this day').option('--json', 'one line of JSON, as `evaluate` prints').description('a partner\'s scorecard').action(async (id: string, o: Json & { asOf?: string }) => {
-    await readScorecard(id, o);
-  });
-  program.command('ledger').argument('<partnerId>').option('--json', 'JSON').description('a partner\'s incentive ledger: totals and entries').action(async (id: string, o: Json) => readLedger(id, o));
-  program.command('decisions').argument('<partnerId>').option('--json', 'JSON Lines').description('a partner\'s audit trail of tier decisions').action(async (id: string, o: Json) => readDecisions(id, o));
+  program
+    .command('scorecard')
+    .argument('<partnerId>')
+    .option('--as-of <date>', 'evaluate the stored facts for this day')
+    .option('--json', 'one line of JSON, as `evaluate` prints')
+    .description("a partner's scorecard")
+    .action(async (id: string, o: Json & { asOf?: string }) => {
+      await readScorecard(id, o);
+    });
+  program
+    .command('ledger')
+    .argument('<partnerId>')
+    .option('--json', 'JSON')
+    .description("a partner's incentive ledger: totals and entries")
+    .action(async (id: string, o: Json) => readLedger(id, o));
+  program
+    .command('decisions')
+    .argument('<partnerId>')
+    .option('--json', 'JSON Lines')
+    .description("a partner's audit trail of tier decisions")
+    .action(async (id: string, o: Json) => readDecisions(id, o));
 }

@@ -16,26 +16,37 @@ interface RecomputeOptions {
 }
 
 export async function runRecompute(options: RecomputeOptions): Promise<unknown> {
-  if (Boolean(options.all) === Boolean(options.partner)) throw new CliError('give exactly one of --all or --partner ID');
-  if (options.asOf !== undefined && parseDay(options.asOf) === undefined) throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
+  if (Boolean(options.all) === Boolean(options.partner))
+    throw new CliError('give exactly one of --all or --partner ID');
+  if (options.asOf !== undefined && parseDay(options.asOf) === undefined)
+    throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
   const services = await openQueueServices('producer');
   try {
     const waiter = options.wait ? await waitForJobs(services) : undefined;
     try {
       const [job] = options.all
-        ? await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: options.asOf }], { jobId: jobKey('nightly', options.asOf ?? 'today', String(Date.now())) })
+        ? await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: options.asOf }], {
+            jobId: jobKey('nightly', options.asOf ?? 'today', String(Date.now())),
+          })
         : // No requestedAt: that marks a wake-up for owed work, which the worker may skip when
           // nothing is owed; an operator's request always recomputes (its own job id, per call).
-          await enqueueMany(services.queues, JOBS.recomputePartner, QUEUES.recompute, [{ partnerId: options.partner, asOf: options.asOf }], {
-            jobId: jobKey('recompute', options.partner ?? '', options.asOf ?? 'today', 'cli', String(Date.now())),
-          });
+          await enqueueMany(
+            services.queues,
+            JOBS.recomputePartner,
+            QUEUES.recompute,
+            [{ partnerId: options.partner, asOf: options.asOf }],
+            {
+              jobId: jobKey('recompute', options.partner ?? '', options.asOf ?? 'today', 'cli', String(Date.now())),
+            },
+          );
       if (!job?.id) throw new CliError('the job was not queued');
       if (!waiter) {
         console.log(`queued ${job.name} ${job.id}`);
         return undefined;
       }
       const [result] = await waiter.until([{ queue: QUEUES.recompute, id: job.id }], (pending) => {
-        if (process.stderr.isTTY) process.stderr.write(`\rwaiting for ${job.name} (${pending} pending; is \`tierline workers\` running?)   `);
+        if (process.stderr.isTTY)
+          process.stderr.write(`\rwaiting for ${job.name} (${pending} pending; is \`tierline workers\` running?)   `);
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
       console.log(JSON.stringify(result));

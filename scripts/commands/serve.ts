@@ -17,10 +17,10 @@ interface ServeOptions {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new CliError(`--port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
   return port;
 }
-
 
 export async function runServe(options: ServeOptions): Promise<void> {
   const config = startupConfig();
@@ -37,8 +37,12 @@ export async function runServe(options: ServeOptions): Promise<void> {
     throw error;
   });
   const closeServices = async (): Promise<void> => {
-    await services.close().catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the queues failed'));
-    await db.destroy().catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the database failed'));
+    await services
+      .close()
+      .catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the queues failed'));
+    await db
+      .destroy()
+      .catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the database failed'));
   };
 
   const app = buildServer({ queues: services.queues, db, secrets, log, bodyLimit, redis: services.connection });

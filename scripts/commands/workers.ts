@@ -9,7 +9,13 @@ import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { waitingJobs } from '../../workers/progress.ts';
 import type { QueueName } from '../../queues/catalog.ts';
-import { enableDefaultMetrics, metricsTokensFromEnv, startMetricsServer, type HealthReport, type MetricsServer } from '../../workers/metrics.ts';
+import {
+  enableDefaultMetrics,
+  metricsTokensFromEnv,
+  startMetricsServer,
+  type HealthReport,
+  type MetricsServer,
+} from '../../workers/metrics.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 import { startupConfig } from '../lib/startup-config.ts';
@@ -25,9 +31,13 @@ interface WorkersOptions {
 
 function parseRoles(only: string | undefined): Role[] {
   if (!only) return [...ROLES];
-  const roles = only.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = only
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length > 0) throw new CliError(`--only: unknown worker ${unknown.join(', ')} (known: ${ROLES.join(', ')})`);
+  if (unknown.length > 0)
+    throw new CliError(`--only: unknown worker ${unknown.join(', ')} (known: ${ROLES.join(', ')})`);
   return roles as Role[];
 }
 
@@ -35,15 +45,18 @@ function parsePort(value: string | undefined): number | undefined {
   const raw = value?.trim();
   if (!raw) return undefined;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65_535) throw new CliError(`--metrics-port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(raw) || port > 65_535)
+    throw new CliError(`--metrics-port: expected a port number 0-65535, got ${JSON.stringify(value)}`);
   return port;
 }
-
 
 async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 'unavailable'> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
+    ]);
     return 'ok';
   } catch {
     return 'unavailable';
@@ -69,7 +82,10 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
   if (metricsPort !== undefined) {
     enableDefaultMetrics();
     const health = async (): Promise<HealthReport> => {
-      const [redis, postgres] = await Promise.all([check(() => services.connection.ping()), check(() => sql`select 1`.execute(db))]);
+      const [redis, postgres] = await Promise.all([
+        check(() => services.connection.ping()),
+        check(() => sql`select 1`.execute(db)),
+      ]);
       // Progress, not just PING: a worker with jobs waiting that takes none is stuck (workers/progress.ts).
       const queues = await runner.progress.report((queue) => waitingJobs(services.queues[queue as QueueName]));
       const states = new Set(queues.map((q) => q.state));
@@ -77,14 +93,24 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
       return { ok: redis === 'ok' && postgres === 'ok' && workers === 'ok', redis, postgres, workers, roles, queues };
     };
     try {
-      metrics = await startMetricsServer({ port: metricsPort, host: metricsHost, tokens: metricsTokensFromEnv(), health });
+      metrics = await startMetricsServer({
+        port: metricsPort,
+        host: metricsHost,
+        tokens: metricsTokensFromEnv(),
+        health,
+      });
     } catch (error) {
       await runner.stop(timeoutMs);
       await services.close();
       await db.destroy();
-      throw new CliError(`cannot listen on ${metricsHost}:${metricsPort} for metrics: ${describeError(error)}`, 1, { cause: error });
+      throw new CliError(`cannot listen on ${metricsHost}:${metricsPort} for metrics: ${describeError(error)}`, 1, {
+        cause: error,
+      });
     }
-    log.info({ address: metrics.address }, `worker metrics on ${metrics.address}/metrics, health on ${metrics.address}/healthz`);
+    log.info(
+      { address: metrics.address },
+      `worker metrics on ${metrics.address}/metrics, health on ${metrics.address}/healthz`,
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -104,10 +130,16 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
   })();
   closed.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([closed.then(() => 'closed' as const), new Promise<'busy'>((resolve) => (timer = setTimeout(() => resolve('busy'), CLOSE_GRACE_MS)))]);
+  const outcome = await Promise.race([
+    closed.then(() => 'closed' as const),
+    new Promise<'busy'>((resolve) => (timer = setTimeout(() => resolve('busy'), CLOSE_GRACE_MS))),
+  ]);
   clearTimeout(timer);
   if (outcome === 'busy') {
-    log.warn({ closeGraceMs: CLOSE_GRACE_MS }, 'connections still busy with handed-back jobs; exiting without them (their transactions roll back)');
+    log.warn(
+      { closeGraceMs: CLOSE_GRACE_MS },
+      'connections still busy with handed-back jobs; exiting without them (their transactions roll back)',
+    );
     log.info('workers stopped');
     log.flush();
     process.exit(0);
@@ -119,8 +151,18 @@ export function registerWorkers(program: Command): void {
   program
     .command('workers')
     .option('--only <roles>', `comma-separated subset of ${ROLES.join(',')}`)
-    .addOption(new Option('--metrics-port <port>', 'serve GET /metrics and GET /healthz of this process on this port (default: TIERLINE_METRICS_PORT, else none)'))
-    .addOption(new Option('--metrics-host <host>', 'address for --metrics-port (default: TIERLINE_METRICS_HOST, else 127.0.0.1)'))
+    .addOption(
+      new Option(
+        '--metrics-port <port>',
+        'serve GET /metrics and GET /healthz of this process on this port (default: TIERLINE_METRICS_PORT, else none)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--metrics-host <host>',
+        'address for --metrics-port (default: TIERLINE_METRICS_HOST, else 127.0.0.1)',
+      ),
+    )
     .description('run the workers until SIGINT/SIGTERM, then shut down gracefully')
     .action(async (options: WorkersOptions) => runWorkers(options));
 }

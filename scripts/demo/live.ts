@@ -13,7 +13,17 @@ import { centsText, money, textCents } from './output.ts';
 
 export type Source = 'crm' | 'lms' | 'erp';
 
-export type LiveKind = 'deal-won' | 'deal-lost' | 'deal-registered' | 'promotion-deal' | 'promotion-invoice' | 'certified' | 'revoked' | 'departed' | 'invoice' | 'invalid';
+export type LiveKind =
+  | 'deal-won'
+  | 'deal-lost'
+  | 'deal-registered'
+  | 'promotion-deal'
+  | 'promotion-invoice'
+  | 'certified'
+  | 'revoked'
+  | 'departed'
+  | 'invoice'
+  | 'invalid';
 
 export interface LiveEvent {
   source: Source;
@@ -77,7 +87,8 @@ export class LiveEvents {
   private partners: Array<{ id: string; size: number }> = [];
   private plans: Plan[] = [];
   private fragile: FragileCandidate[] = [];
-  private open: Array<{ partnerId: string; dealId: string; cents: number; registeredAt: string; customerId: string }> = [];
+  private open: Array<{ partnerId: string; dealId: string; cents: number; registeredAt: string; customerId: string }> =
+    [];
   private invalidTurn = 0;
   readonly sent = new Map<LiveKind, number>();
 
@@ -97,7 +108,11 @@ export class LiveEvents {
 
   /** Re-reads partners and scorecards to choose the next happenings from. */
   async refresh(): Promise<void> {
-    const rows = await this.db.selectFrom('scorecards').select(['partner_id', 'scorecard']).orderBy('partner_id').execute();
+    const rows = await this.db
+      .selectFrom('scorecards')
+      .select(['partner_id', 'scorecard'])
+      .orderBy('partner_id')
+      .execute();
     this.partners = [];
     this.plans = [];
     this.fragile = [];
@@ -116,7 +131,9 @@ export class LiveEvents {
 
   private certIds(name: string): string[] {
     const ids = this.metric(name)?.where?.certificationId;
-    const list = (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).filter((v): v is string => typeof v === 'string');
+    const list = (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).filter(
+      (v): v is string => typeof v === 'string',
+    );
     return list.length > 0 ? list : ['sales-expert'];
   }
 
@@ -134,7 +151,10 @@ export class LiveEvents {
         plan.dealCents = Math.max(plan.dealCents, textCents(u.shortBy));
         plan.deals = Math.max(plan.deals, 1);
         short.push(`${this.usd(textCents(u.shortBy))} ${u.metric}`);
-      } else if (m.from === 'deals' && (m.aggregate === 'count' || (m.aggregate === 'countDistinct' && m.field === 'customerId'))) {
+      } else if (
+        m.from === 'deals' &&
+        (m.aggregate === 'count' || (m.aggregate === 'countDistinct' && m.field === 'customerId'))
+      ) {
         plan.deals = Math.max(plan.deals, n);
         short.push(`${n} ${u.metric}`);
       } else if (m.from === 'invoices' && m.aggregate === 'sum' && m.where?.recurring !== false) {
@@ -168,7 +188,9 @@ export class LiveEvents {
       if ('allOf' in c) c.allOf.forEach(walk);
       else if ('anyOf' in c) c.anyOf.forEach(walk);
       else if ('score' in c) {
-        for (const p of c.score.parts) if (from(p.metric) === 'certifications' && actual(p.metric) > 0 && actual(p.metric) <= Number(p.target)) this.fragile.push({ partnerId, tier: tier.id, metric: p.metric });
+        for (const p of c.score.parts)
+          if (from(p.metric) === 'certifications' && actual(p.metric) > 0 && actual(p.metric) <= Number(p.target))
+            this.fragile.push({ partnerId, tier: tier.id, metric: p.metric });
       } else if ('atLeast' in c && from(c.metric) === 'certifications' && actual(c.metric) === Number(c.atLeast)) {
         this.fragile.push({ partnerId, tier: tier.id, metric: c.metric });
       }
@@ -189,7 +211,14 @@ export class LiveEvents {
 
   private event(kind: LiveKind, describe: string, envelope: ReturnType<LiveEvents['envelope']>): LiveEvent {
     this.sent.set(kind, (this.sent.get(kind) ?? 0) + 1);
-    return { source: envelope.source, id: envelope.id, partnerId: envelope.partnerId, kind, text: JSON.stringify(envelope), describe };
+    return {
+      source: envelope.source,
+      id: envelope.id,
+      partnerId: envelope.partnerId,
+      kind,
+      text: JSON.stringify(envelope),
+      describe,
+    };
   }
 
   private usd(cents: number): string {
@@ -208,8 +237,25 @@ export class LiveEvents {
     return Math.min(Math.max(cents, 2_000_00), 900_000_00);
   }
 
-  private dealData(dealId: string, cents: number, registeredAt: string, customerId: string, stage: string, version: number, closedAt?: string) {
-    return { dealId, stage, amount: centsText(cents), currency: this.program.currency, customerId, registeredAt, ...(closedAt ? { closedAt } : {}), version };
+  private dealData(
+    dealId: string,
+    cents: number,
+    registeredAt: string,
+    customerId: string,
+    stage: string,
+    version: number,
+    closedAt?: string,
+  ) {
+    return {
+      dealId,
+      stage,
+      amount: centsText(cents),
+      currency: this.program.currency,
+      customerId,
+      registeredAt,
+      ...(closedAt ? { closedAt } : {}),
+      version,
+    };
   }
 
   private daysBefore(today: string, min: number, max: number): string {
@@ -225,8 +271,16 @@ export class LiveEvents {
     const registeredAt = reuse?.registeredAt ?? this.daysBefore(today, 5, 90);
     const customerId = reuse?.customerId ?? `C-${this.faker.number.int({ min: 1, max: 600 })}`;
     const stage = won ? 'closed_won' : 'closed_lost';
-    const e = this.envelope('crm', 'deal.upserted', partner.id, today, this.dealData(dealId, cents, registeredAt, customerId, stage, reuse ? 2 : 1, today));
-    return [this.event(won ? 'deal-won' : 'deal-lost', `deal ${dealId} ${won ? 'won' : 'lost'}, ${this.usd(cents)}`, e)];
+    const e = this.envelope(
+      'crm',
+      'deal.upserted',
+      partner.id,
+      today,
+      this.dealData(dealId, cents, registeredAt, customerId, stage, reuse ? 2 : 1, today),
+    );
+    return [
+      this.event(won ? 'deal-won' : 'deal-lost', `deal ${dealId} ${won ? 'won' : 'lost'}, ${this.usd(cents)}`, e),
+    ];
   }
 
   private registered(today: string): LiveEvent[] {
@@ -236,7 +290,13 @@ export class LiveEvents {
     const cents = this.dealCents(partner.size);
     const customerId = `C-${this.faker.number.int({ min: 1, max: 600 })}`;
     this.open.push({ partnerId: partner.id, dealId, cents, registeredAt: today, customerId });
-    const e = this.envelope('crm', 'deal.upserted', partner.id, today, this.dealData(dealId, cents, today, customerId, 'open', 1));
+    const e = this.envelope(
+      'crm',
+      'deal.upserted',
+      partner.id,
+      today,
+      this.dealData(dealId, cents, today, customerId, 'open', 1),
+    );
     return [this.event('deal-registered', `deal ${dealId} registered, ${this.usd(cents)}`, e)];
   }
 
@@ -245,23 +305,37 @@ export class LiveEvents {
     const plan = this.take(this.plans);
     if (!plan) return this.newDeal(today, true);
     const toward = `toward ${plan.tier}, short ${plan.short}`;
-    const margin = (cents: number): number => Math.round((cents * this.faker.number.float({ min: 1.02, max: 1.3 })) / 100) * 100 + 1_000_00;
+    const margin = (cents: number): number =>
+      Math.round((cents * this.faker.number.float({ min: 1.02, max: 1.3 })) / 100) * 100 + 1_000_00;
     const out: LiveEvent[] = [];
     for (let i = 0; i < plan.deals; i++) {
       const dealId = `D-L${this.seed}-${(this.seq++).toString(36)}`;
       const cents = plan.dealCents > 0 ? margin(Math.ceil(plan.dealCents / plan.deals)) : this.dealCents(0);
       // A customer id no history deal uses: a new customer.
       const customerId = `C-L${(this.seq++).toString(36)}`;
-      const e = this.envelope('crm', 'deal.upserted', plan.partnerId, today, this.dealData(dealId, cents, this.daysBefore(today, 10, 60), customerId, 'closed_won', 1, today));
+      const e = this.envelope(
+        'crm',
+        'deal.upserted',
+        plan.partnerId,
+        today,
+        this.dealData(dealId, cents, this.daysBefore(today, 10, 60), customerId, 'closed_won', 1, today),
+      );
       out.push(this.event('promotion-deal', `deal ${dealId} won, ${this.usd(cents)} (${toward})`, e));
     }
     if (plan.invoiceCents > 0) {
       const invoiceId = `INV-L${this.seed}-${(this.seq++).toString(36)}`;
       const cents = margin(plan.invoiceCents);
-      const e = this.envelope('erp', 'invoice.booked', plan.partnerId, today, { invoiceId, amount: centsText(cents), currency: this.program.currency, bookedAt: today, recurring: true });
+      const e = this.envelope('erp', 'invoice.booked', plan.partnerId, today, {
+        invoiceId,
+        amount: centsText(cents),
+        currency: this.program.currency,
+        bookedAt: today,
+        recurring: true,
+      });
       out.push(this.event('promotion-invoice', `recurring invoice ${invoiceId}, ${this.usd(cents)} (${toward})`, e));
     }
-    for (const need of plan.certs) out.push(...this.certifications(plan.partnerId, need.metric, need.count, today, toward));
+    for (const need of plan.certs)
+      out.push(...this.certifications(plan.partnerId, need.metric, need.count, today, toward));
     return out;
   }
 
@@ -272,7 +346,12 @@ export class LiveEvents {
     const out: LiveEvent[] = [];
     for (let i = 0; i < n; i++) {
       const personId = `${partnerId}-L${(this.seq++).toString(36)}`;
-      const e = this.envelope('lms', 'certification.earned', partnerId, today, { personId, certificationId, earnedAt: today, expiresAt });
+      const e = this.envelope('lms', 'certification.earned', partnerId, today, {
+        personId,
+        certificationId,
+        earnedAt: today,
+        expiresAt,
+      });
       out.push(this.event('certified', `${personId} certified ${certificationId}${why ? ` (${why})` : ''}`, e));
     }
     return out;
@@ -312,12 +391,22 @@ export class LiveEvents {
     const single = people.filter(([, certs]) => new Set(certs).size === 1);
     if (single.length > 0 && this.faker.number.float() < 0.75) {
       const [personId, [certificationId = ''] = []] = this.faker.helpers.arrayElement(single);
-      const e = this.envelope('lms', 'certification.revoked', c.partnerId, today, { personId, certificationId, revokedAt: today });
+      const e = this.envelope('lms', 'certification.revoked', c.partnerId, today, {
+        personId,
+        certificationId,
+        revokedAt: today,
+      });
       return [this.event('revoked', `${certificationId} of ${personId} revoked`, e)];
     }
     const [personId = '', certs = []] = this.faker.helpers.arrayElement(people);
     const e = this.envelope('lms', 'person.departed', c.partnerId, today, { personId, departedAt: today });
-    return [this.event('departed', `${personId} left the partner (${new Set(certs).size} certification${new Set(certs).size === 1 ? '' : 's'})`, e)];
+    return [
+      this.event(
+        'departed',
+        `${personId} left the partner (${new Set(certs).size} certification${new Set(certs).size === 1 ? '' : 's'})`,
+        e,
+      ),
+    ];
   }
 
   private invoice(today: string): LiveEvent[] {
@@ -325,7 +414,13 @@ export class LiveEvents {
     if (!partner) return [];
     const invoiceId = `INV-L${this.seed}-${(this.seq++).toString(36)}`;
     const cents = Math.round(this.faker.number.float({ min: 500, max: 15_000 })) * 100;
-    const e = this.envelope('erp', 'invoice.booked', partner.id, today, { invoiceId, amount: centsText(cents), currency: this.program.currency, bookedAt: today, recurring: this.faker.number.float() < 0.7 });
+    const e = this.envelope('erp', 'invoice.booked', partner.id, today, {
+      invoiceId,
+      amount: centsText(cents),
+      currency: this.program.currency,
+      bookedAt: today,
+      recurring: this.faker.number.float() < 0.7,
+    });
     return [this.event('invoice', `invoice ${invoiceId}, ${this.usd(cents)}`, e)];
   }
 
@@ -334,10 +429,31 @@ export class LiveEvents {
     if (!partner) return [];
     const turn = this.invalidTurn++ % (INVALID.length + 1);
     const dealId = `D-L${this.seed}-${(this.seq++).toString(36)}`;
-    const data = this.dealData(dealId, this.dealCents(partner.size), this.daysBefore(today, 5, 60), `C-${this.faker.number.int({ min: 1, max: 600 })}`, 'closed_won', 1, today);
+    const data = this.dealData(
+      dealId,
+      this.dealCents(partner.size),
+      this.daysBefore(today, 5, 60),
+      `C-${this.faker.number.int({ min: 1, max: 600 })}`,
+      'closed_won',
+      1,
+      today,
+    );
     const bad = INVALID[turn];
-    if (bad) return [this.event('invalid', `invalid: ${bad.why}`, this.envelope('crm', 'deal.upserted', partner.id, today, bad.make(data)))];
-    return [this.event('invalid', 'invalid: unknown type deal.deleted', this.envelope('crm', 'deal.deleted', partner.id, today, { dealId }))];
+    if (bad)
+      return [
+        this.event(
+          'invalid',
+          `invalid: ${bad.why}`,
+          this.envelope('crm', 'deal.upserted', partner.id, today, bad.make(data)),
+        ),
+      ];
+    return [
+      this.event(
+        'invalid',
+        'invalid: unknown type deal.deleted',
+        this.envelope('crm', 'deal.deleted', partner.id, today, { dealId }),
+      ),
+    ];
   }
 
   /** The next happening on `today`: one event, or a few for the same partner. */

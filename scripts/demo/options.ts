@@ -48,18 +48,28 @@ export function parseDuration(text: string, option: string): number {
 }
 
 function integer(text: string, option: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new CliError(`${option}: expected a whole number from ${min} to ${max}: ${text}`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max)
+    throw new CliError(`${option}: expected a whole number from ${min} to ${max}: ${text}`);
   return Number(text);
 }
 
-export function parseDemoOptions(raw: RawDemoOptions, env: Record<string, string | undefined> = process.env): DemoOptions {
+export function parseDemoOptions(
+  raw: RawDemoOptions,
+  env: Record<string, string | undefined> = process.env,
+): DemoOptions {
   const rate = Number(raw.rate);
-  if (!/^\d+(\.\d+)?$/.test(raw.rate.trim()) || !(rate > 0) || rate > 200) throw new CliError(`--rate: expected events per second, more than 0 and at most 200: ${raw.rate}`);
+  if (!/^\d+(\.\d+)?$/.test(raw.rate.trim()) || !(rate > 0) || rate > 200)
+    throw new CliError(`--rate: expected events per second, more than 0 and at most 200: ${raw.rate}`);
   // The demo drops this database and wipes these queues: refuse names that could be real data.
   if (!/^tierline_demo[a-z0-9_]*$/.test(raw.database)) {
-    throw new CliError(`--database: the demo drops and recreates it, so its name must start with tierline_demo (lower case, digits, _): ${raw.database}`);
+    throw new CliError(
+      `--database: the demo drops and recreates it, so its name must start with tierline_demo (lower case, digits, _): ${raw.database}`,
+    );
   }
-  if (!raw.queuePrefix.includes('demo') || raw.queuePrefix.length > 100) throw new CliError(`--queue-prefix: the demo wipes its queues, so the prefix must contain "demo": ${raw.queuePrefix}`);
+  if (!raw.queuePrefix.includes('demo') || raw.queuePrefix.length > 100)
+    throw new CliError(
+      `--queue-prefix: the demo wipes its queues, so the prefix must contain "demo": ${raw.queuePrefix}`,
+    );
   // The whole environment is checked here, before the demo touches anything (db/env.ts).
   let today: string;
   try {

@@ -92,7 +92,11 @@ export function manage(child: ChildProcess, exitSignal: NodeJS.Signals): Managed
 }
 
 /** Calls `probe` until it returns true, the child exits, or `timeoutMs` passes. */
-export async function waitUntilReady(child: ManagedChild, probe: () => Promise<boolean>, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+export async function waitUntilReady(
+  child: ManagedChild,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.hasExited()) return 'exited';

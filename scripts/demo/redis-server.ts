@@ -39,7 +39,10 @@ export function redisAnswers(url: string, timeoutMs = 2_000): Promise<{ ok: true
   const port = Number(u.port || 6379);
   return new Promise((resolve) => {
     // Only PING is sent, so the probe need not verify a TLS certificate; the client does.
-    const socket = u.protocol === 'rediss:' ? tls.connect({ host, port, servername: host, rejectUnauthorized: false }) : net.connect({ host, port });
+    const socket =
+      u.protocol === 'rediss:'
+        ? tls.connect({ host, port, servername: host, rejectUnauthorized: false })
+        : net.connect({ host, port });
     const done = (result: { ok: true } | { ok: false; reason: string }): void => {
       socket.destroy();
       resolve(result);
@@ -58,7 +61,22 @@ export async function startPrivateRedis(binary: string, dataDir: string): Promis
   const logfile = join(dir, 'redis.log');
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--logfile', logfile],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      logfile,
+    ],
     { detached: true, stdio: 'ignore' },
   );
   child.on('error', () => {});
@@ -72,7 +90,9 @@ export async function startPrivateRedis(binary: string, dataDir: string): Promis
   if (outcome !== 'ready') {
     const tail = logTail(logfile);
     await stop();
-    throw new Error(`${binary} ${outcome === 'exited' ? 'exited' : 'did not answer within 15 s'}${tail ? `: ${tail}` : ''}`);
+    throw new Error(
+      `${binary} ${outcome === 'exited' ? 'exited' : 'did not answer within 15 s'}${tail ? `: ${tail}` : ''}`,
+    );
   }
   return { url, port, stop };
 }

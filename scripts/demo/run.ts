@@ -25,7 +25,13 @@ import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import type { Program } from '../../domain/program/schema.ts';
 import { JOBS, QUEUES, type QueueName } from '../../queues/catalog.ts';
-import { checkRedis, openRedis, queueSettings, type QueueSettings, type RedisConnection } from '../../queues/connection.ts';
+import {
+  checkRedis,
+  openRedis,
+  queueSettings,
+  type QueueSettings,
+  type RedisConnection,
+} from '../../queues/connection.ts';
 import { closeQueues, enqueueMany, openQueues, type Queues } from '../../queues/queues.ts';
 import { REDACT_PATHS } from '../../workers/logger.ts';
 import { ROLES, startWorkers, type Runner } from '../../workers/runner.ts';
@@ -85,13 +91,20 @@ function workerLogger(path: string): { log: Logger; close(): void } {
       if (!/"level":(5|6)\d/.test(line)) return;
       try {
         const entry = JSON.parse(line) as { msg?: string; err?: unknown; queue?: string };
-        say(colour.red(`worker error: ${entry.msg ?? ''}${entry.queue ? ` (${entry.queue})` : ''}${entry.err ? `: ${typeof entry.err === 'string' ? entry.err : JSON.stringify(entry.err)}` : ''}`));
+        say(
+          colour.red(
+            `worker error: ${entry.msg ?? ''}${entry.queue ? ` (${entry.queue})` : ''}${entry.err ? `: ${typeof entry.err === 'string' ? entry.err : JSON.stringify(entry.err)}` : ''}`,
+          ),
+        );
       } catch {
         // a line that is not JSON stays in the file
       }
     },
   };
-  const log = pino({ name: 'tierline-demo', level: readVariable('LOG_LEVEL'), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
+  const log = pino(
+    { name: 'tierline-demo', level: readVariable('LOG_LEVEL'), redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    stream,
+  );
   return { log, close: () => file.end() };
 }
 
@@ -112,7 +125,10 @@ async function recreateDatabase(url: string, name: string): Promise<void> {
   await ensureDatabase(url, 'DATABASE_URL');
 }
 
-async function openDemoQueues(url: string, prefix: string): Promise<{ connection: RedisConnection; queues: Queues; settings: QueueSettings }> {
+async function openDemoQueues(
+  url: string,
+  prefix: string,
+): Promise<{ connection: RedisConnection; queues: Queues; settings: QueueSettings }> {
   // REDIS_CLUSTER is honoured; the default prefix is hash-tagged for it.
   const settings: QueueSettings = { ...queueSettings(), url, prefix };
   const connection = openRedis(settings, 'producer');
@@ -139,7 +155,13 @@ async function owedRecomputes(db: Kysely<DB>): Promise<number> {
 async function busyJobs(queues: Queues, names: readonly QueueName[]): Promise<number> {
   let n = 0;
   for (const name of names) {
-    const counts = await queues[name].getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', ...(name === QUEUES.recompute ? [] : (['delayed'] as const)));
+    const counts = await queues[name].getJobCounts(
+      'waiting',
+      'active',
+      'prioritized',
+      'waiting-children',
+      ...(name === QUEUES.recompute ? [] : (['delayed'] as const)),
+    );
     for (const v of Object.values(counts)) n += v;
   }
   return n;
@@ -148,13 +170,17 @@ async function busyJobs(queues: Queues, names: readonly QueueName[]): Promise<nu
 async function pendingLiveEmails(db: Kysely<DB>, after: string): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     select count(*)::text as n from outbox
-     where id > ${after}::bigint and status in ('pending', 'claimed') and (next_attempt_at is null or next_attempt_at <= now())`.execute(db);
+     where id > ${after}::bigint and status in ('pending', 'claimed') and (next_attempt_at is null or next_attempt_at <= now())`.execute(
+    db,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
 function printBefore(program: Program, s: Snapshot): void {
   print();
-  print(colour.bold(`  Before: effective tiers on ${s.asOf} (${count(s.partners)} partners, ${count(s.grace)} in grace)`));
+  print(
+    colour.bold(`  Before: effective tiers on ${s.asOf} (${count(s.partners)} partners, ${count(s.grace)} in grace)`),
+  );
   for (const track of program.tracks) {
     const parts = track.tiers.map((t) => `${t.name} ${count(s.tiers.get(`${track.id}/${t.id}`) ?? 0)}`);
     print(`    ${track.id.padEnd(8)} ${parts.join(' · ')}`);
@@ -190,7 +216,11 @@ function installSignals(stop: Stop, state: State): () => void {
     if (signals === 1) {
       state.interrupted = true;
       clearStatus();
-      say(colour.yellow(`${signal}: stopping cleanly, then the summary (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`));
+      say(
+        colour.yellow(
+          `${signal}: stopping cleanly, then the summary (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`,
+        ),
+      );
       stop.stop();
       return;
     }
@@ -237,7 +267,14 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     }
     if (failure === undefined && state.db && state.program) {
       const after = await snapshot(state.db, state.today);
-      printSummary({ program: currentProgram(state.program, state.today), before: state.before, after, lines: summaryLines(o, state, started), outboxDir: readVariable('MAIL_OUTBOX_DIR'), smtp: readVariable('SMTP_URL') !== undefined });
+      printSummary({
+        program: currentProgram(state.program, state.today),
+        before: state.before,
+        after,
+        lines: summaryLines(o, state, started),
+        outboxDir: readVariable('MAIL_OUTBOX_DIR'),
+        smtp: readVariable('SMTP_URL') !== undefined,
+      });
     } else if (failure === undefined) {
       print(colour.yellow('\nstopped before the demo database was ready: nothing to summarise'));
     }
@@ -268,20 +305,29 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   try {
     await recreateDatabase(dbUrl, o.database);
   } catch (error) {
-    throw new CliError(`cannot recreate database ${o.database} at ${redact(dbUrl)}: ${describeError(error).replace(/\s*\n\s*/g, ' ')}`, 1, { cause: error });
+    throw new CliError(
+      `cannot recreate database ${o.database} at ${redact(dbUrl)}: ${describeError(error).replace(/\s*\n\s*/g, ' ')}`,
+      1,
+      { cause: error },
+    );
   }
   const db = createDb(dbUrl, { max: 20, variable: 'DATABASE_URL' });
   state.db = db;
   const applied = await migrateToLatest(db);
   const program = await readProgramFiles([DEMO_PROGRAM]);
   await inTransaction(db, async (trx) => {
-    const stored = await storeProgramVersions(trx, program.versions.map((v) => v.program));
+    const stored = await storeProgramVersions(
+      trx,
+      program.versions.map((v) => v.program),
+    );
     if (!stored.ok) throw new CliError(`the demo program was refused: ${stored.problems.join('; ')}`);
   });
   state.program = program;
   const p = currentProgram(program, o.today);
   const tiers = p.tracks.reduce((n, t) => n + t.tiers.length, 0);
-  say(`migrated ${o.database} (${applied.length} migrations); loaded ${p.name} ${p.version} from ${relative(process.cwd(), DEMO_PROGRAM)}: ${p.tracks.length} tracks, ${tiers} tiers, ${p.policy.demotionGraceDays}-day grace`);
+  say(
+    `migrated ${o.database} (${applied.length} migrations); loaded ${p.name} ${p.version} from ${relative(process.cwd(), DEMO_PROGRAM)}: ${p.tracks.length} tracks, ${tiers} tiers, ${p.policy.demotionGraceDays}-day grace`,
+  );
 
   const { connection, queues, settings } = await openDemoQueues(services.redisUrl, o.queuePrefix);
   state.connection = connection;
@@ -292,7 +338,19 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   // The pipeline's only clock (workers/clock.ts): the history ends on this day.
   process.env.TIERLINE_TODAY = o.today;
   const t0 = performance.now();
-  const history = await backfillHistory(db, program, queues, { partners: o.partners, seed: o.seed, until: o.today, months: HISTORY_MONTHS, eventsPerPartner: o.eventsPerPartner }, stop);
+  const history = await backfillHistory(
+    db,
+    program,
+    queues,
+    {
+      partners: o.partners,
+      seed: o.seed,
+      until: o.today,
+      months: HISTORY_MONTHS,
+      eventsPerPartner: o.eventsPerPartner,
+    },
+    stop,
+  );
   state.historyEvents = history.events;
   const c = history.counts;
   say(
@@ -311,13 +369,18 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   for (;;) {
     const owed = await owedRecomputes(db);
     if (owed === 0) break;
-    status(`recomputing: ${count(total - Math.min(owed, total))} of ${count(total)} partners evaluated from their first fact to ${o.today}…`);
-    if (performance.now() - t1 > 15 * 60_000) throw new CliError('the backfill recomputes did not drain within 15 minutes: see the worker log');
+    status(
+      `recomputing: ${count(total - Math.min(owed, total))} of ${count(total)} partners evaluated from their first fact to ${o.today}…`,
+    );
+    if (performance.now() - t1 > 15 * 60_000)
+      throw new CliError('the backfill recomputes did not drain within 15 minutes: see the worker log');
     await stop.sleep(500);
     if (stop.stopped) return;
   }
   clearStatus();
-  say(`recomputed ${count(total)} partners (history, decisions, scorecards, ledger, outbox) in ${seconds(performance.now() - t1)}`);
+  say(
+    `recomputed ${count(total)} partners (history, decisions, scorecards, ledger, outbox) in ${seconds(performance.now() - t1)}`,
+  );
   state.before = await snapshot(db, o.today);
   printBefore(p, state.before);
 }
@@ -376,7 +439,9 @@ async function streamLive(o: DemoOptions, state: State, stop: Stop): Promise<voi
           process.env.TIERLINE_TODAY = state.today;
           nightly = state.today;
           await enqueueMany(queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: state.today }]);
-          say(`${colour.dim(`[${state.today}]`)} ${colour.bold(`☾ midnight: today is now ${state.today}`)}; nightly run queued (certifications expire, revenue leaves the 12-month window, grace runs out)`);
+          say(
+            `${colour.dim(`[${state.today}]`)} ${colour.bold(`☾ midnight: today is now ${state.today}`)}; nightly run queued (certifications expire, revenue leaves the 12-month window, grace runs out)`,
+          );
           nextMidnight += o.dayEveryMs;
         }
       }
@@ -385,28 +450,38 @@ async function streamLive(o: DemoOptions, state: State, stop: Stop): Promise<voi
         nextRefresh = now + 15_000;
       }
       if (now >= nextBeat) {
-        say(colour.dim(`· ${live.total - beatFrom} events in the last ${seconds(now - nextBeat + 10_000)}; ${live.total} so far: ${mix(live)}`));
+        say(
+          colour.dim(
+            `· ${live.total - beatFrom} events in the last ${seconds(now - nextBeat + 10_000)}; ${live.total} so far: ${mix(live)}`,
+          ),
+        );
         beatFrom = live.total;
         nextBeat = now + 10_000;
       }
       const events = await live.next(state.today);
       for (const e of events) {
         causes.set(`${e.source}:${e.id}`, e.describe); // decisions name their triggers source:id
-        await enqueueMany(queues, JOBS.ingestEvents, e.source, [{ events: [{ raw: e.text, receivedAt: new Date().toISOString() }], origin: 'http', runId }]);
+        await enqueueMany(queues, JOBS.ingestEvents, e.source, [
+          { events: [{ raw: e.text, receivedAt: new Date().toISOString() }], origin: 'http', runId },
+        ]);
       }
       nextEvent += interval;
       await stop.sleep(nextEvent - performance.now());
     }
   } finally {
     state.liveMs = performance.now() - begin;
-    say(`live stream ${stop.stopped ? 'stopped' : 'done'}: ${live.total} events in ${seconds(state.liveMs)} (${mix(live) || 'none'})`);
+    say(
+      `live stream ${stop.stopped ? 'stopped' : 'done'}: ${live.total} events in ${seconds(state.liveMs)} (${mix(live) || 'none'})`,
+    );
     watchStop.stop();
     await watching;
   }
 }
 
 async function nightlyDone(db: Kysely<DB>, asOf: string): Promise<boolean> {
-  const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_log where action = 'nightly-run' and details->>'asOf' = ${asOf}`.execute(db);
+  const { rows } = await sql<{
+    n: string;
+  }>`select count(*)::text as n from audit_log where action = 'nightly-run' and details->>'asOf' = ${asOf}`.execute(db);
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
@@ -418,7 +493,10 @@ async function settle(state: State, stop: Stop): Promise<void> {
   const limit = performance.now() + (stop.stopped ? 3_000 : 30_000);
   const pause = new Stop();
   for (;;) {
-    const busy = (await busyJobs(queues, [QUEUES.crm, QUEUES.lms, QUEUES.erp, QUEUES.recompute])) + (await owedRecomputes(db)) + (marks ? await pendingLiveEmails(db, marks.outbox) : 0);
+    const busy =
+      (await busyJobs(queues, [QUEUES.crm, QUEUES.lms, QUEUES.erp, QUEUES.recompute])) +
+      (await owedRecomputes(db)) +
+      (marks ? await pendingLiveEmails(db, marks.outbox) : 0);
     if (watcher) await watcher.poll().catch(() => {});
     if (busy === 0 || performance.now() > limit) break;
     status(`finishing: ${busy} jobs, recomputes and emails still in flight…`);
@@ -431,9 +509,14 @@ function summaryLines(o: DemoOptions, state: State, started: number): string[] {
   const lines: string[] = [];
   if (state.interrupted) lines.push(colour.yellow('interrupted: stopped cleanly before the end'));
   const days = state.firstDay === state.today ? state.today : `${state.firstDay} → ${state.today}`;
-  lines.push(`run         seed ${o.seed} · ${count(o.partners)} partners · ${count(state.historyEvents)} history events · ${count(state.live?.total ?? 0)} live events in ${seconds(state.liveMs)} · simulated day ${days}`);
+  lines.push(
+    `run         seed ${o.seed} · ${count(o.partners)} partners · ${count(state.historyEvents)} history events · ${count(state.live?.total ?? 0)} live events in ${seconds(state.liveMs)} · simulated day ${days}`,
+  );
   const w = state.watcher?.counts;
-  if (w) lines.push(`live        ${w.promoted} promoted, ${w.demoted} demoted, ${w.grace} entered grace, ${w.emails} emails written, ${w.deadLetters} dead letters`);
+  if (w)
+    lines.push(
+      `live        ${w.promoted} promoted, ${w.demoted} demoted, ${w.grace} entered grace, ${w.emails} emails written, ${w.deadLetters} dead letters`,
+    );
   if (state.services) lines.push(`services    ${state.services.postgresLabel} · ${state.services.redisLabel}`);
   const embedded = state.services?.postgresLabel.startsWith('embedded');
   lines.push(

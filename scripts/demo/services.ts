@@ -27,11 +27,25 @@ type Env = Record<string, string | undefined>;
 
 /** The one line for a missing service (SPEC §7: name what and where; here also how to get it). */
 export function missingService(what: 'Redis' | 'PostgreSQL', why: string): CliError {
-  const packages = what === 'Redis' ? '`apt-get install redis-server` (Debian/Ubuntu), `dnf install redis`, `brew install redis`' : '`apt-get install postgresql` (Debian/Ubuntu), `dnf install postgresql-server`, `brew install postgresql`';
-  return new CliError(`demo needs ${what}: ${why}. Get it with \`docker compose up -d\` (from this folder), or install the distribution package: ${packages}`);
+  const packages =
+    what === 'Redis'
+      ? '`apt-get install redis-server` (Debian/Ubuntu), `dnf install redis`, `brew install redis`'
+      : '`apt-get install postgresql` (Debian/Ubuntu), `dnf install postgresql-server`, `brew install postgresql`';
+  return new CliError(
+    `demo needs ${what}: ${why}. Get it with \`docker compose up -d\` (from this folder), or install the distribution package: ${packages}`,
+  );
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOENT',
+]);
 
 /** Whether a connection failure means nothing answered (as opposed to a server refusing us). */
 function nothingAnswered(error: unknown): boolean {
@@ -40,7 +54,8 @@ function nothingAnswered(error: unknown): boolean {
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
     const inner = (e as { errors?: unknown }).errors;
     if (Array.isArray(inner) && inner.some(nothingAnswered)) return true;
-    if (e instanceof Error && /connection timeout|Connection terminated unexpectedly|timeout expired/i.test(e.message)) return true;
+    if (e instanceof Error && /connection timeout|Connection terminated unexpectedly|timeout expired/i.test(e.message))
+      return true;
   }
   return false;
 }
@@ -65,7 +80,11 @@ function where(url: string, variable: string, env: Env): string {
   return `${redact(url)} (${env[variable]?.trim() ? variable : `default; set ${variable} to use another`})`;
 }
 
-export async function provideServices(options: { dataDir: string; env?: Env; say: (line: string) => void }): Promise<DemoServices> {
+export async function provideServices(options: {
+  dataDir: string;
+  env?: Env;
+  say: (line: string) => void;
+}): Promise<DemoServices> {
   const env = options.env ?? process.env;
   let pgUrl: string;
   let rdUrl: string;
@@ -79,7 +98,10 @@ export async function provideServices(options: { dataDir: string; env?: Env; say
   const [pgProbe, redisProbe] = await Promise.all([probePostgres(pgUrl), redisAnswers(rdUrl)]);
   const redisServer = redisProbe.ok ? undefined : findRedisServer(env);
   if (!redisProbe.ok && !redisServer) {
-    throw missingService('Redis', `nothing answers at ${where(rdUrl, 'REDIS_URL', env)} and there is no redis-server on the PATH to start a private one`);
+    throw missingService(
+      'Redis',
+      `nothing answers at ${where(rdUrl, 'REDIS_URL', env)} and there is no redis-server on the PATH to start a private one`,
+    );
   }
 
   const dataDir = resolve(options.dataDir);
@@ -94,15 +116,23 @@ export async function provideServices(options: { dataDir: string; env?: Env; say
       const t = describeTarget(pgUrl);
       postgresLabel = `PostgreSQL at ${t.host}:${t.port} (${env.DATABASE_URL?.trim() ? 'DATABASE_URL' : 'local default'})`;
     } else {
-      options.say(`no PostgreSQL answers at ${where(pgUrl, 'DATABASE_URL', env)}: starting an embedded one (data in ${join(options.dataDir, 'pg')})`);
+      options.say(
+        `no PostgreSQL answers at ${where(pgUrl, 'DATABASE_URL', env)}: starting an embedded one (data in ${join(options.dataDir, 'pg')})`,
+      );
       mkdirSync(dataDir, { recursive: true });
       try {
-        const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), logPath: join(dataDir, 'pg.log') });
+        const embedded = await startEmbeddedPostgres({
+          dataDir: join(dataDir, 'pg'),
+          logPath: join(dataDir, 'pg.log'),
+        });
         stops.push(embedded.stop);
         postgresUrl = embedded.url;
         postgresLabel = `embedded PostgreSQL ${embedded.version} on 127.0.0.1:${embedded.port} (data in ${join(options.dataDir, 'pg')})`;
       } catch (error) {
-        throw missingService('PostgreSQL', `nothing answers at ${where(pgUrl, 'DATABASE_URL', env)} and the embedded PostgreSQL did not start: ${oneLine(error)}`);
+        throw missingService(
+          'PostgreSQL',
+          `nothing answers at ${where(pgUrl, 'DATABASE_URL', env)} and the embedded PostgreSQL did not start: ${oneLine(error)}`,
+        );
       }
     }
     let redisLabel: string;
@@ -118,10 +148,20 @@ export async function provideServices(options: { dataDir: string; env?: Env; say
         redisFinal = redis.url;
         redisLabel = `private redis-server on 127.0.0.1:${redis.port} (stopped at the end)`;
       } catch (error) {
-        throw missingService('Redis', `nothing answers at ${where(rdUrl, 'REDIS_URL', env)} and a private redis-server did not start: ${oneLine(error)}`);
+        throw missingService(
+          'Redis',
+          `nothing answers at ${where(rdUrl, 'REDIS_URL', env)} and a private redis-server did not start: ${oneLine(error)}`,
+        );
       }
     }
-    return { postgresUrl, postgresLabel, redisUrl: redisFinal, redisLabel, privateRedis: !redisProbe.ok, stop: stopAll };
+    return {
+      postgresUrl,
+      postgresLabel,
+      redisUrl: redisFinal,
+      redisLabel,
+      privateRedis: !redisProbe.ok,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -25,9 +25,22 @@ export async function snapshot(db: Kysely<DB>, asOf: string): Promise<Snapshot> 
       from scorecards group by 1, 2, 3`.execute(db);
   const ledger = await sql<{ benefit: string; total: string; n: string }>`
     select benefit, sum(amount)::text as total, count(*)::text as n from ledger_entries group by 1`.execute(db);
-  const emails = await sql<{ kind: string; status: string; n: string }>`select kind, status, count(*)::text as n from outbox group by 1, 2`.execute(db);
+  const emails = await sql<{
+    kind: string;
+    status: string;
+    n: string;
+  }>`select kind, status, count(*)::text as n from outbox group by 1, 2`.execute(db);
   const dead = await sql<{ n: string }>`select count(*)::text as n from dead_letters`.execute(db);
-  const s: Snapshot = { asOf, tiers: new Map(), grace: 0, partners: 0, ledger: new Map(), ledgerEntries: 0, emails: new Map(), deadLetters: Number(dead.rows[0]?.n ?? 0) };
+  const s: Snapshot = {
+    asOf,
+    tiers: new Map(),
+    grace: 0,
+    partners: 0,
+    ledger: new Map(),
+    ledgerEntries: 0,
+    emails: new Map(),
+    deadLetters: Number(dead.rows[0]?.n ?? 0),
+  };
   for (const r of tiers.rows) {
     const n = Number(r.n);
     s.partners += n;
@@ -75,8 +88,13 @@ export function printSummary(ctx: SummaryContext): void {
     }
   }
   const none = after.tiers.get('-/none') ?? 0;
-  if (none > 0) print(`    ${'no track'.padEnd(38)} ${pad(cell(before?.tiers.get('-/none') ?? (before ? 0 : undefined)), 8)} ${pad(cell(none), 8)}`);
-  print(`    ${'of which in grace (demotion pending)'.padEnd(38)} ${pad(cell(before?.grace), 8)} ${pad(cell(after.grace), 8)}`);
+  if (none > 0)
+    print(
+      `    ${'no track'.padEnd(38)} ${pad(cell(before?.tiers.get('-/none') ?? (before ? 0 : undefined)), 8)} ${pad(cell(none), 8)}`,
+    );
+  print(
+    `    ${'of which in grace (demotion pending)'.padEnd(38)} ${pad(cell(before?.grace), 8)} ${pad(cell(after.grace), 8)}`,
+  );
   print(`    ${'partners'.padEnd(38)} ${pad(cell(before?.partners), 8)} ${pad(cell(after.partners), 8)}`);
   print();
   h(`  Ledger totals (${program.currency}, accrued at the effective tier)      before            after`);
@@ -91,11 +109,21 @@ export function printSummary(ctx: SummaryContext): void {
   const kinds = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'];
   for (const kind of kinds) {
     const get = (status: string): number => after.emails.get(`${kind}/${status}`) ?? 0;
-    print(`    ${kind.padEnd(28)} ${pad(cell(get('sent')), 8)} ${pad(cell(get('skipped')), 8)} ${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)}`);
+    print(
+      `    ${kind.padEnd(28)} ${pad(cell(get('sent')), 8)} ${pad(cell(get('skipped')), 8)} ${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)}`,
+    );
   }
-  print(colour.dim('    skipped = dated more than notifyChangesWithinDays before today (history being loaded): recorded, not sent'));
+  print(
+    colour.dim(
+      '    skipped = dated more than notifyChangesWithinDays before today (history being loaded): recorded, not sent',
+    ),
+  );
   print();
   const deadDelta = before ? ` (${after.deadLetters - before.deadLetters} during the live stream)` : '';
-  print(`  ${colour.bold('Dead letters')}    ${count(after.deadLetters)}${deadDelta}: \`npx tierline dlq list\` (DATABASE_URL as above) shows them with their reasons`);
-  print(`  ${colour.bold('Emails')}          ${ctx.smtp ? 'sent through SMTP_URL' : `.eml files in ${resolve(ctx.outboxDir)} (MAIL_OUTBOX_DIR)`}`);
+  print(
+    `  ${colour.bold('Dead letters')}    ${count(after.deadLetters)}${deadDelta}: \`npx tierline dlq list\` (DATABASE_URL as above) shows them with their reasons`,
+  );
+  print(
+    `  ${colour.bold('Emails')}          ${ctx.smtp ? 'sent through SMTP_URL' : `.eml files in ${resolve(ctx.outboxDir)} (MAIL_OUTBOX_DIR)`}`,
+  );
 }

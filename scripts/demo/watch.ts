@@ -15,9 +15,16 @@ export interface Watermarks {
 }
 
 export async function watermarks(db: Kysely<DB>): Promise<Watermarks> {
-  const { rows } = await sql<{ decision: string | null; outbox: string | null; dead: string | null; audit: string | null }>`
+  const { rows } = await sql<{
+    decision: string | null;
+    outbox: string | null;
+    dead: string | null;
+    audit: string | null;
+  }>`
     select (select max(id) from decisions)::text as decision, (select max(id) from outbox)::text as outbox,
-           (select max(id) from dead_letters)::text as dead, (select max(id) from audit_log)::text as audit`.execute(db);
+           (select max(id) from dead_letters)::text as dead, (select max(id) from audit_log)::text as audit`.execute(
+    db,
+  );
   const r = rows[0];
   return { decision: r?.decision ?? '0', outbox: r?.outbox ?? '0', deadLetter: r?.dead ?? '0', audit: r?.audit ?? '0' };
 }
@@ -85,7 +92,11 @@ export class Watcher {
   private async name(partnerId: string): Promise<string> {
     const known = this.names.get(partnerId);
     if (known !== undefined) return known;
-    const row = await this.db.selectFrom('partners').select('name').where('partner_id', '=', partnerId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('partners')
+      .select('name')
+      .where('partner_id', '=', partnerId)
+      .executeTakeFirst();
     const name = row?.name ?? '';
     this.names.set(partnerId, name);
     return name;
@@ -125,9 +136,16 @@ export class Watcher {
       else this.counts.demoted++;
       const found = d.trigger_event_ids.map((id) => this.causes.get(id)).filter((c): c is string => c !== undefined);
       const more = found.length > 1 ? ` and ${found.length - 1} more event${found.length === 2 ? '' : 's'}` : '';
-      const why = found.length > 0 ? `after ${found[0]}${more}` : d.trigger_event_ids.length === 0 ? `nightly run, ${d.day}` : `on ${d.day}`;
+      const why =
+        found.length > 0
+          ? `after ${found[0]}${more}`
+          : d.trigger_event_ids.length === 0
+            ? `nightly run, ${d.day}`
+            : `on ${d.day}`;
       const label = up ? colour.green('▲ promoted ') : colour.red('▼ demoted  ');
-      say(`${this.stamp()} ${label} ${await this.who(d.partner_id)} ${this.tier(d.previous_tier)} → ${colour.bold(this.tier(d.new_tier))}  ${colour.dim(why)}`);
+      say(
+        `${this.stamp()} ${label} ${await this.who(d.partner_id)} ${this.tier(d.previous_tier)} → ${colour.bold(this.tier(d.new_tier))}  ${colour.dim(why)}`,
+      );
     }
   }
 
@@ -147,7 +165,9 @@ export class Watcher {
       else await this.finished(row);
     }
     if (this.open.size === 0) return;
-    const done = await this.outboxRows(sql`o.id = any(${[...this.open]}::bigint[]) and o.status not in ('pending', 'claimed')`);
+    const done = await this.outboxRows(
+      sql`o.id = any(${[...this.open]}::bigint[]) and o.status not in ('pending', 'claimed')`,
+    );
     for (const row of done) {
       this.open.delete(row.id);
       await this.finished(row);
@@ -159,7 +179,9 @@ export class Watcher {
     this.counts.emails++;
     const about = row.kind === 'tier.at-risk' ? `at risk (${row.reason ?? ''})` : row.kind.replace('tier.', '');
     const where = (row.paths ?? []).map((p) => relative(process.cwd(), p) || p).join(', ') || 'via SMTP';
-    say(`${this.stamp()} ${colour.cyan('✉ email    ')} ${await this.who(row.partner_id)} ${about.padEnd(22)} ${colour.dim(where)}`);
+    say(
+      `${this.stamp()} ${colour.cyan('✉ email    ')} ${await this.who(row.partner_id)} ${about.padEnd(22)} ${colour.dim(where)}`,
+    );
   }
 
   private async outboxRows(where: ReturnType<typeof sql>): Promise<OutboxRow[]> {
@@ -190,7 +212,9 @@ export class Watcher {
       this.marks.deadLetter = r.id;
       this.counts.deadLetters++;
       const reason = (r.reason as { message?: string } | null)?.message ?? '';
-      say(`${this.stamp()} ${colour.magenta('✗ dead letter')} ${r.source ?? '?'} ${r.event_id ?? '?'}: ${reason.length > 110 ? `${reason.slice(0, 109)}…` : reason}`);
+      say(
+        `${this.stamp()} ${colour.magenta('✗ dead letter')} ${r.source ?? '?'} ${r.event_id ?? '?'}: ${reason.length > 110 ? `${reason.slice(0, 109)}…` : reason}`,
+      );
     }
   }
 
@@ -204,11 +228,16 @@ export class Watcher {
     for (const r of rows) {
       this.marks.audit = r.id;
       if (r.action !== 'nightly-run') continue;
-      const d = r.details as { asOf?: string; partners?: number; seconds?: number; changes?: { promoted?: number; demoted?: number }; notifications?: number };
+      const d = r.details as {
+        asOf?: string;
+        partners?: number;
+        seconds?: number;
+        changes?: { promoted?: number; demoted?: number };
+        notifications?: number;
+      };
       say(
         `${colour.dim(`[${d.asOf ?? '?'}]`)} ${colour.bold('☾ nightly run done')}: ${count(d.partners ?? 0)} partners in ${(d.seconds ?? 0).toFixed(1)} s, ${d.changes?.promoted ?? 0} promoted, ${d.changes?.demoted ?? 0} demoted, ${d.notifications ?? 0} notifications`,
       );
     }
   }
-
 }

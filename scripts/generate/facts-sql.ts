@@ -41,7 +41,10 @@ function textArray(values: readonly string[]): string {
 }
 
 /** Writes partners first..last; returns the number of deal rows written. */
-export async function writeFacts(db: Kysely<DB>, o: FactsOptions): Promise<{ partners: number; deals: number; certifications: number; invoices: number }> {
+export async function writeFacts(
+  db: Kysely<DB>,
+  o: FactsOptions,
+): Promise<{ partners: number; deals: number; certifications: number; invoices: number }> {
   const batch = o.batch ?? 5_000;
   const s = o.seed;
   const totals = { partners: 0, deals: 0, certifications: 0, invoices: 0 };

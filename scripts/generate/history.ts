@@ -65,8 +65,16 @@ export function* generateHistory(options: HistoryOptions): Generator<GeneratedEv
         partnerType,
         region: faker.helpers.arrayElement(['NA', 'EMEA', 'APAC', 'LATAM']),
         contacts: [
-          { email: faker.internet.email({ provider: 'example.com' }).toLowerCase(), name: faker.person.fullName(), role: 'primary' },
-          { email: faker.internet.email({ provider: 'example.com' }).toLowerCase(), name: faker.person.fullName(), role: 'finance' },
+          {
+            email: faker.internet.email({ provider: 'example.com' }).toLowerCase(),
+            name: faker.person.fullName(),
+            role: 'primary',
+          },
+          {
+            email: faker.internet.email({ provider: 'example.com' }).toLowerCase(),
+            name: faker.person.fullName(),
+            role: 'finance',
+          },
         ],
         status: 'active',
         version: 1,
@@ -88,10 +96,19 @@ export function* generateHistory(options: HistoryOptions): Generator<GeneratedEv
     const closedAt = Math.min(end, registeredAt + faker.number.int({ min: 5, max: 120 }));
     const cents = Math.round(faker.number.float({ min: 2_000, max: 60_000 }) * size) * 100;
     const foreign = faker.number.float() < 0.1;
-    const money = foreign ? { amount: amountText(cents), currency: 'EUR', fxRate: faker.helpers.arrayElement(['1.0842', '1.09375', '1.1']) } : { amount: amountText(cents), currency: 'USD' };
+    const money = foreign
+      ? { amount: amountText(cents), currency: 'EUR', fxRate: faker.helpers.arrayElement(['1.0842', '1.09375', '1.1']) }
+      : { amount: amountText(cents), currency: 'USD' };
     const customerId = `C-${faker.number.int({ min: 1, max: 400 })}`;
     const base = { dealId, ...money, customerId, registeredAt: formatDay(registeredAt) };
-    yield { id: id('crm'), source: 'crm', type: 'deal.upserted', occurredAt: occurred(registeredAt, faker), partnerId, data: { ...base, stage: 'open', version: 1 } };
+    yield {
+      id: id('crm'),
+      source: 'crm',
+      type: 'deal.upserted',
+      occurredAt: occurred(registeredAt, faker),
+      partnerId,
+      data: { ...base, stage: 'open', version: 1 },
+    };
     const stage = faker.number.float() < 0.7 ? 'closed_won' : 'closed_lost';
     if (closedAt > end) return 1;
     yield {
@@ -109,16 +126,37 @@ export function* generateHistory(options: HistoryOptions): Generator<GeneratedEv
     const certificationId = faker.helpers.arrayElement(faker.number.float() < 0.6 ? SALES_CERTS : TECH_CERTS);
     const earnedAt = dayIn(begin - 365, end);
     const expiresAt = faker.number.float() < 0.85 ? formatDay(addMonths(earnedAt, 24)) : null;
-    yield { id: id('lms'), source: 'lms', type: 'certification.earned', occurredAt: occurred(earnedAt, faker), partnerId, data: { personId, certificationId, earnedAt: formatDay(earnedAt), expiresAt } };
+    yield {
+      id: id('lms'),
+      source: 'lms',
+      type: 'certification.earned',
+      occurredAt: occurred(earnedAt, faker),
+      partnerId,
+      data: { personId, certificationId, earnedAt: formatDay(earnedAt), expiresAt },
+    };
     const roll = faker.number.float();
     if (roll < 0.04) {
       const revokedAt = dayIn(earnedAt, end);
-      yield { id: id('lms'), source: 'lms', type: 'certification.revoked', occurredAt: occurred(revokedAt, faker), partnerId, data: { personId, certificationId, revokedAt: formatDay(revokedAt) } };
+      yield {
+        id: id('lms'),
+        source: 'lms',
+        type: 'certification.revoked',
+        occurredAt: occurred(revokedAt, faker),
+        partnerId,
+        data: { personId, certificationId, revokedAt: formatDay(revokedAt) },
+      };
       return 2;
     }
     if (roll < 0.07) {
       const departedAt = dayIn(earnedAt, end);
-      yield { id: id('lms'), source: 'lms', type: 'person.departed', occurredAt: occurred(departedAt, faker), partnerId, data: { personId, departedAt: formatDay(departedAt) } };
+      yield {
+        id: id('lms'),
+        source: 'lms',
+        type: 'person.departed',
+        occurredAt: occurred(departedAt, faker),
+        partnerId,
+        data: { personId, departedAt: formatDay(departedAt) },
+      };
       return 2;
     }
     return 1;
@@ -129,7 +167,14 @@ export function* generateHistory(options: HistoryOptions): Generator<GeneratedEv
     const bookedAt = dayIn(begin + Math.floor(span / 3));
     const cents = Math.round(faker.number.float({ min: 500, max: 15_000 }) * size) * 100;
     const recurring = faker.number.float() < 0.7;
-    yield { id: id('erp'), source: 'erp', type: 'invoice.booked', occurredAt: occurred(bookedAt, faker), partnerId, data: { invoiceId, amount: amountText(cents), currency: 'USD', bookedAt: formatDay(bookedAt), recurring } };
+    yield {
+      id: id('erp'),
+      source: 'erp',
+      type: 'invoice.booked',
+      occurredAt: occurred(bookedAt, faker),
+      partnerId,
+      data: { invoiceId, amount: amountText(cents), currency: 'USD', bookedAt: formatDay(bookedAt), recurring },
+    };
     if (faker.number.float() < 0.08) {
       const creditedAt = dayIn(bookedAt, end);
       const credit = Math.round(cents * faker.number.float({ min: 0.1, max: 1 }));
@@ -139,7 +184,13 @@ export function* generateHistory(options: HistoryOptions): Generator<GeneratedEv
         type: 'invoice.credited',
         occurredAt: occurred(creditedAt, faker),
         partnerId,
-        data: { invoiceId, creditId: `CR-${(seq++).toString(36)}`, amount: amountText(credit), currency: 'USD', creditedAt: formatDay(creditedAt) },
+        data: {
+          invoiceId,
+          creditId: `CR-${(seq++).toString(36)}`,
+          amount: amountText(credit),
+          currency: 'USD',
+          creditedAt: formatDay(creditedAt),
+        },
       };
       return 2;
     }

@@ -11,7 +11,11 @@ export function fileProgress(path: string, label: string): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const total = statSync(path).size;
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {events} events | {eta_formatted} left`, stream: process.stderr, hideCursor: true },
+    {
+      format: `${label} [{bar}] {percentage}% | {events} events | {eta_formatted} left`,
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { events: 0 });

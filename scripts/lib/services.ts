@@ -6,7 +6,13 @@ import { ConfigError, databaseUrl } from '../../db/config.ts';
 import { createDb } from '../../db/connect.ts';
 import { migrationStatus } from '../../db/migrate.ts';
 import type { DB } from '../../db/types.ts';
-import { checkRedis, openRedis, queueSettings, type QueueSettings, type RedisConnection } from '../../queues/connection.ts';
+import {
+  checkRedis,
+  openRedis,
+  queueSettings,
+  type QueueSettings,
+  type RedisConnection,
+} from '../../queues/connection.ts';
 import { closeQueues, openQueues, type Queues } from '../../queues/queues.ts';
 import { CliError, describeError } from './errors.ts';
 
@@ -26,7 +32,10 @@ export async function openDatabase(options: { max?: number; requireSchema?: bool
     await sql`select 1`.execute(db);
     if (options.requireSchema !== false) {
       const pending = (await migrationStatus(db)).filter((m) => !m.applied);
-      if (pending.length > 0) throw new CliError(`the database schema is not up to date (${pending.length} pending migration${pending.length === 1 ? '' : 's'}): run \`tierline migrate\``);
+      if (pending.length > 0)
+        throw new CliError(
+          `the database schema is not up to date (${pending.length} pending migration${pending.length === 1 ? '' : 's'}): run \`tierline migrate\``,
+        );
     }
     return db;
   } catch (error) {

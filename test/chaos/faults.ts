@@ -129,14 +129,21 @@ export async function blockEventLoop(fleet: Fleet, rnd: () => number, ms: number
 /** Every queue of the process is ok, and has taken or finished a job within `withinMs` (or has nothing waiting). */
 function progressed(health: Health | undefined, withinMs: number): boolean {
   if (!health || health.status !== 200 || !health.queues) return false;
-  return health.queues.every((q) => q.state === 'ok' && (q.waiting === 0 || (q.sinceJobMs !== undefined && q.sinceJobMs < withinMs)));
+  return health.queues.every(
+    (q) => q.state === 'ok' && (q.waiting === 0 || (q.sinceJobMs !== undefined && q.sinceJobMs < withinMs)),
+  );
 }
 
 /**
  * After Redis comes back: waits until every worker process's /healthz says ok and shows
  * progress (a job taken or finished since Redis returned, or nothing waiting for it).
  */
-export async function awaitProgress(fleet: Fleet, label: string, counts: FaultCounts, timeoutMs = 90_000): Promise<void> {
+export async function awaitProgress(
+  fleet: Fleet,
+  label: string,
+  counts: FaultCounts,
+  timeoutMs = 90_000,
+): Promise<void> {
   const started = Date.now();
   let behind: string[] = [];
   while (Date.now() - started < timeoutMs) {

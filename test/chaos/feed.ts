@@ -29,9 +29,16 @@ export interface FeedData {
   valid: GeneratedEvent[];
   /** The bytes the dead-letter store must hold, one per distinct invalid event. */
   invalidRaw: Set<string>;
-  counts: { sent: number; distinctValid: number; duplicates: number; late: number; invalid: number; bodies: number; reposted: number };
+  counts: {
+    sent: number;
+    distinctValid: number;
+    duplicates: number;
+    late: number;
+    invalid: number;
+    bodies: number;
+    reposted: number;
+  };
 }
-
 
 function shuffle<T>(items: T[], rnd: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -57,13 +64,25 @@ function invalidEvents(n: number, tag: string, history: readonly GeneratedEvent[
     const id = `bad-${tag}-${i}`;
     switch (i % 5) {
       case 0:
-        out.push({ to: base.source, event: { ...base, id, data: { ...base.data, amount: 'a lot', closedAt: 'yesterday' }, type: 'deal.upserted', source: 'crm' } });
+        out.push({
+          to: base.source,
+          event: {
+            ...base,
+            id,
+            data: { ...base.data, amount: 'a lot', closedAt: 'yesterday' },
+            type: 'deal.upserted',
+            source: 'crm',
+          },
+        });
         break;
       case 1:
         out.push({ to: base.source, event: { ...base, id, type: `${base.type.split('.')[0]}.exploded` } });
         break;
       case 2:
-        out.push({ to: base.source, event: { id, source: base.source, type: base.type, occurredAt: 'not a time', data: base.data } });
+        out.push({
+          to: base.source,
+          event: { id, source: base.source, type: base.type, occurredAt: 'not a time', data: base.data },
+        });
         break;
       case 3: {
         const { partnerId: _dropped, ...rest } = base;
@@ -72,16 +91,28 @@ function invalidEvents(n: number, tag: string, history: readonly GeneratedEvent[
       }
       default:
         // A well-formed event on another source's endpoint.
-        out.push({ to: pick(SOURCES.filter((s) => s !== base.source), rnd), event: { ...base, id } });
+        out.push({
+          to: pick(
+            SOURCES.filter((s) => s !== base.source),
+            rnd,
+          ),
+          event: { ...base, id },
+        });
     }
   }
   return out;
 }
 
 /** Late events for the first partners: deals closed in the last days (some large), certifications earned last year. */
-function lateEvents(history: readonly GeneratedEvent[], today: string, partners: number, rnd: () => number): GeneratedEvent[] {
+function lateEvents(
+  history: readonly GeneratedEvent[],
+  today: string,
+  partners: number,
+  rnd: () => number,
+): GeneratedEvent[] {
   const ids = [...new Set(history.map((e) => e.partnerId))].slice(0, partners);
-  const day = (back: number): string => new Date(Date.parse(`${today}T00:00:00Z`) - back * 86_400_000).toISOString().slice(0, 10);
+  const day = (back: number): string =>
+    new Date(Date.parse(`${today}T00:00:00Z`) - back * 86_400_000).toISOString().slice(0, 10);
   return ids.flatMap((partnerId, i): GeneratedEvent[] => [
     {
       id: `late-deal-${i}`,
@@ -89,7 +120,15 @@ function lateEvents(history: readonly GeneratedEvent[], today: string, partners:
       type: 'deal.upserted',
       occurredAt: `${today}T10:00:00Z`,
       partnerId,
-      data: { dealId: `LATE-${i}`, stage: 'closed_won', amount: `${Math.floor(rnd() * (i % 4 === 0 ? 2_500_000 : 200_000))}.${String(i % 100).padStart(2, '0')}`, currency: 'USD', customerId: `C-late-${i}`, closedAt: day(1 + (i % 5)), version: 1 },
+      data: {
+        dealId: `LATE-${i}`,
+        stage: 'closed_won',
+        amount: `${Math.floor(rnd() * (i % 4 === 0 ? 2_500_000 : 200_000))}.${String(i % 100).padStart(2, '0')}`,
+        currency: 'USD',
+        customerId: `C-late-${i}`,
+        closedAt: day(1 + (i % 5)),
+        version: 1,
+      },
     },
     {
       id: `late-cert-${i}`,
@@ -97,7 +136,12 @@ function lateEvents(history: readonly GeneratedEvent[], today: string, partners:
       type: 'certification.earned',
       occurredAt: `${today}T10:00:00Z`,
       partnerId,
-      data: { personId: `${partnerId}-late`, certificationId: i % 2 ? 'sales-expert' : 'tech-expert', earnedAt: day(300), expiresAt: day(-400) },
+      data: {
+        personId: `${partnerId}-late`,
+        certificationId: i % 2 ? 'sales-expert' : 'tech-expert',
+        earnedAt: day(300),
+        expiresAt: day(-400),
+      },
     },
   ]);
 }
@@ -121,10 +165,24 @@ function bodies(items: readonly Outgoing[], rnd: () => number): Body[] {
   return out;
 }
 
-export function buildFeed(options: { seed: number; partners: number; eventsPerPartner: number; today: string; program: ProgramSet }): FeedData {
+export function buildFeed(options: {
+  seed: number;
+  partners: number;
+  eventsPerPartner: number;
+  today: string;
+  program: ProgramSet;
+}): FeedData {
   const rnd = prng(options.seed);
   const ctx = { currency: options.program.currency, timezone: options.program.timezone };
-  const history = [...generateHistory({ partners: options.partners, seed: options.seed, until: options.today, months: 24, eventsPerPartner: options.eventsPerPartner })];
+  const history = [
+    ...generateHistory({
+      partners: options.partners,
+      seed: options.seed,
+      until: options.today,
+      months: 24,
+      eventsPerPartner: options.eventsPerPartner,
+    }),
+  ];
   const duplicates = history.filter(() => rnd() < 0.04);
   const main = shuffle([...history, ...duplicates], rnd);
   const late = lateEvents(history, options.today, Math.min(400, options.partners), rnd);
@@ -136,7 +194,8 @@ export function buildFeed(options: { seed: number; partners: number; eventsPerPa
     const raw = JSON.stringify(bad.event);
     const result = validateEvent(bad.event, ctx);
     // A well-formed event sent to another endpoint is valid on its own: the endpoint refuses it.
-    if (result.ok && (bad.event as { source: string }).source === bad.to) throw new Error(`feed: an "invalid" event is valid: ${raw}`);
+    if (result.ok && (bad.event as { source: string }).source === bad.to)
+      throw new Error(`feed: an "invalid" event is valid: ${raw}`);
     invalidRaw.add(raw);
   }
   for (const e of [...history, ...late]) {
@@ -186,7 +245,13 @@ export interface SendStats {
 }
 
 /** Posts one body until the receiver answers 202 (network errors and 5xx are retried). */
-export async function postBody(base: string, secrets: Record<Source, string>, body: Body, stats: SendStats, stopped: () => boolean): Promise<void> {
+export async function postBody(
+  base: string,
+  secrets: Record<Source, string>,
+  body: Body,
+  stats: SendStats,
+  stopped: () => boolean,
+): Promise<void> {
   for (;;) {
     try {
       const res = await fetch(`${base}/events/${body.source}`, {
@@ -212,7 +277,17 @@ export async function postBody(base: string, secrets: Record<Source, string>, bo
 }
 
 /** Sends bodies with `concurrency` senders, at about `rate` events per second. */
-export async function sendAll(bodies: readonly Body[], options: { base: string; secrets: Record<Source, string>; rate: number; concurrency: number; stats: SendStats; stopped: () => boolean }): Promise<void> {
+export async function sendAll(
+  bodies: readonly Body[],
+  options: {
+    base: string;
+    secrets: Record<Source, string>;
+    rate: number;
+    concurrency: number;
+    stats: SendStats;
+    stopped: () => boolean;
+  },
+): Promise<void> {
   let next = 0;
   let sentEvents = 0;
   const started = Date.now();

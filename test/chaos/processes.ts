@@ -72,7 +72,11 @@ export class Slot {
   }
 
   launch(env: NodeJS.ProcessEnv, log: WriteStream, onExit: (slot: Slot, signal: string | null) => void): void {
-    const child = spawn(process.execPath, ['bin/tierline.js', ...this.args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/tierline.js', ...this.args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     adopt(child);
     this.child = child;
     this.readyAt = undefined;
@@ -97,7 +101,10 @@ export class Slot {
   /** Resolves when the current incarnation has exited, or after `ms` with false. */
   async waitExit(ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    const done = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
     clearTimeout(timer);
     return done;
   }
@@ -156,7 +163,13 @@ export class Fleet {
   async waitReady(timeoutMs = 180_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.slots.some((s) => s.readyAt === undefined)) {
-      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms: ${this.slots.filter((s) => s.readyAt === undefined).map((s) => s.name).join(', ')} (logs in ${this.logDir})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `not ready after ${timeoutMs} ms: ${this.slots
+            .filter((s) => s.readyAt === undefined)
+            .map((s) => s.name)
+            .join(', ')} (logs in ${this.logDir})`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -31,7 +31,20 @@ export class ChaosRedis {
 
   private async launch(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+    ];
     args.push('--maxmemory-policy', 'noeviction', '--logfile', join(this.dir, 'redis.log'));
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     child.on('error', () => {});
@@ -40,7 +53,10 @@ export class ChaosRedis {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 20_000;
     while (!(await redisAnswers(this.url, 500)).ok) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 20 s (log: ${join(this.dir, 'redis.log')})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `redis-server on port ${this.port} did not answer within 20 s (log: ${join(this.dir, 'redis.log')})`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -24,7 +24,16 @@ import { openRedis, type QueueSettings } from '../../queues/connection.ts';
 import { closeQueues, openQueues, type Queues } from '../../queues/queues.ts';
 import { readProgramFiles } from '../../scripts/lib/program-files.ts';
 import { WORKER_SETTINGS } from '../../workers/runner.ts';
-import { awaitProgress, blockEventLoop, emptyCounts, killOne, retrying, sleep, terminateBackends, type FaultCounts } from './faults.ts';
+import {
+  awaitProgress,
+  blockEventLoop,
+  emptyCounts,
+  killOne,
+  retrying,
+  sleep,
+  terminateBackends,
+  type FaultCounts,
+} from './faults.ts';
 import { buildFeed, prng, sendAll, type SendStats, type Source } from './feed.ts';
 import { Fleet } from './processes.ts';
 import { ChaosRedis } from './redis.ts';
@@ -87,7 +96,9 @@ async function drained(queues: Queues, db: Kysely<DB>): Promise<string | undefin
   }
   const c = await queues.recompute.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'paused');
   if (Object.values(c).some((n) => n > 0)) return `recompute ${JSON.stringify(c)}`;
-  const delayed = (await queues.recompute.getDelayed()).filter((j) => j.name !== 'reconcile' && j.name !== 'nightly-run');
+  const delayed = (await queues.recompute.getDelayed()).filter(
+    (j) => j.name !== 'reconcile' && j.name !== 'nightly-run',
+  );
   if (delayed.length > 0) return `recompute delayed ${delayed.length}`;
   const { rows } = await sql<{ owed: string; unsent: string }>`
     select (select count(*) from recompute_requests)::text as owed,
@@ -105,7 +116,12 @@ async function ingestEmpty(queues: Queues): Promise<boolean> {
   return true;
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -115,13 +131,18 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${String(last)})` : ''}`);
     await sleep(everyMs);
   }
 }
 
 function logLines(pattern: RegExp): string[] {
-  return readdirSync(logDir).flatMap((file) => readFileSync(join(logDir, file), 'utf8').split('\n').filter((l) => pattern.test(l)));
+  return readdirSync(logDir).flatMap((file) =>
+    readFileSync(join(logDir, file), 'utf8')
+      .split('\n')
+      .filter((l) => pattern.test(l)),
+  );
 }
 
 /** The sum of a numeric field over log lines matching `pattern`. */
@@ -141,7 +162,10 @@ async function main(): Promise<void> {
   await migrateToLatest(setup);
   const program = await readProgramFiles(['examples/acme/program.json']);
   await setup.transaction().execute(async (trx) => {
-    const stored = await storeProgramVersions(trx, program.versions.map((v) => v.program));
+    const stored = await storeProgramVersions(
+      trx,
+      program.versions.map((v) => v.program),
+    );
     if (!stored.ok) throw new Error(stored.problems.join('; '));
   });
   await setup.destroy();
@@ -150,11 +174,23 @@ async function main(): Promise<void> {
   const db = createDb(harnessUrl.toString(), { max: 4 });
   cleanups.push(() => db.destroy());
 
-  const feed = buildFeed({ seed, partners: Number(args.partners), eventsPerPartner: Number(args['events-per-partner']), today: TODAY, program });
-  say(`feed: ${fmt(feed.counts.sent)} events in ${fmt(feed.counts.bodies)} bodies (${fmt(feed.counts.distinctValid)} distinct valid, ${fmt(feed.counts.duplicates)} duplicates, ${fmt(feed.counts.invalid)} invalid)`);
+  const feed = buildFeed({
+    seed,
+    partners: Number(args.partners),
+    eventsPerPartner: Number(args['events-per-partner']),
+    today: TODAY,
+    program,
+  });
+  say(
+    `feed: ${fmt(feed.counts.sent)} events in ${fmt(feed.counts.bodies)} bodies (${fmt(feed.counts.distinctValid)} distinct valid, ${fmt(feed.counts.duplicates)} duplicates, ${fmt(feed.counts.invalid)} invalid)`,
+  );
 
   const settings: QueueSettings = { url: redis.url, prefix: '{chaos}', cluster: false };
-  const secrets: Record<Source, string> = { crm: randomBytes(16).toString('hex'), lms: randomBytes(16).toString('hex'), erp: randomBytes(16).toString('hex') };
+  const secrets: Record<Source, string> = {
+    crm: randomBytes(16).toString('hex'),
+    lms: randomBytes(16).toString('hex'),
+    erp: randomBytes(16).toString('hex'),
+  };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: dbUrl,
@@ -183,7 +219,8 @@ async function main(): Promise<void> {
   cleanups.push(() => fleet.stop());
   const receiver = await fleet.add('receiver', 'receiver', (port) => ['serve', '--port', String(port)]);
   const roles = ['ingest,recompute', 'ingest,recompute', 'ingest,recompute,scheduler', 'recompute,notifier,scheduler'];
-  for (const [i, r] of roles.entries()) await fleet.add(`worker-${i + 1}`, 'worker', (port) => ['workers', '--only', r, '--metrics-port', String(port)]);
+  for (const [i, r] of roles.entries())
+    await fleet.add(`worker-${i + 1}`, 'worker', (port) => ['workers', '--only', r, '--metrics-port', String(port)]);
   await fleet.waitReady();
   say(`receiver and ${roles.length} worker processes ready`);
 
@@ -200,7 +237,8 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${receiver.port}`;
   const rate = Number(args.rate);
   let feeding = true;
-  const send = (bodies: typeof feed.main) => sendAll(bodies, { base, secrets, rate, concurrency: 4, stats, stopped: () => !feeding });
+  const send = (bodies: typeof feed.main) =>
+    sendAll(bodies, { base, secrets, rate, concurrency: 4, stats, stopped: () => !feeding });
 
   // Worker kills every 3–6 s (once the last one killed is back) until the feed is done and enough have happened.
   let killing = true;
@@ -262,10 +300,19 @@ async function main(): Promise<void> {
   // Wake-ups pile up in Redis (the queue paused) while ingest drains: the wipe then loses
   // them, and only Postgres (recompute_requests) still knows the work is owed.
   await queues.recompute.pause();
-  say(`main feed accepted (${fmt(stats.events)} events, ${fmt(stats.retries)} retried posts); recompute queue paused, waiting for the ingest queues to empty`);
+  say(
+    `main feed accepted (${fmt(stats.events)} events, ${fmt(stats.retries)} retried posts); recompute queue paused, waiting for the ingest queues to empty`,
+  );
 
-  await until('ingest queues to empty before the wipe', 300_000, async () => ((await ingestEmpty(queues)) ? true : undefined));
-  const owed = await retrying(() => db.selectFrom('recompute_requests').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow());
+  await until('ingest queues to empty before the wipe', 300_000, async () =>
+    (await ingestEmpty(queues)) ? true : undefined,
+  );
+  const owed = await retrying(() =>
+    db
+      .selectFrom('recompute_requests')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .executeTakeFirstOrThrow(),
+  );
   counts.ownedAtWipe = Number(owed.n);
   say(`redis: SIGKILL, restarted empty (${counts.ownedAtWipe} recomputes owed in Postgres)`);
   await redis.restartEmpty(1_000);
@@ -277,7 +324,12 @@ async function main(): Promise<void> {
   await terminateBackends(db, database, counts);
   await lateFeed;
   feeding = false;
-  await until(`${MIN_KILLS} worker kills`, 300_000, async () => (counts.workerKills >= MIN_KILLS ? true : undefined), 250);
+  await until(
+    `${MIN_KILLS} worker kills`,
+    300_000,
+    async () => (counts.workerKills >= MIN_KILLS ? true : undefined),
+    250,
+  );
   killing = false;
   await kills;
   say(`faults over (${counts.workerKills} worker kills); waiting for the pipeline to drain`);
@@ -300,19 +352,29 @@ async function main(): Promise<void> {
   );
   const health = await Promise.all(fleet.workers.map(async (s) => [s.name, await s.health()] as const));
   const unhealthy = health.filter(([, h]) => h?.status !== 200).map(([name, h]) => `${name}: ${JSON.stringify(h)}`);
-  const failedJobs = await Promise.all(Object.values(queues).map(async (q) => [q.name, await q.getFailedCount()] as const));
+  const failedJobs = await Promise.all(
+    Object.values(queues).map(async (q) => [q.name, await q.getFailedCount()] as const),
+  );
   await fleet.stop();
 
   const result = await retrying(() => verify(db, program, feed, TODAY, smtp.delivered));
   const checks: Check[] = [...result.checks];
-  checks.push({ name: 'worker /healthz showed progress after every Redis fault', checked: counts.recoveries.length + counts.stuck.length, mismatches: counts.stuck });
+  checks.push({
+    name: 'worker /healthz showed progress after every Redis fault',
+    checked: counts.recoveries.length + counts.stuck.length,
+    mismatches: counts.stuck,
+  });
   checks.push({ name: 'worker /healthz ok after drain', checked: health.length, mismatches: unhealthy });
   const stalled = logLines(/job stalled/).length;
   const requeued = logSum(/reconciler re-enqueued/, 'requeued');
   const reinstalled = logLines(/schedules missing/).length;
   const crashes = logLines(/Unhandled 'error' event|uncaughtException|unhandledRejection/).length;
   const resending = logLines(/resending a message whose outcome is unknown/).length;
-  checks.push({ name: 'no process crashed by itself (unhandled error)', checked: fleet.restarts, mismatches: crashes > 0 ? [`${crashes} unhandled errors in the logs`] : [] });
+  checks.push({
+    name: 'no process crashed by itself (unhandled error)',
+    checked: fleet.restarts,
+    mismatches: crashes > 0 ? [`${crashes} unhandled errors in the logs`] : [],
+  });
   const mismatches = checks.reduce((n, c) => n + c.mismatches.length, 0);
   const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -327,11 +389,20 @@ async function main(): Promise<void> {
     `             progress after redis faults: ${counts.recoveries.join(', ') || 'none'}`,
     `  emails     ${fmt(result.emails.sent)} notifications sent (${fmt(result.emails.delivered)} messages delivered, ${result.emails.resent} of them resent with the same Message-ID after a crash between the server's 250 and the record; ${resending} resends logged), ${fmt(result.emails.skipped)} skipped (older changes); dead letters ${result.deadLetters}`,
     '  checks',
-    ...checks.map((c) => `    ${c.mismatches.length === 0 ? 'ok  ' : 'FAIL'} ${c.name} (${fmt(c.checked)})${c.mismatches.length > 0 ? `: ${sample(c.mismatches)}` : ''}`),
+    ...checks.map(
+      (c) =>
+        `    ${c.mismatches.length === 0 ? 'ok  ' : 'FAIL'} ${c.name} (${fmt(c.checked)})${c.mismatches.length > 0 ? `: ${sample(c.mismatches)}` : ''}`,
+    ),
     `  result     ${mismatches} mismatches${mismatches === 0 ? '' : ` (logs in ${logDir})`}`,
   ];
   console.log(lines.join('\n'));
-  if (counts.workerKills < 20 || counts.redisAofRestarts < 1 || counts.redisEmptyRestarts < 1 || counts.smtp.refusedMs === 0 || counts.smtp.tempfailMs === 0) {
+  if (
+    counts.workerKills < 20 ||
+    counts.redisAofRestarts < 1 ||
+    counts.redisEmptyRestarts < 1 ||
+    counts.smtp.refusedMs === 0 ||
+    counts.smtp.tempfailMs === 0
+  ) {
     console.log('  incomplete: not every fault was injected');
     return;
   }

@@ -36,7 +36,10 @@ export class ChaosSmtp {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          const head = Buffer.concat(chunks).toString('utf8').split(/\r?\n\r?\n/, 1)[0] ?? '';
+          const head =
+            Buffer.concat(chunks)
+              .toString('utf8')
+              .split(/\r?\n\r?\n/, 1)[0] ?? '';
           const messageId = /^message-id:\s*(<[^>]+>)/im.exec(head)?.[1] ?? '';
           this.delivered.push({ messageId, to: session.envelope.rcptTo.map((a) => a.address.toLowerCase()) });
           callback(null, 'queued');
@@ -74,7 +77,8 @@ export class ChaosSmtp {
       if (!this.listening) return;
       this.listening = false;
       // Pooled connections from before would still be served: cut them too.
-      for (const connection of (this.server as unknown as { connections: Set<{ close(): void }> }).connections) connection.close();
+      for (const connection of (this.server as unknown as { connections: Set<{ close(): void }> }).connections)
+        connection.close();
       await new Promise<void>((resolve) => this.server.server.close(() => resolve()));
     } else await this.listen();
   }

@@ -28,9 +28,16 @@ export interface Verification {
 }
 
 /** A few of a check's mismatches, for the summary. */
-export const sample = (xs: readonly string[]): string => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')}, ... (${xs.length})` : xs.join(', '));
+export const sample = (xs: readonly string[]): string =>
+  xs.length > 5 ? `${xs.slice(0, 5).join(', ')}, ... (${xs.length})` : xs.join(', ');
 
-export async function verify(db: Kysely<DB>, program: ProgramSet, feed: FeedData, today: string, delivered: readonly Delivered[]): Promise<Verification> {
+export async function verify(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  feed: FeedData,
+  today: string,
+  delivered: readonly Delivered[],
+): Promise<Verification> {
   const checks: Check[] = [];
   const reference = new BatchEvaluation(program);
   for (const e of feed.valid) reference.addObject(e);
@@ -45,7 +52,11 @@ export async function verify(db: Kysely<DB>, program: ProgramSet, feed: FeedData
     ...[...expectedKeys].filter((k) => seen.get(k) !== 1).map((k) => `${k} in the inbox ${seen.get(k) ?? 0} times`),
     ...[...seen.keys()].filter((k) => !expectedKeys.has(k)).map((k) => `${k} in the inbox but never sent valid`),
   ];
-  checks.push({ name: 'accepted events in the inbox exactly once', checked: expectedKeys.size, mismatches: inboxMismatches });
+  checks.push({
+    name: 'accepted events in the inbox exactly once',
+    checked: expectedKeys.size,
+    mismatches: inboxMismatches,
+  });
   const ids = reference.partnerIds();
   const stored = await loadPartnerFacts(db, ids, program.currency);
   const factMismatches = ids.filter((id) => {
@@ -58,7 +69,11 @@ export async function verify(db: Kysely<DB>, program: ProgramSet, feed: FeedData
   // 2. Scorecards, current history and ledger sums equal the reference (`tierline evaluate`).
   const comparison = await compareWithReference(db, reference, today);
   checks.push({ name: 'scorecards equal evaluate', checked: comparison.partners, mismatches: comparison.scorecards });
-  checks.push({ name: 'effective-tier history equals evaluate', checked: comparison.partners, mismatches: comparison.history });
+  checks.push({
+    name: 'effective-tier history equals evaluate',
+    checked: comparison.partners,
+    mismatches: comparison.history,
+  });
   checks.push({ name: 'ledger sums equal evaluate', checked: comparison.ledgerLines, mismatches: comparison.ledger });
 
   // 3. No ledger entry duplicated: one accrual per deal and benefit; adjustments never repeat an entry.
@@ -69,11 +84,22 @@ export async function verify(db: Kysely<DB>, program: ProgramSet, feed: FeedData
     .groupBy(['partner_id', 'deal_id', 'benefit'])
     .having(sql`count(*)`, '>', 1)
     .execute();
-  const ledgerRows = await db.selectFrom('ledger_entries').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
-  checks.push({ name: 'no duplicated ledger accrual', checked: Number(ledgerRows.n), mismatches: dupAccruals.map((r) => `${r.partner_id}|${r.deal_id}|${r.benefit} ×${r.n}`) });
+  const ledgerRows = await db
+    .selectFrom('ledger_entries')
+    .select(sql<string>`count(*)::text`.as('n'))
+    .executeTakeFirstOrThrow();
+  checks.push({
+    name: 'no duplicated ledger accrual',
+    checked: Number(ledgerRows.n),
+    mismatches: dupAccruals.map((r) => `${r.partner_id}|${r.deal_id}|${r.benefit} ×${r.n}`),
+  });
 
   // 4. Each notification and recipient: one delivered email (resends carry the same Message-ID).
-  const outbox = await db.selectFrom('outbox').select(['dedup_key', 'status']).select(sql<Deliveries>`deliveries`.as('deliveries')).execute();
+  const outbox = await db
+    .selectFrom('outbox')
+    .select(['dedup_key', 'status'])
+    .select(sql<Deliveries>`deliveries`.as('deliveries'))
+    .execute();
   const byId = new Map<string, number>();
   for (const d of delivered) byId.set(d.messageId, (byId.get(d.messageId) ?? 0) + 1);
   const owed = new Set<string>();
@@ -97,17 +123,28 @@ export async function verify(db: Kysely<DB>, program: ProgramSet, feed: FeedData
       if ((byId.get(id) ?? 0) === 0) emailMismatches.push(`${row.dedup_key} → ${email}: marked sent, never delivered`);
     }
   }
-  for (const id of byId.keys()) if (!owed.has(id)) emailMismatches.push(`delivered ${id}, which no sent notification owes`);
+  for (const id of byId.keys())
+    if (!owed.has(id)) emailMismatches.push(`delivered ${id}, which no sent notification owes`);
   const resent = [...byId.values()].reduce((n, c) => n + c - 1, 0);
-  checks.push({ name: 'one delivered email per notification and recipient', checked: owed.size, mismatches: emailMismatches });
+  checks.push({
+    name: 'one delivered email per notification and recipient',
+    checked: owed.size,
+    mismatches: emailMismatches,
+  });
 
   // 5. The dead-letter store holds exactly the invalid events.
-  const dead = await db.selectFrom('dead_letters').select(['raw', 'raw_hash']).where('replayed_at', 'is', null).execute();
+  const dead = await db
+    .selectFrom('dead_letters')
+    .select(['raw', 'raw_hash'])
+    .where('replayed_at', 'is', null)
+    .execute();
   const want = new Set([...feed.invalidRaw].map(rawHash));
   const have = new Set(dead.map((d) => d.raw_hash));
   const deadMismatches = [
     ...[...want].filter((h) => !have.has(h)).map((h) => `invalid event ${h.slice(0, 12)} not dead-lettered`),
-    ...dead.filter((d) => !want.has(d.raw_hash)).map((d) => `dead letter not sent invalid: ${Buffer.from(d.raw).toString('utf8').slice(0, 120)}`),
+    ...dead
+      .filter((d) => !want.has(d.raw_hash))
+      .map((d) => `dead letter not sent invalid: ${Buffer.from(d.raw).toString('utf8').slice(0, 120)}`),
   ];
   if (dead.length !== have.size) deadMismatches.push(`${dead.length - have.size} dead letters stored twice`);
   checks.push({ name: 'dead letters are exactly the invalid events', checked: want.size, mismatches: deadMismatches });

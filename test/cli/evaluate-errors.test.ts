@@ -13,7 +13,10 @@ const file = (name: string, text: string): string => {
 };
 
 function evaluate(...args: string[]) {
-  const run = spawnSync(process.execPath, ['bin/tierline.js', 'evaluate', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['bin/tierline.js', 'evaluate', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -23,7 +26,25 @@ const noStack = (text: string): void => {
 
 describe('evaluate on bad input', () => {
   it('a malformed program lists every problem by path and exits 1', () => {
-    const program = file('bad-program.json', JSON.stringify({ id: 'x', version: '1', name: 'X', currency: 'USD', timezone: 'UTC', effectiveFrom: '2025-01-01', metrics: {}, tracks: [{ id: 't', partnerTypes: ['reseller'], tiers: [{ id: 'a', name: 'A', criteria: { metric: 'nope', atLeast: 5 } }] }] }));
+    const program = file(
+      'bad-program.json',
+      JSON.stringify({
+        id: 'x',
+        version: '1',
+        name: 'X',
+        currency: 'USD',
+        timezone: 'UTC',
+        effectiveFrom: '2025-01-01',
+        metrics: {},
+        tracks: [
+          {
+            id: 't',
+            partnerTypes: ['reseller'],
+            tiers: [{ id: 'a', name: 'A', criteria: { metric: 'nope', atLeast: 5 } }],
+          },
+        ],
+      }),
+    );
     const events = file('ok.jsonl', '');
     const run = evaluate('--program', program, '--events', events, '--as-of', '2026-11-23');
     expect(run.status).toBe(1);
@@ -43,21 +64,47 @@ describe('evaluate on bad input', () => {
   });
 
   it('a malformed events file reports each bad line with its reason, still prints the valid partners, exits 1', () => {
-    const good = JSON.stringify({ id: 'p1', source: 'crm', type: 'partner.upserted', occurredAt: '2026-01-01T00:00:00Z', partnerId: 'P-1', data: { name: 'A', partnerType: 'reseller', contacts: [], version: 1 } });
+    const good = JSON.stringify({
+      id: 'p1',
+      source: 'crm',
+      type: 'partner.upserted',
+      occurredAt: '2026-01-01T00:00:00Z',
+      partnerId: 'P-1',
+      data: { name: 'A', partnerType: 'reseller', contacts: [], version: 1 },
+    });
     const events = file('bad-events.jsonl', `${good}\nnot json at all\n{"id":"x"}\n`);
     const run = evaluate('--program', 'examples/acme/program.json', '--events', events, '--as-of', '2026-11-23');
     expect(run.status).toBe(1);
-    expect(run.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { partnerId: string }).partnerId)).toEqual(['P-1']);
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { partnerId: string }).partnerId),
+    ).toEqual(['P-1']);
     expect(run.stderr).toContain(':2: invalid event: not JSON');
     expect(run.stderr).toContain(':3: invalid event:');
     noStack(run.stderr);
   });
 
   it('a missing events file and a bad --as-of are one line each, exit 1', () => {
-    const missing = evaluate('--program', 'examples/acme/program.json', '--events', join(dir, 'nope.jsonl'), '--as-of', '2026-11-23');
+    const missing = evaluate(
+      '--program',
+      'examples/acme/program.json',
+      '--events',
+      join(dir, 'nope.jsonl'),
+      '--as-of',
+      '2026-11-23',
+    );
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/cannot read events file .*ENOENT/);
-    const badDay = evaluate('--program', 'examples/acme/program.json', '--events', file('e2.jsonl', ''), '--as-of', '2026-02-30');
+    const badDay = evaluate(
+      '--program',
+      'examples/acme/program.json',
+      '--events',
+      file('e2.jsonl', ''),
+      '--as-of',
+      '2026-02-30',
+    );
     expect(badDay.status).toBe(1);
     expect(badDay.stderr).toContain('--as-of');
     noStack(missing.stderr + badDay.stderr);

@@ -9,7 +9,10 @@ describe('README configuration reference', () => {
   const readme = readFileSync(README, 'utf8');
 
   it('is up to date with db/env.ts', () => {
-    expect(withConfigReference(readme) === readme, 'README.md is out of date with the environment schema (db/env.ts): run `npm run docs:config`').toBe(true);
+    expect(
+      withConfigReference(readme) === readme,
+      'README.md is out of date with the environment schema (db/env.ts): run `npm run docs:config`',
+    ).toBe(true);
   });
 
   it('lists every variable of the schema once', () => {

@@ -47,6 +47,8 @@ describe('environment variables', () => {
   });
 
   it('the scan finds every kind of read', () => {
-    expect(variablesRead("process.env.A_B; env['C_D']; readVariable('E_F', env); new Option('--x').env('G_H'); env.lower")).toEqual(['A_B', 'C_D', 'E_F', 'G_H']);
+    expect(
+      variablesRead("process.env.A_B; env['C_D']; readVariable('E_F', env); new Option('--x').env('G_H'); env.lower"),
+    ).toEqual(['A_B', 'C_D', 'E_F', 'G_H']);
   });
 });

@@ -23,17 +23,39 @@ describe('environment schema', () => {
     const defaults = readEnv({});
     expect(readEnv(Object.fromEntries(ENV_NAMES.map((n) => [n, '']))), 'all empty').toEqual(defaults);
     expect(readEnv(Object.fromEntries(ENV_NAMES.map((n) => [n, '  ']))), 'all blank').toEqual(defaults);
-    expect(defaults).toMatchObject({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/tierline', LOG_LEVEL: 'info', PORT: 8080, TIERLINE_QUEUE_PREFIX: '{tierline}', REDIS_CLUSTER: false });
+    expect(defaults).toMatchObject({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/tierline',
+      LOG_LEVEL: 'info',
+      PORT: 8080,
+      TIERLINE_QUEUE_PREFIX: '{tierline}',
+      REDIS_CLUSTER: false,
+    });
   });
 
   it('fixes the reconciler reading an empty TIERLINE_RECONCILE_EVERY_MS as 0 (every millisecond)', () => {
     expect(readVariable('TIERLINE_RECONCILE_EVERY_MS', { TIERLINE_RECONCILE_EVERY_MS: '' })).toBe(30_000);
-    expect(() => readVariable('TIERLINE_RECONCILE_EVERY_MS', { TIERLINE_RECONCILE_EVERY_MS: '0' })).toThrow(/^TIERLINE_RECONCILE_EVERY_MS is not valid/);
+    expect(() => readVariable('TIERLINE_RECONCILE_EVERY_MS', { TIERLINE_RECONCILE_EVERY_MS: '0' })).toThrow(
+      /^TIERLINE_RECONCILE_EVERY_MS is not valid/,
+    );
   });
 
   it('coerces numbers, flags, URLs and addresses', () => {
-    const env = readEnv({ PORT: '9090', REDIS_CLUSTER: 'true', TIERLINE_MAIL_PER_SECOND: '2.5', TIERLINE_PUBLIC_URL: 'https://tiers.example.com/', TIERLINE_MAIL_FROM: ' Tiers@Example.COM ', TIERLINE_NIGHTLY_TZ: 'Europe/Berlin' });
-    expect(env).toMatchObject({ PORT: 9090, REDIS_CLUSTER: true, TIERLINE_MAIL_PER_SECOND: 2.5, TIERLINE_PUBLIC_URL: 'https://tiers.example.com', TIERLINE_MAIL_FROM: 'tiers@example.com', TIERLINE_NIGHTLY_TZ: 'Europe/Berlin' });
+    const env = readEnv({
+      PORT: '9090',
+      REDIS_CLUSTER: 'true',
+      TIERLINE_MAIL_PER_SECOND: '2.5',
+      TIERLINE_PUBLIC_URL: 'https://tiers.example.com/',
+      TIERLINE_MAIL_FROM: ' Tiers@Example.COM ',
+      TIERLINE_NIGHTLY_TZ: 'Europe/Berlin',
+    });
+    expect(env).toMatchObject({
+      PORT: 9090,
+      REDIS_CLUSTER: true,
+      TIERLINE_MAIL_PER_SECOND: 2.5,
+      TIERLINE_PUBLIC_URL: 'https://tiers.example.com',
+      TIERLINE_MAIL_FROM: 'tiers@example.com',
+      TIERLINE_NIGHTLY_TZ: 'Europe/Berlin',
+    });
   });
 
   it.each([
@@ -77,7 +99,11 @@ describe('environment schema', () => {
 describe('readers delegate to the schema, keeping their signatures', () => {
   it('databaseUrl, queueSettings, today', () => {
     expect(databaseUrl({ DATABASE_URL: ' ' })).toBe('postgres://postgres@127.0.0.1:5432/tierline');
-    expect(queueSettings({ TIERLINE_QUEUE_PREFIX: '', REDIS_CLUSTER: '1' })).toEqual({ url: 'redis://127.0.0.1:6379', prefix: '{tierline}', cluster: true });
+    expect(queueSettings({ TIERLINE_QUEUE_PREFIX: '', REDIS_CLUSTER: '1' })).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: '{tierline}',
+      cluster: true,
+    });
     expect(() => queueSettings({ REDIS_CLUSTER: 'on' })).toThrow(/^REDIS_CLUSTER is not valid/);
     expect(formatDay(today('UTC', { TIERLINE_TODAY: '2026-11-23' }))).toBe('2026-11-23');
     expect(() => today('UTC', { TIERLINE_TODAY: '23/11/2026' })).toThrow(/^TIERLINE_TODAY is not valid/);
@@ -89,12 +115,16 @@ describe('readers delegate to the schema, keeping their signatures', () => {
     expect(metricsTokensFromEnv({ TIERLINE_METRICS_TOKEN: 'm', TIERLINE_ADMIN_TOKEN: 'a' })).toEqual(['m', 'a']);
     expect(bodyLimitFromEnv({})).toBe(10 * 1024 * 1024);
     expect(() => bodyLimitFromEnv({ TIERLINE_HTTP_BODY_LIMIT: '10MB' })).toThrow(HttpConfigError);
-    expect(() => bodyLimitFromEnv({ TIERLINE_HTTP_BODY_LIMIT: '10MB' })).toThrow(/^TIERLINE_HTTP_BODY_LIMIT is not valid/);
+    expect(() => bodyLimitFromEnv({ TIERLINE_HTTP_BODY_LIMIT: '10MB' })).toThrow(
+      /^TIERLINE_HTTP_BODY_LIMIT is not valid/,
+    );
   });
 
   it('the notifier keeps its cross-variable rules', () => {
     expect(() => notifierConfigFromEnv({ TIERLINE_MAIL_BATCH: '0' })).toThrow(NotifierConfigError);
-    expect(() => notifierConfigFromEnv({ SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(/TIERLINE_UNSUBSCRIBE_SECRET must be set/);
+    expect(() => notifierConfigFromEnv({ SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(
+      /TIERLINE_UNSUBSCRIBE_SECRET must be set/,
+    );
     expect(() => notifierConfigFromEnv({ TIERLINE_SMTP_TIMEOUT_MS: '200000' })).toThrow(/more than three times/);
   });
 });
@@ -108,7 +138,11 @@ describe.concurrent('start-up', () => {
     ['serve', ['serve'], { TIERLINE_HTTP_BODY_LIMIT: '10MB' }, 'TIERLINE_HTTP_BODY_LIMIT'],
     ['demo', ['demo', '--duration', '1s'], { TIERLINE_TODAY: 'tomorrow' }, 'TIERLINE_TODAY'],
   ] as const)('`tierline %s` stops with exit 1 and one line naming the variable', async (_label, args, env, name) => {
-    const failure = await run(process.execPath, ['bin/tierline.js', ...args], { cwd: root, env: { ...process.env, ...nowhere, ...env }, timeout: 30_000 }).then(
+    const failure = await run(process.execPath, ['bin/tierline.js', ...args], {
+      cwd: root,
+      env: { ...process.env, ...nowhere, ...env },
+      timeout: 30_000,
+    }).then(
       () => undefined,
       (error: { code?: number; stdout?: string; stderr?: string }) => error,
     );

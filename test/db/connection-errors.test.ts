@@ -29,7 +29,11 @@ describe('an unreachable PostgreSQL', () => {
   it('fails queries with a one-line DatabaseUnreachableError', async () => {
     const db = createDb(url);
     try {
-      const error: unknown = await db.selectFrom('partners').selectAll().execute().catch((e: unknown) => e);
+      const error: unknown = await db
+        .selectFrom('partners')
+        .selectAll()
+        .execute()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DatabaseUnreachableError);
       expect((error as Error).message).toBe(expected);
       expect((error as Error).cause).toBeDefined();
@@ -56,7 +60,10 @@ describe('connection error mapping', () => {
   const url = 'postgres://user:secret@db.internal:6543/tierline';
 
   it('names host and port, never the password', () => {
-    const error = toConnectionError(url, Object.assign(new Error('getaddrinfo ENOTFOUND db.internal'), { code: 'ENOTFOUND' }));
+    const error = toConnectionError(
+      url,
+      Object.assign(new Error('getaddrinfo ENOTFOUND db.internal'), { code: 'ENOTFOUND' }),
+    );
     expect((error as Error).message).toBe('cannot reach PostgreSQL at db.internal:6543 (DATABASE_URL): ENOTFOUND');
   });
 
@@ -67,10 +74,15 @@ describe('connection error mapping', () => {
   });
 
   it('explains a missing database and a refused login', () => {
-    const missing = toConnectionError(url, Object.assign(new Error('database "tierline" does not exist'), { code: '3D000' }));
+    const missing = toConnectionError(
+      url,
+      Object.assign(new Error('database "tierline" does not exist'), { code: '3D000' }),
+    );
     expect((missing as Error).message).toMatch(/^database "tierline" does not exist on PostgreSQL at db.internal:6543/);
     const login = toConnectionError(url, Object.assign(new Error('password authentication failed'), { code: '28P01' }));
-    expect((login as Error).message).toBe('PostgreSQL at db.internal:6543 (DATABASE_URL) refused the login: password authentication failed');
+    expect((login as Error).message).toBe(
+      'PostgreSQL at db.internal:6543 (DATABASE_URL) refused the login: password authentication failed',
+    );
   });
 
   it('leaves query errors alone', () => {

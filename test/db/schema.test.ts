@@ -30,7 +30,10 @@ describeWithPostgres('schema', () => {
   };
 
   it('returns dates as YYYY-MM-DD, money and bigints as exact strings', async () => {
-    await db.insertInto('deals').values({ ...deal, amount: '12345678901234567890.123456789' }).execute();
+    await db
+      .insertInto('deals')
+      .values({ ...deal, amount: '12345678901234567890.123456789' })
+      .execute();
     const row = await db.selectFrom('deals').selectAll().where('deal_id', '=', 'D-1').executeTakeFirstOrThrow();
     expect(row.closed_at).toBe('2026-11-20');
     expect(row.registered_at).toBe('2026-08-02');
@@ -44,7 +47,14 @@ describeWithPostgres('schema', () => {
     const contacts = [{ email: 'a@example.com', role: 'primary' }];
     await db
       .insertInto('partners')
-      .values({ partner_id: 'P-1', name: 'Acme', partner_type: 'reseller', version: 1, contacts: toJsonb(contacts), source_event_id: 'crm-0' })
+      .values({
+        partner_id: 'P-1',
+        name: 'Acme',
+        partner_type: 'reseller',
+        version: 1,
+        contacts: toJsonb(contacts),
+        source_event_id: 'crm-0',
+      })
       .execute();
     const partner = await db.selectFrom('partners').selectAll().executeTakeFirstOrThrow();
     expect(partner.contacts).toEqual(contacts);
@@ -126,14 +136,22 @@ describeWithPostgres('schema', () => {
   });
 
   it('sends each notification dedup key once', async () => {
-    const row = { dedup_key: 'P-1:tier.promoted:gold:2026-11-20', kind: 'tier.promoted' as const, partner_id: 'P-1', payload: toJsonb({}) };
+    const row = {
+      dedup_key: 'P-1:tier.promoted:gold:2026-11-20',
+      kind: 'tier.promoted' as const,
+      partner_id: 'P-1',
+      payload: toJsonb({}),
+    };
     await db.insertInto('outbox').values(row).execute();
     await expect(db.insertInto('outbox').values(row).execute()).rejects.toThrow(/duplicate key/);
   });
 
   it('keeps a dead letter byte for byte, even when it is not UTF-8', async () => {
     const raw = Buffer.from([0x7b, 0xff, 0x00, 0x7d]);
-    await db.insertInto('dead_letters').values({ raw, raw_hash: 'x', reason: toJsonb({ error: 'not UTF-8' }) }).execute();
+    await db
+      .insertInto('dead_letters')
+      .values({ raw, raw_hash: 'x', reason: toJsonb({ error: 'not UTF-8' }) })
+      .execute();
     const stored = await db.selectFrom('dead_letters').select(['raw', 'attempts']).executeTakeFirstOrThrow();
     expect(Buffer.compare(stored.raw, raw)).toBe(0);
     expect(stored.attempts).toBe(1);

@@ -21,7 +21,16 @@ describeWithPostgres('a connection terminated mid-transaction', () => {
         const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
         // Killed from another session while this one is idle in the transaction.
         await sql`select pg_terminate_backend(${rows[0]?.pid})`.execute(fresh.db);
-        await expect.poll(async () => (await sql<{ n: string }>`select count(*)::text as n from pg_stat_activity where pid = ${rows[0]?.pid}`.execute(fresh.db)).rows[0]?.n).toBe('0');
+        await expect
+          .poll(
+            async () =>
+              (
+                await sql<{
+                  n: string;
+                }>`select count(*)::text as n from pg_stat_activity where pid = ${rows[0]?.pid}`.execute(fresh.db)
+              ).rows[0]?.n,
+          )
+          .toBe('0');
         await sql`select 1`.execute(trx);
       });
       await expect(transaction).rejects.toThrow();

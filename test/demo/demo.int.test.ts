@@ -18,7 +18,11 @@ const suite = ready ? describe : process.env.CI ? describe : describe.skip;
 /** The summary's row for a label: its numbers, in order. */
 function row(stdout: string, label: string): number[] {
   const line = stdout.split('\n').find((l) => l.trimStart().startsWith(label));
-  return line ? [...line.slice(line.indexOf(label) + label.length).matchAll(/-?[\d,]+(?:\.\d+)?/g)].map((m) => Number(m[0].replaceAll(',', ''))) : [];
+  return line
+    ? [...line.slice(line.indexOf(label) + label.length).matchAll(/-?[\d,]+(?:\.\d+)?/g)].map((m) =>
+        Number(m[0].replaceAll(',', '')),
+      )
+    : [];
 }
 
 suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
@@ -39,8 +43,26 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
   it('runs 5 s of live events on 50 partners, prints a non-empty summary and exits 0', async () => {
     const outbox = join(dir, 'outbox');
     const run = await runDemo(
-      ['--duration', '5s', '--partners', '50', '--database', database, '--queue-prefix', uniquePrefix('demo'), '--data-dir', join(dir, 'data')],
-      { ...process.env, DATABASE_URL: postgres.url, REDIS_URL: redis.url, MAIL_OUTBOX_DIR: outbox, NO_COLOR: '1', TIERLINE_TODAY: '' },
+      [
+        '--duration',
+        '5s',
+        '--partners',
+        '50',
+        '--database',
+        database,
+        '--queue-prefix',
+        uniquePrefix('demo'),
+        '--data-dir',
+        join(dir, 'data'),
+      ],
+      {
+        ...process.env,
+        DATABASE_URL: postgres.url,
+        REDIS_URL: redis.url,
+        MAIL_OUTBOX_DIR: outbox,
+        NO_COLOR: '1',
+        TIERLINE_TODAY: '',
+      },
       150_000,
     );
     expect(run.stderr).toBe('');
@@ -49,7 +71,9 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
     expect(run.stdout).toMatch(/Before: effective tiers on 2026-11-23 \(50 partners/);
     expect(row(run.stdout, 'partners')).toEqual([50, 50]);
     // Every partner has a tier on both sides, and the program's five tiers are all listed.
-    const tiers = ['resell · Registered', 'resell · Silver', 'resell · Gold', 'refer · Member', 'refer · Elite'].map((t) => row(run.stdout, t));
+    const tiers = ['resell · Registered', 'resell · Silver', 'resell · Gold', 'refer · Member', 'refer · Elite'].map(
+      (t) => row(run.stdout, t),
+    );
     expect(tiers.every((r) => r.length >= 2)).toBe(true);
     expect(tiers.reduce((n, r) => n + (r[0] ?? 0), 0)).toBe(50);
     expect(tiers.reduce((n, r) => n + (r[1] ?? 0), 0)).toBe(50);
@@ -59,7 +83,10 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
     // Live events flowed through the queues: some were sent, the invalid ones were dead-lettered.
     expect(run.stdout).toMatch(/live stream done: [1-9]\d* events/);
     expect(row(run.stdout, 'tier.promoted').length).toBe(4);
-    const sent = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'].reduce((n, k) => n + (row(run.stdout, k)[0] ?? 0), 0);
+    const sent = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'].reduce(
+      (n, k) => n + (row(run.stdout, k)[0] ?? 0),
+      0,
+    );
     const files = await readdir(outbox).catch(() => [] as string[]);
     expect(files.filter((f) => f.endsWith('.eml')).length).toBeGreaterThanOrEqual(sent > 0 ? 1 : 0);
     expect(run.stdout).toContain(`.eml files in ${outbox}`);
@@ -68,13 +95,31 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
   it('falls back to an embedded PostgreSQL when none answers at DATABASE_URL', async () => {
     const port = await closedPort();
     const run = await runDemo(
-      ['--duration', '2s', '--partners', '20', '--queue-prefix', uniquePrefix('demo'), '--data-dir', join(dir, 'embedded')],
-      { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/tierline`, REDIS_URL: redis.url, MAIL_OUTBOX_DIR: join(dir, 'outbox-embedded'), NO_COLOR: '1', TIERLINE_TODAY: '' },
+      [
+        '--duration',
+        '2s',
+        '--partners',
+        '20',
+        '--queue-prefix',
+        uniquePrefix('demo'),
+        '--data-dir',
+        join(dir, 'embedded'),
+      ],
+      {
+        ...process.env,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/tierline`,
+        REDIS_URL: redis.url,
+        MAIL_OUTBOX_DIR: join(dir, 'outbox-embedded'),
+        NO_COLOR: '1',
+        TIERLINE_TODAY: '',
+      },
       150_000,
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`no PostgreSQL answers at postgres://postgres@127.0.0.1:${port}/tierline (DATABASE_URL): starting an embedded one`);
+    expect(run.stdout).toContain(
+      `no PostgreSQL answers at postgres://postgres@127.0.0.1:${port}/tierline (DATABASE_URL): starting an embedded one`,
+    );
     expect(run.stdout).toMatch(/postgres {2}embedded PostgreSQL \d+ on 127\.0\.0\.1:\d+/);
     expect(run.stdout).toContain('Tierline demo: summary');
     expect(row(run.stdout, 'partners')).toEqual([20, 20]);

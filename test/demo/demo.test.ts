@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDemoOptions, parseDuration } from '../../scripts/demo/options.ts';
 import { closedPort, runDemo } from './run-demo.ts';
 
-const raw = { duration: '60s', partners: '2000', seed: '42', rate: '4', dayEvery: '10s', database: 'tierline_demo', queuePrefix: '{tierline-demo}', dataDir: '.data' };
+const raw = {
+  duration: '60s',
+  partners: '2000',
+  seed: '42',
+  rate: '4',
+  dayEvery: '10s',
+  database: 'tierline_demo',
+  queuePrefix: '{tierline-demo}',
+  dataDir: '.data',
+};
 
 describe('demo options', () => {
   it('reads durations in ms, s, m and h (a bare number is seconds)', () => {
@@ -27,7 +36,9 @@ describe('demo options', () => {
 
   it('refuses to drop a database or wipe queues that may hold real data', () => {
     expect(() => parseDemoOptions({ ...raw, database: 'tierline' }, {})).toThrow(/must start with tierline_demo/);
-    expect(() => parseDemoOptions({ ...raw, database: 'tierline_demo; drop' }, {})).toThrow(/must start with tierline_demo/);
+    expect(() => parseDemoOptions({ ...raw, database: 'tierline_demo; drop' }, {})).toThrow(
+      /must start with tierline_demo/,
+    );
     expect(() => parseDemoOptions({ ...raw, queuePrefix: '{tierline}' }, {})).toThrow(/must contain "demo"/);
     expect(() => parseDemoOptions({ ...raw, partners: '0' }, {})).toThrow(/--partners/);
     expect(() => parseDemoOptions({ ...raw, rate: '-1' }, {})).toThrow(/--rate/);
@@ -45,12 +56,26 @@ describe('demo without Redis and without redis-server', () => {
 
   it('stops at once with one line naming what is missing and the two ways to get it', async () => {
     const [redisPort, pgPort] = [await closedPort(), await closedPort()];
-    const run = await runDemo(['--duration', '2s', '--partners', '10'], { ...process.env, PATH: emptyBin, REDIS_URL: `redis://127.0.0.1:${redisPort}`, DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/tierline`, NO_COLOR: '1' }, 60_000);
+    const run = await runDemo(
+      ['--duration', '2s', '--partners', '10'],
+      {
+        ...process.env,
+        PATH: emptyBin,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/tierline`,
+        NO_COLOR: '1',
+      },
+      60_000,
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^tierline: demo needs Redis: nothing answers at redis://127\\.0\\.0\\.1:${redisPort} \\(REDIS_URL\\) and there is no redis-server on the PATH`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^tierline: demo needs Redis: nothing answers at redis://127\\.0\\.0\\.1:${redisPort} \\(REDIS_URL\\) and there is no redis-server on the PATH`,
+      ),
+    );
     expect(lines[0]).toContain('`docker compose up -d`');
     expect(lines[0]).toContain('`apt-get install redis-server`');
   });

@@ -16,7 +16,9 @@ import { closedPort, startDemo, type DemoRun } from './run-demo.ts';
 
 const redis = redisService();
 const ready = postgres.available && redis.available && process.platform === 'linux';
-const why = [postgres.reason, redis.reason, process.platform === 'linux' ? '' : 'reads /proc'].filter(Boolean).join('; ');
+const why = [postgres.reason, redis.reason, process.platform === 'linux' ? '' : 'reads /proc']
+  .filter(Boolean)
+  .join('; ');
 const suite = ready ? describe : process.env.CI ? describe : describe.skip;
 
 /** The live phase has begun once the demo says it is streaming. */
@@ -61,8 +63,26 @@ suite(`tierline demo: Ctrl-C${ready ? '' : ` [skipped: ${why}]`}`, () => {
   it('on the shared services: exits 0 with the summary and leaves no queue keys behind', async () => {
     const prefix = uniquePrefix('demo');
     const demo = startDemo(
-      ['--duration', '10m', '--partners', '20', '--database', database, '--queue-prefix', prefix, '--data-dir', join(dir, 'shared')],
-      { ...process.env, DATABASE_URL: postgres.url, REDIS_URL: redis.url, MAIL_OUTBOX_DIR: join(dir, 'outbox'), NO_COLOR: '1', TIERLINE_TODAY: '' },
+      [
+        '--duration',
+        '10m',
+        '--partners',
+        '20',
+        '--database',
+        database,
+        '--queue-prefix',
+        prefix,
+        '--data-dir',
+        join(dir, 'shared'),
+      ],
+      {
+        ...process.env,
+        DATABASE_URL: postgres.url,
+        REDIS_URL: redis.url,
+        MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+        NO_COLOR: '1',
+        TIERLINE_TODAY: '',
+      },
     );
     await demo.waitFor(LIVE);
     const started = descendants(demo.child.pid as number);
@@ -83,7 +103,16 @@ suite(`tierline demo: Ctrl-C${ready ? '' : ` [skipped: ${why}]`}`, () => {
   it('on its fallbacks: stops the embedded PostgreSQL and the private redis-server it started', async () => {
     const [pgPort, redisPort] = [await closedPort(), await closedPort()];
     const demo = startDemo(
-      ['--duration', '10m', '--partners', '20', '--queue-prefix', uniquePrefix('demo'), '--data-dir', join(dir, 'fallbacks')],
+      [
+        '--duration',
+        '10m',
+        '--partners',
+        '20',
+        '--queue-prefix',
+        uniquePrefix('demo'),
+        '--data-dir',
+        join(dir, 'fallbacks'),
+      ],
       {
         ...process.env,
         DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/tierline`,
@@ -94,7 +123,9 @@ suite(`tierline demo: Ctrl-C${ready ? '' : ` [skipped: ${why}]`}`, () => {
       },
     );
     await demo.waitFor(LIVE);
-    const ports = [...demo.stdout().matchAll(/(?:embedded PostgreSQL \d+|private redis-server) on 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    const ports = [
+      ...demo.stdout().matchAll(/(?:embedded PostgreSQL \d+|private redis-server) on 127\.0\.0\.1:(\d+)/g),
+    ].map((m) => Number(m[1]));
     expect(ports).toHaveLength(2);
     for (const port of ports) expect(await answers(port), `port ${port} answers while the demo runs`).toBe(true);
     const started = descendants(demo.child.pid as number);

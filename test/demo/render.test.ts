@@ -14,7 +14,9 @@ describe('render-demo terminal model', () => {
   });
 
   it("follows cli-progress's cursor moves (column, save and restore)", () => {
-    expect(text('\u001b7bar [##  ] 1/2\u001b[0K\u001b[1Gbar [####] 2/2\u001b[0K\u001b8\u001b[1G\u001b[2Kdone\n')).toEqual(['done']);
+    expect(
+      text('\u001b7bar [##  ] 1/2\u001b[0K\u001b[1Gbar [####] 2/2\u001b[0K\u001b8\u001b[1G\u001b[2Kdone\n'),
+    ).toEqual(['done']);
   });
 
   it('keeps colours as styles and escapes the page', () => {
@@ -27,7 +29,9 @@ describe('render-demo terminal model', () => {
 
   it('docs/demo.txt is what docs/demo.capture shows (run `npm run render-demo` to refresh both)', () => {
     const capture = readFileSync(join(repoRoot, 'docs/demo.capture'), 'utf8');
-    const shown = `${text(capture).map((l) => l.trimEnd()).join('\n')}\n`;
+    const shown = `${text(capture)
+      .map((l) => l.trimEnd())
+      .join('\n')}\n`;
     expect(shown).toBe(readFileSync(join(repoRoot, 'docs/demo.txt'), 'utf8'));
     expect(shown).toContain('Tierline demo: summary');
   });

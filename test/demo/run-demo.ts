@@ -17,7 +17,11 @@ export interface DemoRun {
 export function runDemo(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<DemoRun> {
   const started = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['bin/tierline.js', 'demo', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/tierline.js', 'demo', ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -63,7 +67,12 @@ export interface LiveDemo {
 export function startDemo(args: string[], env: NodeJS.ProcessEnv): LiveDemo {
   const started = performance.now();
   // Its own process group, as a terminal gives the foreground job, so a signal can reach the group.
-  const child = spawn(process.execPath, ['bin/tierline.js', 'demo', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['bin/tierline.js', 'demo', ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -75,7 +84,9 @@ export function startDemo(args: string[], env: NodeJS.ProcessEnv): LiveDemo {
     changed();
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => child.once('close', (code, signal) => resolvePromise({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) =>
+    child.once('close', (code, signal) => resolvePromise({ code, signal })),
+  );
   let isClosed = false;
   void closed.then(() => {
     isClosed = true;

@@ -37,7 +37,14 @@ describe('notification rules', () => {
       scorecard: card(),
       changes: [
         { day: today - 2, from: 'registered', to: 'silver', qualified: 'silver', kind: 'promoted', versionIndex: 0 },
-        { day: today - 400, from: 'silver', to: 'registered', qualified: 'registered', kind: 'demoted', versionIndex: 0 },
+        {
+          day: today - 400,
+          from: 'silver',
+          to: 'registered',
+          qualified: 'registered',
+          kind: 'demoted',
+          versionIndex: 0,
+        },
       ],
     });
     expect(requests.map((r) => [r.kind, r.day, r.send, r.dedupKey])).toEqual([
@@ -47,27 +54,57 @@ describe('notification rules', () => {
   });
 
   it('warns once per grace run, keyed by the day grace began', () => {
-    const history = [{ from: today - 10, to: today, tierId: 'gold', status: 'grace' as const, programVersion: '2027.1' }];
-    const requests = notificationRequests({ ...base, scorecard: card({ status: 'grace', effectiveTier: 'gold', graceEndsOn: '2027-02-03' }), history });
+    const history = [
+      { from: today - 10, to: today, tierId: 'gold', status: 'grace' as const, programVersion: '2027.1' },
+    ];
+    const requests = notificationRequests({
+      ...base,
+      scorecard: card({ status: 'grace', effectiveTier: 'gold', graceEndsOn: '2027-02-03' }),
+      history,
+    });
     expect(requests.map((r) => r.dedupKey)).toEqual(['tier.at-risk|grace|P-1|2026-11-13|gold']);
   });
 
   it('warns of a dated risk when q equals e', () => {
-    const requests = notificationRequests({ ...base, scorecard: card({ risks: [{ kind: 'certification-expiring', on: '2026-12-10', detail: 'x' }] }) });
-    expect(requests.map((r) => [r.kind, r.dedupKey])).toEqual([['tier.at-risk', 'tier.at-risk|certification-expiring|P-1|2026-12-10|silver']]);
+    const requests = notificationRequests({
+      ...base,
+      scorecard: card({ risks: [{ kind: 'certification-expiring', on: '2026-12-10', detail: 'x' }] }),
+    });
+    expect(requests.map((r) => [r.kind, r.dedupKey])).toEqual([
+      ['tier.at-risk', 'tier.at-risk|certification-expiring|P-1|2026-12-10|silver'],
+    ]);
   });
 
   it('near promotion: every unmet criterion within the fraction, at most once a month per tier', () => {
-    const near = card({ next: { tier: 'gold', unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '9', required: '10', shortBy: '1' }] } });
-    const far = card({ next: { tier: 'gold', unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '8', required: '10', shortBy: '2' }] } });
+    const near = card({
+      next: {
+        tier: 'gold',
+        unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '9', required: '10', shortBy: '1' }],
+      },
+    });
+    const far = card({
+      next: {
+        tier: 'gold',
+        unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '8', required: '10', shortBy: '2' }],
+      },
+    });
     expect(nearPromotion(near, '0.10')).toBe(true);
     expect(nearPromotion(far, '0.10')).toBe(false);
-    expect(notificationRequests({ ...base, scorecard: near }).map((r) => r.dedupKey)).toEqual(['tier.near-promotion|P-1|gold|2026-11']);
+    expect(notificationRequests({ ...base, scorecard: near }).map((r) => r.dedupKey)).toEqual([
+      'tier.near-promotion|P-1|gold|2026-11',
+    ]);
     expect(notificationRequests({ ...base, scorecard: far })).toEqual([]);
   });
 
   it('records but never sends for a terminated partner', () => {
-    const requests = notificationRequests({ ...base, terminated: true, scorecard: card(), changes: [{ day: today, from: 'registered', to: 'silver', qualified: 'silver', kind: 'promoted', versionIndex: 0 }] });
+    const requests = notificationRequests({
+      ...base,
+      terminated: true,
+      scorecard: card(),
+      changes: [
+        { day: today, from: 'registered', to: 'silver', qualified: 'silver', kind: 'promoted', versionIndex: 0 },
+      ],
+    });
     expect(requests.map((r) => r.send)).toEqual([false]);
   });
 });

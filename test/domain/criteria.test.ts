@@ -35,7 +35,13 @@ function values(v: Record<string, string | number>): Map<string, bigint> {
 }
 
 const shown = (c: Criterion, v: Record<string, string | number>) =>
-  unmet(c, values(v), units).map(({ path, metric, actual, required, shortBy }) => ({ path, metric, actual, required, shortBy }));
+  unmet(c, values(v), units).map(({ path, metric, actual, required, shortBy }) => ({
+    path,
+    metric,
+    actual,
+    required,
+    shortBy,
+  }));
 
 describe('leaf atLeast / atMost boundaries', () => {
   const atLeast: Criterion = { metric: 'revenue12m', atLeast: '250000' };
@@ -64,8 +70,12 @@ describe('leaf atLeast / atMost boundaries', () => {
   });
 
   it('a threshold with decimals is compared exactly', () => {
-    expect(holds({ metric: 'revenue12m', atLeast: '250000.50' }, values({ revenue12m: '250000.49' }), units)).toBe(false);
-    expect(holds({ metric: 'revenue12m', atLeast: '250000.50' }, values({ revenue12m: '250000.50' }), units)).toBe(true);
+    expect(holds({ metric: 'revenue12m', atLeast: '250000.50' }, values({ revenue12m: '250000.49' }), units)).toBe(
+      false,
+    );
+    expect(holds({ metric: 'revenue12m', atLeast: '250000.50' }, values({ revenue12m: '250000.50' }), units)).toBe(
+      true,
+    );
   });
 
   it('a single-leaf root: path "", money formatted in the minor unit, required as written', () => {
@@ -83,7 +93,9 @@ describe('leaf atLeast / atMost boundaries', () => {
   });
 
   it('atMost: shortBy = actual − limit (counts and money)', () => {
-    expect(shown(atMost, { escalations: 5 })).toEqual([{ path: '', metric: 'escalations', actual: '5', required: '3', shortBy: '2' }]);
+    expect(shown(atMost, { escalations: 5 })).toEqual([
+      { path: '', metric: 'escalations', actual: '5', required: '3', shortBy: '2' },
+    ]);
     expect(shown({ metric: 'refunds', atMost: '1000' }, { refunds: '1000.50' })).toEqual([
       { path: '', metric: 'refunds', actual: '1000.50', required: '1000', shortBy: '0.50' },
     ]);
@@ -100,22 +112,41 @@ describe('allOf / anyOf', () => {
   // The gold criteria of SPEC §2
   const gold: Criterion = {
     allOf: [
-      { anyOf: [{ metric: 'revenue12m', atLeast: '1000000' }, { metric: 'mrr', atLeast: '90000' }] },
+      {
+        anyOf: [
+          { metric: 'revenue12m', atLeast: '1000000' },
+          { metric: 'mrr', atLeast: '90000' },
+        ],
+      },
       { metric: 'salesCertified', atLeast: '5' },
       { metric: 'techCertified', atLeast: '2' },
     ],
   };
 
   it('allOf holds only when every child holds; anyOf when one does', () => {
-    expect(holds(gold, values({ revenue12m: '1000000', mrr: '0', salesCertified: 5, techCertified: 2 }), units)).toBe(true);
-    expect(holds(gold, values({ revenue12m: '0', mrr: '90000', salesCertified: 5, techCertified: 2 }), units)).toBe(true);
-    expect(holds(gold, values({ revenue12m: '999999.99', mrr: '89999.99', salesCertified: 5, techCertified: 2 }), units)).toBe(false);
-    expect(holds(gold, values({ revenue12m: '1000000', mrr: '0', salesCertified: 4, techCertified: 2 }), units)).toBe(false);
+    expect(holds(gold, values({ revenue12m: '1000000', mrr: '0', salesCertified: 5, techCertified: 2 }), units)).toBe(
+      true,
+    );
+    expect(holds(gold, values({ revenue12m: '0', mrr: '90000', salesCertified: 5, techCertified: 2 }), units)).toBe(
+      true,
+    );
+    expect(
+      holds(gold, values({ revenue12m: '999999.99', mrr: '89999.99', salesCertified: 5, techCertified: 2 }), units),
+    ).toBe(false);
+    expect(holds(gold, values({ revenue12m: '1000000', mrr: '0', salesCertified: 4, techCertified: 2 }), units)).toBe(
+      false,
+    );
   });
 
   it('reproduces the `next.unmet` of the SPEC §5 example', () => {
     expect(shown(gold, { revenue12m: '912000.00', mrr: '0.00', salesCertified: 5, techCertified: 1 })).toEqual([
-      { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' },
+      {
+        path: 'allOf[0].anyOf[0]',
+        metric: 'revenue12m',
+        actual: '912000.00',
+        required: '1000000',
+        shortBy: '88000.00',
+      },
       { path: 'allOf[2]', metric: 'techCertified', actual: '1', required: '2', shortBy: '1' },
     ]);
   });
@@ -137,69 +168,137 @@ describe('allOf / anyOf', () => {
     const c: Criterion = {
       anyOf: [
         // unmet leaves: a (3/10 = 0.3) — b is met
-        { allOf: [{ metric: 'a', atLeast: '10' }, { metric: 'b', atLeast: '1' }] },
+        {
+          allOf: [
+            { metric: 'a', atLeast: '10' },
+            { metric: 'b', atLeast: '1' },
+          ],
+        },
         // c: 4/10 = 0.4
         { metric: 'c', atLeast: '10' },
       ],
     };
-    expect(shown(c, { a: 7, b: 1, c: 6 })).toEqual([{ path: 'anyOf[0].allOf[0]', metric: 'a', actual: '7', required: '10', shortBy: '3' }]);
+    expect(shown(c, { a: 7, b: 1, c: 6 })).toEqual([
+      { path: 'anyOf[0].allOf[0]', metric: 'a', actual: '7', required: '10', shortBy: '3' },
+    ]);
   });
 
   it('ties on the sum go to the branch with fewer unmet leaves', () => {
     const c: Criterion = {
       anyOf: [
-        { allOf: [{ metric: 'a', atLeast: '10' }, { metric: 'b', atLeast: '10' }] }, // 0.1 + 0.1
+        {
+          allOf: [
+            { metric: 'a', atLeast: '10' },
+            { metric: 'b', atLeast: '10' },
+          ],
+        }, // 0.1 + 0.1
         { metric: 'c', atLeast: '10' }, // 0.2
       ],
     };
-    expect(shown(c, { a: 9, b: 9, c: 8 })).toEqual([{ path: 'anyOf[1]', metric: 'c', actual: '8', required: '10', shortBy: '2' }]);
+    expect(shown(c, { a: 9, b: 9, c: 8 })).toEqual([
+      { path: 'anyOf[1]', metric: 'c', actual: '8', required: '10', shortBy: '2' },
+    ]);
   });
 
   it('a tie with a fewer-leaves branch listed first keeps it', () => {
     const c: Criterion = {
       anyOf: [
         { metric: 'c', atLeast: '10' }, // 0.2, one leaf
-        { allOf: [{ metric: 'a', atLeast: '10' }, { metric: 'b', atLeast: '10' }] }, // 0.2, two leaves
+        {
+          allOf: [
+            { metric: 'a', atLeast: '10' },
+            { metric: 'b', atLeast: '10' },
+          ],
+        }, // 0.2, two leaves
       ],
     };
-    expect(shown(c, { a: 9, b: 9, c: 8 })).toEqual([{ path: 'anyOf[0]', metric: 'c', actual: '8', required: '10', shortBy: '2' }]);
+    expect(shown(c, { a: 9, b: 9, c: 8 })).toEqual([
+      { path: 'anyOf[0]', metric: 'c', actual: '8', required: '10', shortBy: '2' },
+    ]);
   });
 
   it('a full tie goes to the first listed branch', () => {
-    const c: Criterion = { anyOf: [{ metric: 'a', atLeast: '10' }, { metric: 'b', atLeast: '20' }] }; // 0.1 and 0.1
-    expect(shown(c, { a: 9, b: 18 })).toEqual([{ path: 'anyOf[0]', metric: 'a', actual: '9', required: '10', shortBy: '1' }]);
+    const c: Criterion = {
+      anyOf: [
+        { metric: 'a', atLeast: '10' },
+        { metric: 'b', atLeast: '20' },
+      ],
+    }; // 0.1 and 0.1
+    expect(shown(c, { a: 9, b: 18 })).toEqual([
+      { path: 'anyOf[0]', metric: 'a', actual: '9', required: '10', shortBy: '1' },
+    ]);
   });
 
   it('cost compares exact ratios (1/3 < 0.34)', () => {
-    const c: Criterion = { anyOf: [{ metric: 'a', atLeast: '50' }, { metric: 'b', atLeast: '3' }] };
+    const c: Criterion = {
+      anyOf: [
+        { metric: 'a', atLeast: '50' },
+        { metric: 'b', atLeast: '3' },
+      ],
+    };
     // a: 17/50 = 0.34, b: 1/3 ≈ 0.333
-    expect(shown(c, { a: 33, b: 2 })).toEqual([{ path: 'anyOf[1]', metric: 'b', actual: '2', required: '3', shortBy: '1' }]);
+    expect(shown(c, { a: 33, b: 2 })).toEqual([
+      { path: 'anyOf[1]', metric: 'b', actual: '2', required: '3', shortBy: '1' },
+    ]);
   });
 
   it('a leaf whose required is 0 counts shortBy itself as its cost', () => {
-    const c: Criterion = { anyOf: [{ metric: 'escalations', atMost: '0' }, { metric: 'a', atLeast: '4' }] };
+    const c: Criterion = {
+      anyOf: [
+        { metric: 'escalations', atMost: '0' },
+        { metric: 'a', atLeast: '4' },
+      ],
+    };
     // escalations: shortBy 1 → cost 1; a: 3/4 = 0.75 → cheaper
-    expect(shown(c, { escalations: 1, a: 1 })).toEqual([{ path: 'anyOf[1]', metric: 'a', actual: '1', required: '4', shortBy: '3' }]);
+    expect(shown(c, { escalations: 1, a: 1 })).toEqual([
+      { path: 'anyOf[1]', metric: 'a', actual: '1', required: '4', shortBy: '3' },
+    ]);
     // a: 2/2 = 1 ties with escalations' 1: first listed
-    const tie: Criterion = { anyOf: [{ metric: 'escalations', atMost: '0' }, { metric: 'a', atLeast: '2' }] };
-    expect(shown(tie, { escalations: 1, a: 0 })).toEqual([{ path: 'anyOf[0]', metric: 'escalations', actual: '1', required: '0', shortBy: '1' }]);
+    const tie: Criterion = {
+      anyOf: [
+        { metric: 'escalations', atMost: '0' },
+        { metric: 'a', atLeast: '2' },
+      ],
+    };
+    expect(shown(tie, { escalations: 1, a: 0 })).toEqual([
+      { path: 'anyOf[0]', metric: 'escalations', actual: '1', required: '0', shortBy: '1' },
+    ]);
   });
 
   it('a money leaf with required 0 costs its shortBy in currency units, not minor units', () => {
     // refunds 0.50 above 0 → cost 0.5; a: 6/10 = 0.6
-    const c: Criterion = { anyOf: [{ metric: 'a', atLeast: '10' }, { metric: 'refunds', atMost: '0' }] };
-    expect(shown(c, { a: 4, refunds: '0.50' })).toEqual([{ path: 'anyOf[1]', metric: 'refunds', actual: '0.50', required: '0', shortBy: '0.50' }]);
+    const c: Criterion = {
+      anyOf: [
+        { metric: 'a', atLeast: '10' },
+        { metric: 'refunds', atMost: '0' },
+      ],
+    };
+    expect(shown(c, { a: 4, refunds: '0.50' })).toEqual([
+      { path: 'anyOf[1]', metric: 'refunds', actual: '0.50', required: '0', shortBy: '0.50' },
+    ]);
   });
 
   it('nested paths join with dots: allOf[1].anyOf[0].allOf[1]', () => {
     const c: Criterion = {
       allOf: [
         { metric: 'a', atLeast: '1' },
-        { anyOf: [{ allOf: [{ metric: 'b', atLeast: '1' }, { metric: 'c', atLeast: '5' }] }, { metric: 'd', atLeast: '10' }] },
+        {
+          anyOf: [
+            {
+              allOf: [
+                { metric: 'b', atLeast: '1' },
+                { metric: 'c', atLeast: '5' },
+              ],
+            },
+            { metric: 'd', atLeast: '10' },
+          ],
+        },
       ],
     };
     // branch 0: c 1/5 = 0.2; branch 1: d 10/10 = 1
-    expect(shown(c, { a: 1, b: 1, c: 4, d: 0 })).toEqual([{ path: 'allOf[1].anyOf[0].allOf[1]', metric: 'c', actual: '4', required: '5', shortBy: '1' }]);
+    expect(shown(c, { a: 1, b: 1, c: 4, d: 0 })).toEqual([
+      { path: 'allOf[1].anyOf[0].allOf[1]', metric: 'c', actual: '4', required: '5', shortBy: '1' },
+    ]);
   });
 });
 
@@ -239,7 +338,9 @@ describe('score', () => {
     const loose: Criterion = { score: { ...elite.score, eachAboveZero: false } };
     expect(holds(loose, v, units)).toBe(true);
     // unmet lists the parts that earned less than their full points
-    expect(unmet(elite, v, units).map((l) => [l.path, l.actual, l.required, l.shortBy])).toEqual([['score.parts[2]', '0', '2', '2']]);
+    expect(unmet(elite, v, units).map((l) => [l.path, l.actual, l.required, l.shortBy])).toEqual([
+      ['score.parts[2]', '0', '2', '2'],
+    ]);
   });
 
   it('exact arithmetic: three parts of 1/3 sum to exactly 70', () => {
@@ -313,10 +414,25 @@ describe('score', () => {
   });
 
   it('a score nested in allOf: allOf[1].score.parts[1]', () => {
-    const c: Criterion = { allOf: [{ metric: 'a', atLeast: '1' }, { score: { atLeast: '10', parts: [{ metric: 'b', target: '1', points: '5' }, { metric: 'c', target: '4', points: '10' }] } }] };
+    const c: Criterion = {
+      allOf: [
+        { metric: 'a', atLeast: '1' },
+        {
+          score: {
+            atLeast: '10',
+            parts: [
+              { metric: 'b', target: '1', points: '5' },
+              { metric: 'c', target: '4', points: '10' },
+            ],
+          },
+        },
+      ],
+    };
     // 5 + 10·2/4 = 10 → holds
     expect(holds(c, values({ a: 1, b: 1, c: 2 }), units)).toBe(true);
     // 5 + 10·1/4 = 7.5 → unmet: part 1 only (part 0 earned its full points)
-    expect(shown(c, { a: 1, b: 1, c: 1 })).toEqual([{ path: 'allOf[1].score.parts[1]', metric: 'c', actual: '1', required: '4', shortBy: '3' }]);
+    expect(shown(c, { a: 1, b: 1, c: 1 })).toEqual([
+      { path: 'allOf[1].score.parts[1]', metric: 'c', actual: '1', required: '4', shortBy: '3' },
+    ]);
   });
 });

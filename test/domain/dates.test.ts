@@ -15,12 +15,25 @@ import {
 import { day, str } from './fixtures.ts';
 
 describe('parseDay', () => {
-  it.each(['2026-02-30', '0000-00-00', '2026-13-01', '2026-1-01', '2026-01-1', '2026-00-10', '2026-04-31', '2026-02-29', '1900-02-29', '2100-02-29', '26-01-01', '2026/01/01', '2026-01-01T00:00:00Z', ' 2026-01-01', ''])(
-    'rejects %j',
-    (text) => {
-      expect(parseDay(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2026-02-30',
+    '0000-00-00',
+    '2026-13-01',
+    '2026-1-01',
+    '2026-01-1',
+    '2026-00-10',
+    '2026-04-31',
+    '2026-02-29',
+    '1900-02-29',
+    '2100-02-29',
+    '26-01-01',
+    '2026/01/01',
+    '2026-01-01T00:00:00Z',
+    ' 2026-01-01',
+    '',
+  ])('rejects %j', (text) => {
+    expect(parseDay(text)).toBeUndefined();
+  });
 
   it.each([
     ['1970-01-01', 0],
@@ -34,11 +47,14 @@ describe('parseDay', () => {
     expect(formatDay(n)).toBe(text);
   });
 
-  it.each(['2024-02-29', '2000-02-29', '2400-02-29', '2026-12-31', '1900-01-01', '2999-12-31'])('accepts %s and formats it back', (text) => {
-    const d = parseDay(text);
-    expect(d).toBeDefined();
-    expect(formatDay(d as number)).toBe(text);
-  });
+  it.each(['2024-02-29', '2000-02-29', '2400-02-29', '2026-12-31', '1900-01-01', '2999-12-31'])(
+    'accepts %s and formats it back',
+    (text) => {
+      const d = parseDay(text);
+      expect(d).toBeDefined();
+      expect(formatDay(d as number)).toBe(text);
+    },
+  );
 
   it('knows leap years (day after 28 Feb)', () => {
     expect(str(day('2024-02-28') + 1)).toBe('2024-02-29');

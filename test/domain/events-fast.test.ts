@@ -20,14 +20,81 @@ const CONTEXTS: EventContext[] = [
 const ABSENT = Symbol('absent');
 
 const VALUES: unknown[] = [
-  ABSENT, null, undefined, '', 'x', 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(1000), 'x'.repeat(1001), 'é', '😀',
-  0, -0, 1, -1, 1.5, 2 ** 53, 2 ** 53 - 1, 1e21, true, false, [], {}, ['2026-01-01'], { a: 1 },
-  '2026-01-01', '2026-02-29', '2024-02-29', '2026-13-01', '2026-1-1', ' 2026-01-01', '2026-01-01 ', '1899-12-31', '1900-01-01',
-  '2999-12-31', '3000-01-01', '2026-01-01T23:30:00-05:00', '2026-01-01T00:30:00+09:00', '2026-01-01T10:00:00Z',
-  '2026-01-01T10:00:00.123Z', '2026-01-01T10:00:00', '2026-01-01T24:00:00Z', '1899-12-31T23:00:00-05:00',
-  '0', '00100.50', '100.', '.5', '1e3', '-1.00', '0.000', '100.1', '100.123', '5,000.00', ' 1.00', '0.0001', '1.0842',
-  'USD', 'EUR', 'JPY', 'BHD', 'usd', 'XXX', 'ZZZ', '__proto__', 'constructor',
-  'open', 'closed_won', 'closed_lost', 'won', 'crm', 'lms', 'erp', 'deal.upserted', 'invoice.booked', 'certification.earned',
+  ABSENT,
+  null,
+  undefined,
+  '',
+  'x',
+  'x'.repeat(100),
+  'x'.repeat(101),
+  'x'.repeat(1000),
+  'x'.repeat(1001),
+  'é',
+  '😀',
+  0,
+  -0,
+  1,
+  -1,
+  1.5,
+  2 ** 53,
+  2 ** 53 - 1,
+  1e21,
+  true,
+  false,
+  [],
+  {},
+  ['2026-01-01'],
+  { a: 1 },
+  '2026-01-01',
+  '2026-02-29',
+  '2024-02-29',
+  '2026-13-01',
+  '2026-1-1',
+  ' 2026-01-01',
+  '2026-01-01 ',
+  '1899-12-31',
+  '1900-01-01',
+  '2999-12-31',
+  '3000-01-01',
+  '2026-01-01T23:30:00-05:00',
+  '2026-01-01T00:30:00+09:00',
+  '2026-01-01T10:00:00Z',
+  '2026-01-01T10:00:00.123Z',
+  '2026-01-01T10:00:00',
+  '2026-01-01T24:00:00Z',
+  '1899-12-31T23:00:00-05:00',
+  '0',
+  '00100.50',
+  '100.',
+  '.5',
+  '1e3',
+  '-1.00',
+  '0.000',
+  '100.1',
+  '100.123',
+  '5,000.00',
+  ' 1.00',
+  '0.0001',
+  '1.0842',
+  'USD',
+  'EUR',
+  'JPY',
+  'BHD',
+  'usd',
+  'XXX',
+  'ZZZ',
+  '__proto__',
+  'constructor',
+  'open',
+  'closed_won',
+  'closed_lost',
+  'won',
+  'crm',
+  'lms',
+  'erp',
+  'deal.upserted',
+  'invoice.booked',
+  'certification.earned',
 ];
 
 /** Sample events of every type from a generated history, with the program currency's variants. */
@@ -41,7 +108,10 @@ function samples(): Json[] {
   const out = [...byType.values()].flat();
   const deal = out.find((e) => e.type === 'deal.upserted' && (e.data as Json).stage === 'closed_won') as Json;
   const booked = out.find((e) => e.type === 'invoice.booked') as Json;
-  out.push({ ...deal, data: { ...(deal.data as Json), currency: 'EUR', fxRate: '1.0842', customerId: null, registeredAt: null } });
+  out.push({
+    ...deal,
+    data: { ...(deal.data as Json), currency: 'EUR', fxRate: '1.0842', customerId: null, registeredAt: null },
+  });
   out.push({ ...deal, data: { ...(deal.data as Json), currency: 'JPY', amount: '48000', fxRate: '0.0067' } });
   out.push({ ...booked, data: { ...(booked.data as Json), currency: 'JPY', amount: '1000', fxRate: null } });
   return out;
@@ -56,7 +126,15 @@ function mutate(event: Json, path: 'envelope' | 'data', key: string, value: unkn
 
 function variants(event: Json): Json[] {
   const out: Json[] = [event];
-  const dataKeys = [...Object.keys(event.data as Json), 'fxRate', 'customerId', 'registeredAt', 'closedAt', 'expiresAt', 'extra'];
+  const dataKeys = [
+    ...Object.keys(event.data as Json),
+    'fxRate',
+    'customerId',
+    'registeredAt',
+    'closedAt',
+    'expiresAt',
+    'extra',
+  ];
   for (const value of VALUES) {
     for (const key of [...Object.keys(event), 'extra']) out.push(mutate(event, 'envelope', key, value));
     for (const key of new Set(dataKeys)) out.push(mutate(event, 'data', key, value));
@@ -69,7 +147,8 @@ describe('events: the fast path agrees with the schemas', () => {
 
   it('takes the generated history (every type but partner.upserted) without the schemas', () => {
     for (const ctx of CONTEXTS.slice(0, 1)) {
-      for (const e of events.filter((x) => x.type !== 'partner.upserted' && (x.data as Json).currency !== 'JPY')) expect(fastEvent(e, ctx), JSON.stringify(e)).toBeDefined();
+      for (const e of events.filter((x) => x.type !== 'partner.upserted' && (x.data as Json).currency !== 'JPY'))
+        expect(fastEvent(e, ctx), JSON.stringify(e)).toBeDefined();
     }
   });
 
@@ -85,8 +164,12 @@ describe('events: the fast path agrees with the schemas', () => {
           if (quick === undefined) continue;
           fast++;
           const full = validateWithSchemas(raw, ctx);
-          if (!full.ok) throw new Error(`fast path accepted what the schemas refuse (${full.reason}): ${JSON.stringify(raw)}`);
-          if (!isDeepStrictEqual(quick, full.event)) throw new Error(`different events for ${JSON.stringify(raw)}:\n${JSON.stringify(quick)}\n${JSON.stringify(full.event)}`);
+          if (!full.ok)
+            throw new Error(`fast path accepted what the schemas refuse (${full.reason}): ${JSON.stringify(raw)}`);
+          if (!isDeepStrictEqual(quick, full.event))
+            throw new Error(
+              `different events for ${JSON.stringify(raw)}:\n${JSON.stringify(quick)}\n${JSON.stringify(full.event)}`,
+            );
         }
       }
     }
@@ -101,7 +184,9 @@ describe('events: the fast path agrees with the schemas', () => {
         if (structuralProblem(raw) !== undefined) continue;
         const a = validateEvent(raw, ctx);
         const b = validateWithSchemas(raw, ctx);
-        expect(a.ok ? { ok: true, event: a.event } : { ok: false, reason: a.reason }).toStrictEqual(b.ok ? { ok: true, event: b.event } : { ok: false, reason: b.reason });
+        expect(a.ok ? { ok: true, event: a.event } : { ok: false, reason: a.reason }).toStrictEqual(
+          b.ok ? { ok: true, event: b.event } : { ok: false, reason: b.reason },
+        );
       }
     }
   });
@@ -116,7 +201,17 @@ describe('canonicalJson', () => {
   });
 
   it('writes strings and keys exactly as JSON.stringify does', () => {
-    const strings = [...Array.from({ length: 0x80 }, (_, c) => `a${String.fromCharCode(c)}b`), '', 'é', '\u2028', '😀', '\ud800', 'x\udc00y', '"', '\\'];
+    const strings = [
+      ...Array.from({ length: 0x80 }, (_, c) => `a${String.fromCharCode(c)}b`),
+      '',
+      'é',
+      '\u2028',
+      '😀',
+      '\ud800',
+      'x\udc00y',
+      '"',
+      '\\',
+    ];
     for (const text of strings) {
       expect(canonicalJson(text)).toBe(JSON.stringify(text));
       expect(canonicalJson({ [text]: text })).toBe(`{${JSON.stringify(text)}:${JSON.stringify(text)}}`);

@@ -40,11 +40,32 @@ const VALID: Record<string, Json> = {
     version: 1,
   }),
   'deal.upserted': dealEvent(),
-  'certification.earned': base('certification.earned', 'lms', { personId: 'u1', certificationId: 'sales-expert', earnedAt: '2026-01-10', expiresAt: '2027-01-10' }),
-  'certification.revoked': base('certification.revoked', 'lms', { personId: 'u1', certificationId: 'sales-expert', revokedAt: '2026-03-01' }),
+  'certification.earned': base('certification.earned', 'lms', {
+    personId: 'u1',
+    certificationId: 'sales-expert',
+    earnedAt: '2026-01-10',
+    expiresAt: '2027-01-10',
+  }),
+  'certification.revoked': base('certification.revoked', 'lms', {
+    personId: 'u1',
+    certificationId: 'sales-expert',
+    revokedAt: '2026-03-01',
+  }),
   'person.departed': base('person.departed', 'lms', { personId: 'u1', departedAt: '2026-04-01' }),
-  'invoice.booked': base('invoice.booked', 'erp', { invoiceId: 'I-1', amount: '1000.00', currency: 'USD', bookedAt: '2026-11-02', recurring: true }),
-  'invoice.credited': base('invoice.credited', 'erp', { invoiceId: 'I-1', creditId: 'C-1', amount: '200.00', currency: 'USD', creditedAt: '2026-11-10' }),
+  'invoice.booked': base('invoice.booked', 'erp', {
+    invoiceId: 'I-1',
+    amount: '1000.00',
+    currency: 'USD',
+    bookedAt: '2026-11-02',
+    recurring: true,
+  }),
+  'invoice.credited': base('invoice.credited', 'erp', {
+    invoiceId: 'I-1',
+    creditId: 'C-1',
+    amount: '200.00',
+    currency: 'USD',
+    creditedAt: '2026-11-10',
+  }),
 };
 
 function accepted(raw: unknown, c: EventContext = ctx): Extract<EventResult, { ok: true }> {
@@ -77,9 +98,12 @@ describe('valid events of every type (SPEC §4 table)', () => {
 });
 
 describe('envelope (rule 17: the six fields are required)', () => {
-  it.each(['id', 'source', 'type', 'occurredAt', 'partnerId', 'data'])('missing %s → invalid, reason names it', (field) => {
-    expect(rejected(without(dealEvent(), field))).toContain(field);
-  });
+  it.each(['id', 'source', 'type', 'occurredAt', 'partnerId', 'data'])(
+    'missing %s → invalid, reason names it',
+    (field) => {
+      expect(rejected(without(dealEvent(), field))).toContain(field);
+    },
+  );
 
   it.each([
     ['2026-11-20T14:03:11', 'no offset'],
@@ -150,8 +174,15 @@ describe('amounts and currencies (rules 16–17)', () => {
   it('a foreign currency without fxRate → invalid (absent or null)', () => {
     expect(rejected(dealEvent({ currency: 'EUR' }))).toContain('data.fxRate');
     expect(rejected(dealEvent({ currency: 'EUR', fxRate: null }))).toContain('data.fxRate');
-    expect(rejected({ ...VALID['invoice.booked'], data: { ...(VALID['invoice.booked']?.data as Json), currency: 'EUR' } })).toContain('data.fxRate');
-    expect(rejected({ ...VALID['invoice.credited'], data: { ...(VALID['invoice.credited']?.data as Json), currency: 'EUR' } })).toContain('data.fxRate');
+    expect(
+      rejected({ ...VALID['invoice.booked'], data: { ...(VALID['invoice.booked']?.data as Json), currency: 'EUR' } }),
+    ).toContain('data.fxRate');
+    expect(
+      rejected({
+        ...VALID['invoice.credited'],
+        data: { ...(VALID['invoice.credited']?.data as Json), currency: 'EUR' },
+      }),
+    ).toContain('data.fxRate');
   });
 
   it.each(['0', '0.000', '-1.08', '1,08', ''])('fxRate %j → invalid', (fxRate) => {
@@ -238,7 +269,14 @@ describe('null optional fields count as absent', () => {
 
   it('partner: region, status and contact name/role null', () => {
     const result = accepted(
-      base('partner.upserted', 'crm', { name: 'N', partnerType: 'msp', region: null, status: null, contacts: [{ email: 'a@b.example', name: null, role: null }], version: 2 }),
+      base('partner.upserted', 'crm', {
+        name: 'N',
+        partnerType: 'msp',
+        region: null,
+        status: null,
+        contacts: [{ email: 'a@b.example', name: null, role: null }],
+        version: 2,
+      }),
     );
     const data = result.event.data as Json;
     expect(data.region).toBeUndefined();
@@ -261,12 +299,20 @@ describe('dates (rule 17)', () => {
     expect(accepted(dealEvent({ closedAt })).event.data).toMatchObject({ closedAt });
   });
 
-  it.each(['1899-12-31', '3000-01-01', '2026-02-30', '2026-02-29', '2026-13-01', '0000-00-00', '2026-1-05', '20261120', '2026/11/20', '2026-11-20T10:00:00'])(
-    'closedAt %j → invalid',
-    (closedAt) => {
-      expect(rejected(dealEvent({ closedAt }))).toContain('data.closedAt');
-    },
-  );
+  it.each([
+    '1899-12-31',
+    '3000-01-01',
+    '2026-02-30',
+    '2026-02-29',
+    '2026-13-01',
+    '0000-00-00',
+    '2026-1-05',
+    '20261120',
+    '2026/11/20',
+    '2026-11-20T10:00:00',
+  ])('closedAt %j → invalid', (closedAt) => {
+    expect(rejected(dealEvent({ closedAt }))).toContain('data.closedAt');
+  });
 
   it('a date as a JSON number → invalid', () => {
     expect(rejected(dealEvent({ closedAt: 20261120 }))).toContain('data.closedAt');
@@ -281,7 +327,9 @@ describe('dates (rule 17)', () => {
 
   it('other date fields are checked too', () => {
     const cert = VALID['certification.earned'] as Json;
-    expect(rejected({ ...cert, data: { ...(cert.data as Json), expiresAt: '2027-02-30' } })).toContain('data.expiresAt');
+    expect(rejected({ ...cert, data: { ...(cert.data as Json), expiresAt: '2027-02-30' } })).toContain(
+      'data.expiresAt',
+    );
     const inv = VALID['invoice.booked'] as Json;
     expect(rejected({ ...inv, data: { ...(inv.data as Json), bookedAt: '3000-01-01' } })).toContain('data.bookedAt');
   });
@@ -289,8 +337,12 @@ describe('dates (rule 17)', () => {
   it('a timestamp with offset is accepted and normalised to a day in the program timezone', () => {
     const ts = '2026-11-20T23:30:00-05:00';
     expect(accepted(dealEvent({ closedAt: ts })).event.data).toMatchObject({ closedAt: '2026-11-21' });
-    expect(accepted(dealEvent({ closedAt: ts }), { currency: 'USD', timezone: 'America/New_York' }).event.data).toMatchObject({ closedAt: '2026-11-20' });
-    expect(accepted(dealEvent({ registeredAt: '2026-08-02T00:15:00+02:00' })).event.data).toMatchObject({ registeredAt: '2026-08-01' });
+    expect(
+      accepted(dealEvent({ closedAt: ts }), { currency: 'USD', timezone: 'America/New_York' }).event.data,
+    ).toMatchObject({ closedAt: '2026-11-20' });
+    expect(accepted(dealEvent({ registeredAt: '2026-08-02T00:15:00+02:00' })).event.data).toMatchObject({
+      registeredAt: '2026-08-01',
+    });
   });
 
   it('a timestamp whose day leaves the range in the program zone is invalid', () => {

@@ -18,9 +18,27 @@ export const SPEC_PROGRAM = {
     revenue12m: { from: 'deals', aggregate: 'sum', field: 'amount', window: { trailing: 'P12M' } },
     newCustomers12m: { from: 'deals', aggregate: 'countDistinct', field: 'customerId', window: { trailing: 'P12M' } },
     registrations12m: { from: 'registrations', aggregate: 'count', window: { trailing: 'P12M' } },
-    mrr: { from: 'invoices', aggregate: 'sum', field: 'amount', where: { recurring: true }, window: { calendar: 'month' } },
-    salesCertified: { from: 'certifications', aggregate: 'countDistinct', field: 'personId', where: { certificationId: ['sales-associate', 'sales-expert'] }, window: 'active' },
-    techCertified: { from: 'certifications', aggregate: 'countDistinct', field: 'personId', where: { certificationId: ['tech-expert'] }, window: 'active' },
+    mrr: {
+      from: 'invoices',
+      aggregate: 'sum',
+      field: 'amount',
+      where: { recurring: true },
+      window: { calendar: 'month' },
+    },
+    salesCertified: {
+      from: 'certifications',
+      aggregate: 'countDistinct',
+      field: 'personId',
+      where: { certificationId: ['sales-associate', 'sales-expert'] },
+      window: 'active',
+    },
+    techCertified: {
+      from: 'certifications',
+      aggregate: 'countDistinct',
+      field: 'personId',
+      where: { certificationId: ['tech-expert'] },
+      window: 'active',
+    },
   },
   tracks: [
     {
@@ -31,7 +49,12 @@ export const SPEC_PROGRAM = {
         {
           id: 'silver',
           name: 'Silver',
-          criteria: { allOf: [{ metric: 'revenue12m', atLeast: '250000' }, { metric: 'salesCertified', atLeast: '2' }] },
+          criteria: {
+            allOf: [
+              { metric: 'revenue12m', atLeast: '250000' },
+              { metric: 'salesCertified', atLeast: '2' },
+            ],
+          },
           benefits: { commissionRate: '0.05', mdfRate: '0.01' },
         },
         {
@@ -39,7 +62,12 @@ export const SPEC_PROGRAM = {
           name: 'Gold',
           criteria: {
             allOf: [
-              { anyOf: [{ metric: 'revenue12m', atLeast: '1000000' }, { metric: 'mrr', atLeast: '90000' }] },
+              {
+                anyOf: [
+                  { metric: 'revenue12m', atLeast: '1000000' },
+                  { metric: 'mrr', atLeast: '90000' },
+                ],
+              },
               { metric: 'salesCertified', atLeast: '5' },
               { metric: 'techCertified', atLeast: '2' },
             ],
@@ -97,12 +125,24 @@ const nextId = (prefix: string): string => `${prefix}-${++seq}`;
 
 type Data = Record<string, unknown>;
 
-export function envelope(source: string, type: string, partnerId: string, data: Data, id?: string): Record<string, unknown> {
+export function envelope(
+  source: string,
+  type: string,
+  partnerId: string,
+  data: Data,
+  id?: string,
+): Record<string, unknown> {
   return { id: id ?? nextId(type), source, type, occurredAt: '2026-11-20T14:03:11Z', partnerId, data };
 }
 
 export const partner = (partnerId: string, partnerType = 'reseller', extra: Data = {}) =>
-  envelope('crm', 'partner.upserted', partnerId, { name: `Partner ${partnerId}`, partnerType, contacts: [], version: 1, ...extra });
+  envelope('crm', 'partner.upserted', partnerId, {
+    name: `Partner ${partnerId}`,
+    partnerType,
+    contacts: [],
+    version: 1,
+    ...extra,
+  });
 
 export const deal = (partnerId: string, data: Data) =>
   envelope('crm', 'deal.upserted', partnerId, { stage: 'closed_won', currency: 'USD', version: 1, ...data });
@@ -111,8 +151,19 @@ export const deal = (partnerId: string, data: Data) =>
 export const won = (partnerId: string, dealId: string, amount: string, closedAt: string, extra: Data = {}) =>
   deal(partnerId, { dealId, amount, closedAt, ...extra });
 
-export const cert = (partnerId: string, personId: string, certificationId: string, earnedAt: string, expiresAt?: string) =>
-  envelope('lms', 'certification.earned', partnerId, { personId, certificationId, earnedAt, ...(expiresAt ? { expiresAt } : {}) });
+export const cert = (
+  partnerId: string,
+  personId: string,
+  certificationId: string,
+  earnedAt: string,
+  expiresAt?: string,
+) =>
+  envelope('lms', 'certification.earned', partnerId, {
+    personId,
+    certificationId,
+    earnedAt,
+    ...(expiresAt ? { expiresAt } : {}),
+  });
 
 export const revoked = (partnerId: string, personId: string, certificationId: string, revokedAt: string) =>
   envelope('lms', 'certification.revoked', partnerId, { personId, certificationId, revokedAt });
@@ -120,8 +171,29 @@ export const revoked = (partnerId: string, personId: string, certificationId: st
 export const departed = (partnerId: string, personId: string, departedAt: string) =>
   envelope('lms', 'person.departed', partnerId, { personId, departedAt });
 
-export const invoice = (partnerId: string, invoiceId: string, amount: string, bookedAt: string, recurring: boolean, extra: Data = {}) =>
+export const invoice = (
+  partnerId: string,
+  invoiceId: string,
+  amount: string,
+  bookedAt: string,
+  recurring: boolean,
+  extra: Data = {},
+) =>
   envelope('erp', 'invoice.booked', partnerId, { invoiceId, amount, currency: 'USD', bookedAt, recurring, ...extra });
 
-export const credit = (partnerId: string, invoiceId: string, creditId: string, amount: string, creditedAt: string, extra: Data = {}) =>
-  envelope('erp', 'invoice.credited', partnerId, { invoiceId, creditId, amount, currency: 'USD', creditedAt, ...extra });
+export const credit = (
+  partnerId: string,
+  invoiceId: string,
+  creditId: string,
+  amount: string,
+  creditedAt: string,
+  extra: Data = {},
+) =>
+  envelope('erp', 'invoice.credited', partnerId, {
+    invoiceId,
+    creditId,
+    amount,
+    currency: 'USD',
+    creditedAt,
+    ...extra,
+  });

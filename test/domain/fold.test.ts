@@ -16,7 +16,21 @@ function folder(currency = 'USD') {
 }
 
 const dealEvt = (id: string, data: Record<string, unknown>) =>
-  envelope('crm', 'deal.upserted', 'P-1', { dealId: 'D-1', stage: 'closed_won', amount: '100.00', currency: 'USD', closedAt: '2026-03-01', version: 1, ...data }, id);
+  envelope(
+    'crm',
+    'deal.upserted',
+    'P-1',
+    {
+      dealId: 'D-1',
+      stage: 'closed_won',
+      amount: '100.00',
+      currency: 'USD',
+      closedAt: '2026-03-01',
+      version: 1,
+      ...data,
+    },
+    id,
+  );
 
 describe('(source, id) claims (rule 17)', () => {
   it('the same event again, keys in another order → duplicate, applied once', () => {
@@ -24,7 +38,14 @@ describe('(source, id) claims (rule 17)', () => {
     const first = dealEvt('e-1', {});
     const reordered = {
       partnerId: 'P-1',
-      data: { version: 1, closedAt: '2026-03-01', currency: 'USD', amount: '100.00', stage: 'closed_won', dealId: 'D-1' },
+      data: {
+        version: 1,
+        closedAt: '2026-03-01',
+        currency: 'USD',
+        amount: '100.00',
+        stage: 'closed_won',
+        dealId: 'D-1',
+      },
       occurredAt: first.occurredAt,
       type: 'deal.upserted',
       source: 'crm',
@@ -45,8 +66,28 @@ describe('(source, id) claims (rule 17)', () => {
 
   it('the same id from another source is another event', () => {
     const { f, add } = folder();
-    expect(add(envelope('crm', 'partner.upserted', 'P-1', { name: 'A', partnerType: 'reseller', contacts: [], version: 1 }, 'x-1'))).toBe('accepted');
-    expect(add(envelope('erp', 'invoice.booked', 'P-1', { invoiceId: 'I-1', amount: '5.00', currency: 'USD', bookedAt: '2026-01-01', recurring: true }, 'x-1'))).toBe('accepted');
+    expect(
+      add(
+        envelope(
+          'crm',
+          'partner.upserted',
+          'P-1',
+          { name: 'A', partnerType: 'reseller', contacts: [], version: 1 },
+          'x-1',
+        ),
+      ),
+    ).toBe('accepted');
+    expect(
+      add(
+        envelope(
+          'erp',
+          'invoice.booked',
+          'P-1',
+          { invoiceId: 'I-1', amount: '5.00', currency: 'USD', bookedAt: '2026-01-01', recurring: true },
+          'x-1',
+        ),
+      ),
+    ).toBe('accepted');
     expect(f.facts('P-1').invoices.size).toBe(1);
   });
 
@@ -121,7 +162,12 @@ describe('fx conversion stored in program minor units (rule 16)', () => {
   it('"100.00" EUR × "1.08425" → 108.42 USD (half-even), the rate kept', () => {
     const { f, add } = folder();
     add(dealEvt('e', { currency: 'EUR', amount: '100.00', fxRate: '1.08425' }));
-    expect(f.facts('P-1').deals.get('D-1')).toMatchObject({ amountMinor: 10842n, fxRate: '1.08425', currency: 'EUR', amount: '100.00' });
+    expect(f.facts('P-1').deals.get('D-1')).toMatchObject({
+      amountMinor: 10842n,
+      fxRate: '1.08425',
+      currency: 'EUR',
+      amount: '100.00',
+    });
   });
 
   it('JPY (0 digits) → USD; USD → JPY program', () => {
@@ -152,8 +198,17 @@ describe('fx conversion stored in program minor units (rule 16)', () => {
     add(invoice('P-1', 'I-1', '100.00', '2026-11-02', true, { currency: 'EUR', fxRate: '1.10' }));
     add(credit('P-1', 'I-1', 'C-1', '100.00', '2026-11-10', { currency: 'EUR', fxRate: '1.20' }));
     const facts = f.facts('P-1');
-    expect(facts.invoices.get('I-1')).toMatchObject({ amountMinor: 11000n, fxRate: '1.10', bookedAt: day('2026-11-02'), recurring: true });
-    expect([...facts.credits.values()][0]).toMatchObject({ amountMinor: 12000n, fxRate: '1.20', creditedAt: day('2026-11-10') });
+    expect(facts.invoices.get('I-1')).toMatchObject({
+      amountMinor: 11000n,
+      fxRate: '1.10',
+      bookedAt: day('2026-11-02'),
+      recurring: true,
+    });
+    expect([...facts.credits.values()][0]).toMatchObject({
+      amountMinor: 12000n,
+      fxRate: '1.20',
+      creditedAt: day('2026-11-10'),
+    });
   });
 
   it('programMinor', () => {
@@ -168,11 +223,26 @@ describe('fx conversion stored in program minor units (rule 16)', () => {
 describe('other facts', () => {
   it('certifications, revocations, departures are recorded with their days', () => {
     const { f, add } = folder();
-    add(envelope('lms', 'certification.earned', 'P-1', { personId: 'u1', certificationId: 'sales-expert', earnedAt: '2026-01-10', expiresAt: '2027-01-10' }));
-    add(envelope('lms', 'certification.revoked', 'P-1', { personId: 'u1', certificationId: 'sales-expert', revokedAt: '2026-03-01' }));
+    add(
+      envelope('lms', 'certification.earned', 'P-1', {
+        personId: 'u1',
+        certificationId: 'sales-expert',
+        earnedAt: '2026-01-10',
+        expiresAt: '2027-01-10',
+      }),
+    );
+    add(
+      envelope('lms', 'certification.revoked', 'P-1', {
+        personId: 'u1',
+        certificationId: 'sales-expert',
+        revokedAt: '2026-03-01',
+      }),
+    );
     add(envelope('lms', 'person.departed', 'P-1', { personId: 'u1', departedAt: '2026-04-01' }));
     const facts = f.facts('P-1');
-    expect(facts.certifications).toMatchObject([{ personId: 'u1', earnedAt: day('2026-01-10'), expiresAt: day('2027-01-10') }]);
+    expect(facts.certifications).toMatchObject([
+      { personId: 'u1', earnedAt: day('2026-01-10'), expiresAt: day('2027-01-10') },
+    ]);
     expect(facts.revocations).toMatchObject([{ revokedAt: day('2026-03-01') }]);
     expect(facts.departures).toMatchObject([{ departedAt: day('2026-04-01') }]);
   });

@@ -67,19 +67,22 @@ describe('firstDayOutside: smallest D with D − P ≥ day', () => {
   });
 
   const periods = ['P12M', 'P6M', 'P1M', 'P3M', 'P90D', 'P1Y2M3D', 'P2W', 'P1M1D', 'P1D'];
-  it.each(periods)('matches a brute-force search over subtractPeriod for %s (2023–2026, every day incl. month ends)', (text) => {
-    const period = P(text);
-    const from = day('2023-01-01');
-    const to = day('2026-12-31');
-    for (let d = from; d <= to; d++) {
-      // brute force: scan forward from the fact day
-      let outside = d;
-      while (subtractPeriod(outside, period) < d) outside++;
-      expect(firstDayOutside(d, period), `${str(d)} ${text}`).toBe(outside);
-      // and the window really is (D − P, D]: in on the day before, out on that day
-      expect(subtractPeriod(outside - 1, period) < d).toBe(true);
-    }
-  });
+  it.each(periods)(
+    'matches a brute-force search over subtractPeriod for %s (2023–2026, every day incl. month ends)',
+    (text) => {
+      const period = P(text);
+      const from = day('2023-01-01');
+      const to = day('2026-12-31');
+      for (let d = from; d <= to; d++) {
+        // brute force: scan forward from the fact day
+        let outside = d;
+        while (subtractPeriod(outside, period) < d) outside++;
+        expect(firstDayOutside(d, period), `${str(d)} ${text}`).toBe(outside);
+        // and the window really is (D − P, D]: in on the day before, out on that day
+        expect(subtractPeriod(outside - 1, period) < d).toBe(true);
+      }
+    },
+  );
 
   it('subtractPeriod is non-decreasing in D around month ends', () => {
     for (let d = day('2023-01-01'); d <= day('2026-12-31'); d++) {

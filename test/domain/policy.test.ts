@@ -2,11 +2,22 @@
 // qualified tiers, one per day (SPEC §3 step 3, §3a rules 1–4 and 19).
 import { describe, expect, it } from 'vitest';
 import type { Day } from '../../domain/dates.ts';
-import { graceEndsOn, initialPolicyState, policyStatus, stepPolicy, type StepKind } from '../../domain/evaluation/policy.ts';
+import {
+  graceEndsOn,
+  initialPolicyState,
+  policyStatus,
+  stepPolicy,
+  type StepKind,
+} from '../../domain/evaluation/policy.ts';
 import type { Policy } from '../../domain/program/schema.ts';
 import { day, str } from './fixtures.ts';
 
-const policyOf = (p: Partial<Policy>): Policy => ({ demotionGraceDays: 0, holdAfterPromotionDays: 0, demotionsOn: 'any-day', ...p });
+const policyOf = (p: Partial<Policy>): Policy => ({
+  demotionGraceDays: 0,
+  holdAfterPromotionDays: 0,
+  demotionsOn: 'any-day',
+  ...p,
+});
 
 /** [q, count] runs → one q per day. */
 const seq = (...runs: Array<[number, number]>): number[] => runs.flatMap(([q, n]) => Array<number>(n).fill(q));
@@ -20,7 +31,12 @@ interface Row {
   graceEndsOn: string | null;
 }
 
-function walk(qs: readonly number[], p: Partial<Policy>, start = '2026-01-05', overrides: Record<number, number> = {}): Row[] {
+function walk(
+  qs: readonly number[],
+  p: Partial<Policy>,
+  start = '2026-01-05',
+  overrides: Record<number, number> = {},
+): Row[] {
   const policy = policyOf(p);
   const state = initialPolicyState();
   const first = day(start);
@@ -126,7 +142,16 @@ describe('holdAfterPromotionDays (rule 3)', () => {
   it('when the run ends after the hold, status turns from hold to grace and graceEndsOn is S + N − 1', () => {
     // promoted day 0, H = 2, N = 5, S = 1 → due day 5
     const rows = walk(seq([2, 1], [1, 7]), { demotionGraceDays: 5, holdAfterPromotionDays: 2 });
-    expect(rows.map((r) => r.status)).toEqual(['qualified', 'hold', 'grace', 'grace', 'grace', 'qualified', 'qualified', 'qualified']);
+    expect(rows.map((r) => r.status)).toEqual([
+      'qualified',
+      'hold',
+      'grace',
+      'grace',
+      'grace',
+      'qualified',
+      'qualified',
+      'qualified',
+    ]);
     expect(es(rows)).toEqual([2, 2, 2, 2, 2, 1, 1, 1]);
     expect(rows[1]?.graceEndsOn).toBe(rows[5]?.day);
   });
@@ -145,7 +170,9 @@ describe('holdAfterPromotionDays (rule 3)', () => {
   });
 
   it('a partner never promoted (e = entry) is never in hold', () => {
-    expect(policyStatus(initialPolicyState(), day('2026-01-01'), 0, policyOf({ holdAfterPromotionDays: 30 }), false)).toBe('qualified');
+    expect(
+      policyStatus(initialPolicyState(), day('2026-01-01'), 0, policyOf({ holdAfterPromotionDays: 30 }), false),
+    ).toBe('qualified');
   });
 });
 
@@ -255,7 +282,10 @@ describe('overrides (rule 19)', () => {
   it('keep the last promotion: the hold still runs from the real promotion', () => {
     // promoted to 1 on day 0 (H = 10); override to 3 on days 1–2; from day 3 q = 1 < 3:
     // N = 1 is due at once but the hold lasts until day 10
-    const rows = walk(seq([1, 1], [1, 14]), { demotionGraceDays: 1, holdAfterPromotionDays: 10 }, '2026-01-05', { 1: 3, 2: 3 });
+    const rows = walk(seq([1, 1], [1, 14]), { demotionGraceDays: 1, holdAfterPromotionDays: 10 }, '2026-01-05', {
+      1: 3,
+      2: 3,
+    });
     expect(es(rows).slice(0, 12)).toEqual([1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1]);
     expect(rows[3]?.status).toBe('hold');
     expect(rows[3]?.graceEndsOn).toBe(rows[10]?.day);

@@ -4,13 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { loadProgramTexts, versionIndexOn, type LoadResult, type ProgramSet } from '../../domain/program/load.ts';
 import { day, specProgram, SPEC_PROGRAM } from './fixtures.ts';
 
-const load = (doc: unknown): LoadResult<ProgramSet> => loadProgramTexts([{ name: 'program.json', text: JSON.stringify(doc, null, 2) }]);
+const load = (doc: unknown): LoadResult<ProgramSet> =>
+  loadProgramTexts([{ name: 'program.json', text: JSON.stringify(doc, null, 2) }]);
 
 type Doc = Record<string, unknown>;
 
 /** Sets the value at a problem-style path ("tracks[0].tiers[1].criteria") in a cloned program. */
 function put(doc: unknown, path: string, value: unknown): void {
-  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter((k) => k !== '');
+  const keys = path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter((k) => k !== '');
   let node = doc as Doc;
   for (const key of keys.slice(0, -1)) node = node[key] as Doc;
   node[keys[keys.length - 1] as string] = value;
@@ -106,7 +110,11 @@ describe('valid programs', () => {
     expect(result.value.versions).toHaveLength(1);
     expect(result.value.versions[0]?.effectiveFrom).toBe(day('2025-01-01'));
     expect(result.value.versions[0]?.program.version).toBe('2027.1');
-    expect(result.value.versions[0]?.program.policy).toEqual({ demotionGraceDays: 90, holdAfterPromotionDays: 0, demotionsOn: 'any-day' });
+    expect(result.value.versions[0]?.program.policy).toEqual({
+      demotionGraceDays: 90,
+      holdAfterPromotionDays: 0,
+      demotionsOn: 'any-day',
+    });
   });
 
   it('accepts the same program written in YAML, with the same content', () => {
@@ -257,21 +265,29 @@ describe('invalid programs: every problem listed by path', () => {
   });
 
   it('versions with different currencies are refused', () => {
-    const problems = problemsOf([specProgram(), { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01', currency: 'EUR' }]);
+    const problems = problemsOf([
+      specProgram(),
+      { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01', currency: 'EUR' },
+    ]);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('EUR');
     expect(problems[0]).toContain('USD');
   });
 
   it('versions with different ids or time zones are refused', () => {
-    const problems = problemsOf([specProgram(), { ...specProgram(), id: 'other', version: '2027.2', effectiveFrom: '2026-01-01', timezone: 'Europe/Paris' }]);
+    const problems = problemsOf([
+      specProgram(),
+      { ...specProgram(), id: 'other', version: '2027.2', effectiveFrom: '2026-01-01', timezone: 'Europe/Paris' },
+    ]);
     expect(problems).toHaveLength(2);
   });
 
   it('a problem in the second version of an array is prefixed with its index', () => {
     const v2 = { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01' };
     put(v2, 'tracks[0].tiers[2].criteria.allOf[1]', { metric: 'revenu12m', atLeast: '5' });
-    expect(problemsOf([specProgram(), v2])).toEqual(['[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"']);
+    expect(problemsOf([specProgram(), v2])).toEqual([
+      '[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"',
+    ]);
   });
 
   it('text that is neither JSON nor YAML', () => {
@@ -344,7 +360,7 @@ describe('invalid programs: every problem listed by path', () => {
   it('lists the problems of every version of an array, not only the first invalid one', () => {
     const v1 = specProgram();
     put(v1, 'tracks[0].tiers[1].criteria.allOf[0].atLeast', 250000);
-    const v2 = { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01' } ;
+    const v2 = { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01' };
     put(v2, 'tracks[0].tiers[2].criteria.allOf[1]', { metric: 'revenu12m', atLeast: '5' });
     const problems = problemsOf([v1, v2]);
     expect(problems).toEqual(

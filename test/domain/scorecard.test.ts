@@ -6,7 +6,20 @@ import type { PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
 import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import type { Criterion, Policy } from '../../domain/program/schema.ts';
-import { cert, credit, day, deal, departed, invoice, partner, programSet, revoked, specProgram, str, won } from './fixtures.ts';
+import {
+  cert,
+  credit,
+  day,
+  deal,
+  departed,
+  invoice,
+  partner,
+  programSet,
+  revoked,
+  specProgram,
+  str,
+  won,
+} from './fixtures.ts';
 
 const NEVER: Criterion = {
   allOf: [
@@ -44,19 +57,46 @@ function doc(o: Options = {}) {
     metrics: {
       revenue12m: { from: 'deals', aggregate: 'sum', field: 'amount', window: { trailing: 'P12M' } },
       registrations12m: { from: 'registrations', aggregate: 'count', window: { trailing: 'P12M' } },
-      mrr: { from: 'invoices', aggregate: 'sum', field: 'amount', where: { recurring: true }, window: { calendar: 'month' } },
+      mrr: {
+        from: 'invoices',
+        aggregate: 'sum',
+        field: 'amount',
+        where: { recurring: true },
+        window: { calendar: 'month' },
+      },
       invoiced: { from: 'invoices', aggregate: 'sum', field: 'amount', window: { calendar: 'month' } },
       invoiceCount: { from: 'invoices', aggregate: 'count', window: { calendar: 'month' } },
-      salesCertified: { from: 'certifications', aggregate: 'countDistinct', field: 'personId', where: { certificationId: ['sales'] }, window: 'active' },
+      salesCertified: {
+        from: 'certifications',
+        aggregate: 'countDistinct',
+        field: 'personId',
+        where: { certificationId: ['sales'] },
+        window: 'active',
+      },
     },
     tracks: [
       {
         id: 'resell',
         partnerTypes: o.partnerTypes ?? ['reseller'],
         tiers: o.tiers ?? [
-          { id: 'registered', name: 'Registered', criteria: null, benefits: o.registered ?? { commissionRate: '0.03' } },
-          { id: 'silver', name: 'Silver', criteria: o.silver ?? { metric: 'revenue12m', atLeast: '100000' }, benefits: o.silverBenefits ?? { commissionRate: '0.05', mdfRate: '0.01' } },
-          { id: 'gold', name: 'Gold', criteria: o.gold ?? NEVER, benefits: { commissionRate: '0.08', mdfRate: '0.02', rebateRate: '0.01' } },
+          {
+            id: 'registered',
+            name: 'Registered',
+            criteria: null,
+            benefits: o.registered ?? { commissionRate: '0.03' },
+          },
+          {
+            id: 'silver',
+            name: 'Silver',
+            criteria: o.silver ?? { metric: 'revenue12m', atLeast: '100000' },
+            benefits: o.silverBenefits ?? { commissionRate: '0.05', mdfRate: '0.01' },
+          },
+          {
+            id: 'gold',
+            name: 'Gold',
+            criteria: o.gold ?? NEVER,
+            benefits: { commissionRate: '0.08', mdfRate: '0.02', rebateRate: '0.01' },
+          },
         ],
       },
     ],
@@ -72,19 +112,31 @@ function batchOf(set: ProgramSet, events: unknown[]): BatchEvaluation {
   return batch;
 }
 
-function evaluate(set: ProgramSet, events: unknown[], asOf: string, partnerId = 'P-1', overrides: OverrideRule[] = []): PartnerEvaluation {
+function evaluate(
+  set: ProgramSet,
+  events: unknown[],
+  asOf: string,
+  partnerId = 'P-1',
+  overrides: OverrideRule[] = [],
+): PartnerEvaluation {
   const result = batchOf(set, events).evaluate(partnerId, day(asOf), overrides);
   if (!result) throw new Error(`no evaluation for ${partnerId}`);
   return result;
 }
 
-const card = (set: ProgramSet, events: unknown[], asOf: string, overrides: OverrideRule[] = []) => evaluate(set, events, asOf, 'P-1', overrides).scorecard;
+const card = (set: ProgramSet, events: unknown[], asOf: string, overrides: OverrideRule[] = []) =>
+  evaluate(set, events, asOf, 'P-1', overrides).scorecard;
 
 const P1 = partner('P-1', 'reseller');
 
 describe('trailing windows (D − P12M, D]', () => {
   const set = programSet(doc());
-  const events = [P1, won('P-1', 'D1', '1000.00', '2025-11-23'), won('P-1', 'D2', '2000.00', '2025-11-24'), won('P-1', 'D3', '4000.00', '2026-11-24')];
+  const events = [
+    P1,
+    won('P-1', 'D1', '1000.00', '2025-11-23'),
+    won('P-1', 'D2', '2000.00', '2025-11-24'),
+    won('P-1', 'D3', '4000.00', '2026-11-24'),
+  ];
 
   it.each([
     ['2026-11-22', '3000.00'], // both in
@@ -124,19 +176,38 @@ describe('grace across the as-of day', () => {
 
   it('the day before: qualified silver', () => {
     const c = card(set, events, '2026-11-22');
-    expect(c).toMatchObject({ qualifiedTier: 'silver', effectiveTier: 'silver', status: 'qualified', graceEndsOn: null });
+    expect(c).toMatchObject({
+      qualifiedTier: 'silver',
+      effectiveTier: 'silver',
+      status: 'qualified',
+      graceEndsOn: null,
+    });
   });
 
   it('on S: grace, graceEndsOn = S + 89 = 2027-02-20', () => {
     const c = card(set, events, '2026-11-23');
-    expect(c).toMatchObject({ track: 'resell', qualifiedTier: 'registered', effectiveTier: 'silver', status: 'grace', graceEndsOn: '2027-02-20' });
+    expect(c).toMatchObject({
+      track: 'resell',
+      qualifiedTier: 'registered',
+      effectiveTier: 'silver',
+      status: 'grace',
+      graceEndsOn: '2027-02-20',
+    });
     expect(c.benefits).toEqual({ commissionRate: '0.05', mdfRate: '0.01' });
     expect(c.next?.tier).toBe('silver');
   });
 
   it('the day before the demotion: still silver; on it: registered', () => {
-    expect(card(set, events, '2027-02-19')).toMatchObject({ effectiveTier: 'silver', status: 'grace', graceEndsOn: '2027-02-20' });
-    expect(card(set, events, '2027-02-20')).toMatchObject({ effectiveTier: 'registered', status: 'qualified', graceEndsOn: null });
+    expect(card(set, events, '2027-02-19')).toMatchObject({
+      effectiveTier: 'silver',
+      status: 'grace',
+      graceEndsOn: '2027-02-20',
+    });
+    expect(card(set, events, '2027-02-20')).toMatchObject({
+      effectiveTier: 'registered',
+      status: 'qualified',
+      graceEndsOn: null,
+    });
   });
 
   it('tier changes are dated', () => {
@@ -150,7 +221,11 @@ describe('grace across the as-of day', () => {
   it('hold after promotion: status hold, graceEndsOn = last promotion + H', () => {
     const held = programSet(doc({ policy: { demotionGraceDays: 10, holdAfterPromotionDays: 400 } }));
     // promoted 2025-11-23; + 400 days = 2026-12-28; run from 2026-11-23 would end 2026-12-02
-    expect(card(held, events, '2026-11-23')).toMatchObject({ status: 'hold', effectiveTier: 'silver', graceEndsOn: '2026-12-28' });
+    expect(card(held, events, '2026-11-23')).toMatchObject({
+      status: 'hold',
+      effectiveTier: 'silver',
+      graceEndsOn: '2026-12-28',
+    });
     expect(card(held, events, '2026-12-27')).toMatchObject({ status: 'hold', effectiveTier: 'silver' });
     expect(card(held, events, '2026-12-28')).toMatchObject({ status: 'qualified', effectiveTier: 'registered' });
   });
@@ -159,7 +234,11 @@ describe('grace across the as-of day', () => {
     const q = programSet(doc({ policy: { demotionGraceDays: 10, demotionsOn: 'quarter-start' } }));
     // due 2026-12-02 → 2027-01-01
     expect(card(q, events, '2026-11-23')).toMatchObject({ status: 'grace', graceEndsOn: '2027-01-01' });
-    expect(card(q, events, '2026-12-31')).toMatchObject({ status: 'grace', effectiveTier: 'silver', graceEndsOn: '2027-01-01' });
+    expect(card(q, events, '2026-12-31')).toMatchObject({
+      status: 'grace',
+      effectiveTier: 'silver',
+      graceEndsOn: '2027-01-01',
+    });
     expect(card(q, events, '2027-01-01')).toMatchObject({ status: 'qualified', effectiveTier: 'registered' });
   });
 });
@@ -168,11 +247,22 @@ describe('certifications (rule 14)', () => {
   const set = programSet(doc({ silver: { metric: 'salesCertified', atLeast: '1' }, policy: { demotionGraceDays: 0 } }));
 
   it('active from earnedAt; expired on its expiresAt day', () => {
-    const events = [P1, cert('P-1', 'u1', 'sales', '2026-01-10', '2026-06-30'), cert('P-1', 'u9', 'other', '2026-01-10')];
+    const events = [
+      P1,
+      cert('P-1', 'u1', 'sales', '2026-01-10', '2026-06-30'),
+      cert('P-1', 'u9', 'other', '2026-01-10'),
+    ];
     expect(card(set, events, '2026-01-09').metrics.salesCertified).toBe('0');
     expect(card(set, events, '2026-01-10').metrics.salesCertified).toBe('1');
-    expect(card(set, events, '2026-06-29')).toMatchObject({ metrics: { salesCertified: '1' }, qualifiedTier: 'silver' });
-    expect(card(set, events, '2026-06-30')).toMatchObject({ metrics: { salesCertified: '0' }, qualifiedTier: 'registered', effectiveTier: 'registered' });
+    expect(card(set, events, '2026-06-29')).toMatchObject({
+      metrics: { salesCertified: '1' },
+      qualifiedTier: 'silver',
+    });
+    expect(card(set, events, '2026-06-30')).toMatchObject({
+      metrics: { salesCertified: '0' },
+      qualifiedTier: 'registered',
+      effectiveTier: 'registered',
+    });
   });
 
   it('a revocation ends it; re-earning counts again; a revocation before earnedAt does not apply', () => {
@@ -193,7 +283,13 @@ describe('certifications (rule 14)', () => {
   });
 
   it('a departure is permanent', () => {
-    const events = [P1, cert('P-1', 'u1', 'sales', '2026-01-10'), cert('P-1', 'u2', 'sales', '2026-01-10'), departed('P-1', 'u1', '2026-03-01'), cert('P-1', 'u1', 'sales', '2026-04-01')];
+    const events = [
+      P1,
+      cert('P-1', 'u1', 'sales', '2026-01-10'),
+      cert('P-1', 'u2', 'sales', '2026-01-10'),
+      departed('P-1', 'u1', '2026-03-01'),
+      cert('P-1', 'u1', 'sales', '2026-04-01'),
+    ];
     expect(card(set, events, '2026-02-28').metrics.salesCertified).toBe('2');
     expect(card(set, events, '2026-03-01').metrics.salesCertified).toBe('1');
     expect(card(set, events, '2026-04-15').metrics.salesCertified).toBe('1');
@@ -232,12 +328,20 @@ describe('invoices, credits and calendar months (rule 13)', () => {
   });
 
   it('a credit alone makes the month negative', () => {
-    const events2 = [P1, invoice('P-1', 'I-1', '1000.00', '2026-10-05', true), credit('P-1', 'I-1', 'C-1', '200.00', '2026-11-10')];
+    const events2 = [
+      P1,
+      invoice('P-1', 'I-1', '1000.00', '2026-10-05', true),
+      credit('P-1', 'I-1', 'C-1', '200.00', '2026-11-10'),
+    ];
     expect(card(set, events2, '2026-11-23').metrics.mrr).toBe('-200.00');
   });
 
   it('a credit takes recurring from its invoice whatever that invoice’s date', () => {
-    const events2 = [P1, invoice('P-1', 'I-6', '500.00', '2026-12-05', true), credit('P-1', 'I-6', 'C-6', '100.00', '2026-11-10')];
+    const events2 = [
+      P1,
+      invoice('P-1', 'I-6', '500.00', '2026-12-05', true),
+      credit('P-1', 'I-6', 'C-6', '100.00', '2026-11-10'),
+    ];
     expect(card(set, events2, '2026-11-23').metrics.mrr).toBe('-100.00');
   });
 
@@ -261,12 +365,18 @@ describe('ledger (SPEC §5)', () => {
       won('P-1', 'D', '1000.00', '2026-04-13'), // last day of grace: silver
       won('P-1', 'C', '1000.00', '2026-04-14'), // S + 89: demoted, registered
     ];
-    expect(card(set, events, '2026-04-13')).toMatchObject({ status: 'grace', effectiveTier: 'silver', graceEndsOn: '2026-04-14' });
+    expect(card(set, events, '2026-04-13')).toMatchObject({
+      status: 'grace',
+      effectiveTier: 'silver',
+      graceEndsOn: '2026-04-14',
+    });
     const result = evaluate(set, events, '2026-05-01');
     expect(result.scorecard.effectiveTier).toBe('registered');
     // commission 5000 + 50 + 50 + 30; mdf 1000 + 10 + 10
     expect(result.scorecard.ledger).toEqual({ commission: '5130.00', mdf: '1020.00', rebate: '0.00' });
-    const tierByDeal = Object.fromEntries(result.ledger.filter((l) => l.benefit === 'commission').map((l) => [l.dealId, l.tierId]));
+    const tierByDeal = Object.fromEntries(
+      result.ledger.filter((l) => l.benefit === 'commission').map((l) => [l.dealId, l.tierId]),
+    );
     expect(tierByDeal).toEqual({ A: 'silver', B: 'silver', C: 'registered', D: 'silver' });
   });
 
@@ -303,12 +413,20 @@ describe('program versions (rule 18)', () => {
       effectiveFrom: '2026-01-01',
       tiers: [
         { id: 'registered', name: 'Registered', criteria: null, benefits: { commissionRate: '0.04' } },
-        { id: 'premier', name: 'Premier', criteria: { metric: 'revenue12m', atLeast: '1000000' }, benefits: { commissionRate: '0.10' } },
+        {
+          id: 'premier',
+          name: 'Premier',
+          criteria: { metric: 'revenue12m', atLeast: '1000000' },
+          benefits: { commissionRate: '0.10' },
+        },
       ],
     });
     const set = programSet(v1, v2);
     const events = [P1, won('P-1', 'A', '150000.00', '2025-06-01'), won('P-1', 'B', '1000.00', '2026-01-05')];
-    expect(card(set, events, '2025-12-31')).toMatchObject({ program: { id: 'test', version: '1' }, effectiveTier: 'silver' });
+    expect(card(set, events, '2025-12-31')).toMatchObject({
+      program: { id: 'test', version: '1' },
+      effectiveTier: 'silver',
+    });
     const result = evaluate(set, events, '2026-01-10');
     expect(result.scorecard).toMatchObject({
       program: { id: 'test', version: '2' },
@@ -320,16 +438,37 @@ describe('program versions (rule 18)', () => {
     });
     // A at v1 silver (7500.00, 1500.00); B at v2 registered (40.00)
     expect(result.scorecard.ledger).toEqual({ commission: '7540.00', mdf: '1500.00', rebate: '0.00' });
-    expect(result.changes.map((c) => [str(c.day), c.kind, c.from, c.to])).toContainEqual(['2026-01-01', 'restarted', 'silver', 'registered']);
+    expect(result.changes.map((c) => [str(c.day), c.kind, c.from, c.to])).toContainEqual([
+      '2026-01-01',
+      'restarted',
+      'silver',
+      'registered',
+    ]);
   });
 
   it('a tier kept by the later version keeps the partner there; its new criteria start a grace run; rates follow the version on closedAt', () => {
-    const v2 = doc({ version: '2', effectiveFrom: '2026-01-01', silver: { metric: 'revenue12m', atLeast: '500000' }, silverBenefits: { commissionRate: '0.06', mdfRate: '0.02' } });
+    const v2 = doc({
+      version: '2',
+      effectiveFrom: '2026-01-01',
+      silver: { metric: 'revenue12m', atLeast: '500000' },
+      silverBenefits: { commissionRate: '0.06', mdfRate: '0.02' },
+    });
     const set = programSet(v1, v2);
-    const events = [P1, won('P-1', 'A', '150000.00', '2025-06-01'), won('P-1', 'E', '1000.00', '2025-12-31'), won('P-1', 'B', '1000.00', '2026-01-05')];
+    const events = [
+      P1,
+      won('P-1', 'A', '150000.00', '2025-06-01'),
+      won('P-1', 'E', '1000.00', '2025-12-31'),
+      won('P-1', 'B', '1000.00', '2026-01-05'),
+    ];
     const c = card(set, events, '2026-01-10');
     // run from 2026-01-01, N = 90 → 2026-03-31
-    expect(c).toMatchObject({ program: { version: '2' }, qualifiedTier: 'registered', effectiveTier: 'silver', status: 'grace', graceEndsOn: '2026-03-31' });
+    expect(c).toMatchObject({
+      program: { version: '2' },
+      qualifiedTier: 'registered',
+      effectiveTier: 'silver',
+      status: 'grace',
+      graceEndsOn: '2026-03-31',
+    });
     expect(c.benefits).toEqual({ commissionRate: '0.06', mdfRate: '0.02' });
     // A 7500.00 + E 50.00 (v1 silver) + B 60.00 (v2 silver); mdf 1500.00 + 10.00 + 20.00
     expect(c.ledger).toEqual({ commission: '7610.00', mdf: '1530.00', rebate: '0.00' });
@@ -348,13 +487,27 @@ describe('program versions (rule 18)', () => {
     const v2 = doc({ version: '2', effectiveFrom: '2026-01-01', partnerTypes: ['msp'] });
     const set = programSet(v1, v2);
     const c = card(set, [P1, won('P-1', 'A', '150000.00', '2025-06-01')], '2026-02-01');
-    expect(c).toMatchObject({ status: 'none', track: null, qualifiedTier: null, effectiveTier: null, graceEndsOn: null, next: null, risks: [] });
+    expect(c).toMatchObject({
+      status: 'none',
+      track: null,
+      qualifiedTier: null,
+      effectiveTier: null,
+      graceEndsOn: null,
+      next: null,
+      risks: [],
+    });
     expect(c.ledger).toEqual({ commission: '7500.00', mdf: '1500.00', rebate: '0.00' });
   });
 });
 
 describe('overrides (rule 19)', () => {
-  const o = (tier: string, from: string, until: string): OverrideRule => ({ tier, from: day(from), until: day(until), reason: 'test', by: 'tester' });
+  const o = (tier: string, from: string, until: string): OverrideRule => ({
+    tier,
+    from: day(from),
+    until: day(until),
+    reason: 'test',
+    by: 'tester',
+  });
   const events = [
     P1,
     won('P-1', 'feb28', '1000.00', '2026-02-28'),
@@ -366,8 +519,16 @@ describe('overrides (rule 19)', () => {
   it('apply from..until inclusive', () => {
     const set = programSet(doc({ policy: { demotionGraceDays: 0 } }));
     const overrides = [o('silver', '2026-03-01', '2026-03-10')];
-    expect(card(set, events, '2026-02-28', overrides)).toMatchObject({ status: 'qualified', effectiveTier: 'registered' });
-    expect(card(set, events, '2026-03-01', overrides)).toMatchObject({ status: 'override', effectiveTier: 'silver', qualifiedTier: 'registered', graceEndsOn: null });
+    expect(card(set, events, '2026-02-28', overrides)).toMatchObject({
+      status: 'qualified',
+      effectiveTier: 'registered',
+    });
+    expect(card(set, events, '2026-03-01', overrides)).toMatchObject({
+      status: 'override',
+      effectiveTier: 'silver',
+      qualifiedTier: 'registered',
+      graceEndsOn: null,
+    });
     expect(card(set, events, '2026-03-10', overrides)).toMatchObject({ status: 'override', effectiveTier: 'silver' });
     const after = card(set, events, '2026-03-11', overrides);
     expect(after).toMatchObject({ status: 'qualified', effectiveTier: 'registered' });
@@ -384,7 +545,10 @@ describe('overrides (rule 19)', () => {
 
   it('a tier the track lacks has no effect; overlapping overrides: the later one wins', () => {
     const set = programSet(doc({ policy: { demotionGraceDays: 0 } }));
-    expect(card(set, events, '2026-03-05', [o('platinum', '2026-03-01', '2026-03-10')])).toMatchObject({ status: 'qualified', effectiveTier: 'registered' });
+    expect(card(set, events, '2026-03-05', [o('platinum', '2026-03-01', '2026-03-10')])).toMatchObject({
+      status: 'qualified',
+      effectiveTier: 'registered',
+    });
     const overlapping = [o('silver', '2026-03-01', '2026-03-10'), o('gold', '2026-03-05', '2026-03-06')];
     expect(card(set, events, '2026-03-05', overlapping)).toMatchObject({ status: 'override', effectiveTier: 'gold' });
     expect(card(set, events, '2026-03-07', overlapping)).toMatchObject({ status: 'override', effectiveTier: 'silver' });
@@ -399,21 +563,39 @@ describe('partners without a track', () => {
     const batch = batchOf(set, [won('P-9', 'A', '150000.00', '2026-01-05'), cert('P-9', 'u1', 'sales', '2026-01-01')]);
     expect(batch.partnerIds()).toEqual(['P-9']);
     const c = batch.evaluate('P-9', day('2026-02-01'))?.scorecard;
-    expect(c).toMatchObject({ partnerId: 'P-9', asOf: '2026-02-01', status: 'none', track: null, qualifiedTier: null, effectiveTier: null, graceEndsOn: null, next: null, risks: [] });
+    expect(c).toMatchObject({
+      partnerId: 'P-9',
+      asOf: '2026-02-01',
+      status: 'none',
+      track: null,
+      qualifiedTier: null,
+      effectiveTier: null,
+      graceEndsOn: null,
+      next: null,
+      risks: [],
+    });
     expect(c?.ledger).toEqual(zero);
     expect(c?.benefits).toEqual({});
   });
 
   it('a partnerType with no track: status none, zero ledger', () => {
     const set = programSet(doc());
-    const c = evaluate(set, [partner('P-1', 'distributor'), won('P-1', 'A', '150000.00', '2026-01-05')], '2026-02-01').scorecard;
+    const c = evaluate(
+      set,
+      [partner('P-1', 'distributor'), won('P-1', 'A', '150000.00', '2026-01-05')],
+      '2026-02-01',
+    ).scorecard;
     expect(c).toMatchObject({ status: 'none', track: null, qualifiedTier: null, effectiveTier: null });
     expect(c.ledger).toEqual(zero);
   });
 
   it('the highest partner.upserted version decides the track for the whole history', () => {
     const set = programSet(doc());
-    const events = [partner('P-1', 'distributor', { version: 1 }), won('P-1', 'A', '150000.00', '2025-06-01'), partner('P-1', 'reseller', { version: 2 })];
+    const events = [
+      partner('P-1', 'distributor', { version: 1 }),
+      won('P-1', 'A', '150000.00', '2025-06-01'),
+      partner('P-1', 'reseller', { version: 2 }),
+    ];
     const c = card(set, events, '2026-02-01');
     expect(c.track).toBe('resell');
     expect(c.ledger).toEqual({ commission: '7500.00', mdf: '1500.00', rebate: '0.00' });
@@ -422,7 +604,12 @@ describe('partners without a track', () => {
   it('a partner with no fact on or before D is evaluated on D alone', () => {
     const set = programSet(doc());
     const c = card(set, [P1, won('P-1', 'A', '150000.00', '2026-06-01')], '2026-02-01');
-    expect(c).toMatchObject({ status: 'qualified', effectiveTier: 'registered', qualifiedTier: 'registered', metrics: { revenue12m: '0.00' } });
+    expect(c).toMatchObject({
+      status: 'qualified',
+      effectiveTier: 'registered',
+      qualifiedTier: 'registered',
+      metrics: { revenue12m: '0.00' },
+    });
     expect(c.ledger).toEqual(zero);
   });
 });
@@ -433,33 +620,72 @@ describe('business days and status', () => {
     const utc = programSet(doc());
     const events = [P1, won('P-1', 'A', '150000.00', '2026-11-20T23:30:00-05:00')];
     // 2026-11-20 in New York, 2026-11-21 in UTC
-    expect(card(ny, events, '2026-11-20')).toMatchObject({ effectiveTier: 'silver', metrics: { revenue12m: '150000.00' } });
-    expect(card(utc, events, '2026-11-20')).toMatchObject({ effectiveTier: 'registered', metrics: { revenue12m: '0.00' } });
+    expect(card(ny, events, '2026-11-20')).toMatchObject({
+      effectiveTier: 'silver',
+      metrics: { revenue12m: '150000.00' },
+    });
+    expect(card(utc, events, '2026-11-20')).toMatchObject({
+      effectiveTier: 'registered',
+      metrics: { revenue12m: '0.00' },
+    });
     expect(card(utc, events, '2026-11-21')).toMatchObject({ effectiveTier: 'silver' });
   });
 
   it('a terminated partner is still evaluated', () => {
     const set = programSet(doc());
-    const c = card(set, [partner('P-1', 'reseller', { status: 'terminated' }), won('P-1', 'A', '150000.00', '2026-06-01')], '2026-07-01');
+    const c = card(
+      set,
+      [partner('P-1', 'reseller', { status: 'terminated' }), won('P-1', 'A', '150000.00', '2026-06-01')],
+      '2026-07-01',
+    );
     expect(c).toMatchObject({ status: 'qualified', effectiveTier: 'silver' });
     expect(c.ledger.commission).toBe('7500.00');
   });
 
   it('a conflicting redelivery is not applied', () => {
     const set = programSet(doc());
-    const batch = batchOf(set, [P1, won('P-1', 'A', '150000.00', '2026-06-01', {}), { ...won('P-1', 'A', '1.00', '2026-06-01', { version: 9 }), id: 'dup' }, { ...won('P-1', 'A', '2.00', '2026-06-01', { version: 10 }), id: 'dup' }]);
+    const batch = batchOf(set, [
+      P1,
+      won('P-1', 'A', '150000.00', '2026-06-01', {}),
+      { ...won('P-1', 'A', '1.00', '2026-06-01', { version: 9 }), id: 'dup' },
+      { ...won('P-1', 'A', '2.00', '2026-06-01', { version: 10 }), id: 'dup' },
+    ]);
     expect(batch.counts).toMatchObject({ accepted: 3, conflict: 1 });
     expect(batch.evaluate('P-1', day('2026-07-01'))?.scorecard.metrics.revenue12m).toBe('1.00');
   });
 });
 
 describe('risks (rule 11)', () => {
-  const allOf = programSet(doc({ silver: { allOf: [{ metric: 'revenue12m', atLeast: '100000' }, { metric: 'salesCertified', atLeast: '2' }] } }));
-  const anyOf = programSet(doc({ silver: { anyOf: [{ metric: 'revenue12m', atLeast: '100000' }, { metric: 'salesCertified', atLeast: '2' }] } }));
-  const risksOf = (set: ProgramSet, events: unknown[], asOf = '2026-11-23') => card(set, events, asOf).risks.map((r) => [r.kind, r.on]);
+  const allOf = programSet(
+    doc({
+      silver: {
+        allOf: [
+          { metric: 'revenue12m', atLeast: '100000' },
+          { metric: 'salesCertified', atLeast: '2' },
+        ],
+      },
+    }),
+  );
+  const anyOf = programSet(
+    doc({
+      silver: {
+        anyOf: [
+          { metric: 'revenue12m', atLeast: '100000' },
+          { metric: 'salesCertified', atLeast: '2' },
+        ],
+      },
+    }),
+  );
+  const risksOf = (set: ProgramSet, events: unknown[], asOf = '2026-11-23') =>
+    card(set, events, asOf).risks.map((r) => [r.kind, r.on]);
 
   it('certification-expiring on the day the certification expires', () => {
-    const events = [P1, won('P-1', 'A', '150000.00', '2026-06-01'), cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-10'), cert('P-1', 'u2', 'sales', '2026-01-01')];
+    const events = [
+      P1,
+      won('P-1', 'A', '150000.00', '2026-06-01'),
+      cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-10'),
+      cert('P-1', 'u2', 'sales', '2026-01-01'),
+    ];
     const c = card(allOf, events, '2026-11-23');
     expect(c.qualifiedTier).toBe('silver');
     expect(c.risks.map((r) => [r.kind, r.on])).toEqual([['certification-expiring', '2026-12-10']]);
@@ -468,12 +694,22 @@ describe('risks (rule 11)', () => {
   });
 
   it('window-roll-off on the first day the deal is outside the window', () => {
-    const events = [P1, won('P-1', 'A', '150000.00', '2025-12-01'), cert('P-1', 'u1', 'sales', '2026-01-01'), cert('P-1', 'u2', 'sales', '2026-01-01')];
+    const events = [
+      P1,
+      won('P-1', 'A', '150000.00', '2025-12-01'),
+      cert('P-1', 'u1', 'sales', '2026-01-01'),
+      cert('P-1', 'u2', 'sales', '2026-01-01'),
+    ];
     expect(risksOf(allOf, events)).toEqual([['window-roll-off', '2026-12-01']]);
   });
 
   it('both kinds on the same day, each enough alone', () => {
-    const events = [P1, won('P-1', 'A', '150000.00', '2025-12-01'), cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-01'), cert('P-1', 'u2', 'sales', '2026-01-01')];
+    const events = [
+      P1,
+      won('P-1', 'A', '150000.00', '2025-12-01'),
+      cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-01'),
+      cert('P-1', 'u2', 'sales', '2026-01-01'),
+    ];
     expect(risksOf(allOf, events).sort()).toEqual([
       ['certification-expiring', '2026-12-01'],
       ['window-roll-off', '2026-12-01'],
@@ -481,7 +717,12 @@ describe('risks (rule 11)', () => {
   });
 
   it('a fall that needs both kinds lists both, on the day the second one lands', () => {
-    const events = [P1, won('P-1', 'A', '150000.00', '2025-12-01'), cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-05'), cert('P-1', 'u2', 'sales', '2026-01-01')];
+    const events = [
+      P1,
+      won('P-1', 'A', '150000.00', '2025-12-01'),
+      cert('P-1', 'u1', 'sales', '2026-01-01', '2026-12-05'),
+      cert('P-1', 'u2', 'sales', '2026-01-01'),
+    ];
     expect(risksOf(anyOf, events).sort()).toEqual([
       ['certification-expiring', '2026-12-05'],
       ['window-roll-off', '2026-12-05'],
@@ -501,7 +742,12 @@ describe('risks (rule 11)', () => {
   });
 
   it('the horizon is D+1 .. D+atRiskHorizonDays', () => {
-    const make = (expires: string) => [P1, won('P-1', 'A', '150000.00', '2026-06-01'), cert('P-1', 'u1', 'sales', '2026-01-01', expires), cert('P-1', 'u2', 'sales', '2026-01-01')];
+    const make = (expires: string) => [
+      P1,
+      won('P-1', 'A', '150000.00', '2026-06-01'),
+      cert('P-1', 'u1', 'sales', '2026-01-01', expires),
+      cert('P-1', 'u2', 'sales', '2026-01-01'),
+    ];
     expect(risksOf(allOf, make('2026-12-23'))).toEqual([['certification-expiring', '2026-12-23']]);
     expect(risksOf(allOf, make('2026-12-24'))).toEqual([]);
   });
@@ -559,7 +805,13 @@ describe('the SPEC §5 example, rebuilt from events', () => {
     expect(c.next).toEqual({
       tier: 'gold',
       unmet: [
-        { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' },
+        {
+          path: 'allOf[0].anyOf[0]',
+          metric: 'revenue12m',
+          actual: '912000.00',
+          required: '1000000',
+          shortBy: '88000.00',
+        },
         { path: 'allOf[2]', metric: 'techCertified', actual: '1', required: '2', shortBy: '1' },
       ],
     });
@@ -588,7 +840,12 @@ describe('the SPEC §5 example, rebuilt from events', () => {
     // ten deals at member 0.10
     expect(c.ledger).toEqual({ commission: '10000.00', mdf: '0.00', rebate: '0.00' });
     // one more certified person: 25 + 30 + 20 = 75 → elite from 2026-02-01
-    const elite = evaluate(set, [...refEvents, cert('P-7', 'u2', 'sales-associate', '2026-02-01')], '2026-11-23', 'P-7').scorecard;
+    const elite = evaluate(
+      set,
+      [...refEvents, cert('P-7', 'u2', 'sales-associate', '2026-02-01')],
+      '2026-11-23',
+      'P-7',
+    ).scorecard;
     expect(elite).toMatchObject({ qualifiedTier: 'elite', effectiveTier: 'elite', next: null });
     expect(elite.ledger.commission).toBe('15000.00');
   });

@@ -16,12 +16,17 @@ describe('parseInstant', () => {
     expect(parseInstant(text)).toBe(ms);
   });
 
-  it.each(['2026-11-20T14:03:11', '2026-11-20', '2026-02-30T00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20T10:60:00Z', '2026-11-20 14:03:11Z', 'yesterday'])(
-    'rejects %j (no offset or not a timestamp)',
-    (text) => {
-      expect(parseInstant(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2026-11-20T14:03:11',
+    '2026-11-20',
+    '2026-02-30T00:00:00Z',
+    '2026-11-20T24:00:00Z',
+    '2026-11-20T10:60:00Z',
+    '2026-11-20 14:03:11Z',
+    'yesterday',
+  ])('rejects %j (no offset or not a timestamp)', (text) => {
+    expect(parseInstant(text)).toBeUndefined();
+  });
 });
 
 describe('businessDay', () => {

@@ -35,9 +35,12 @@ import { evaluate, noTrackTests, scorecardTests, type CliRun, type Expected } fr
 const AS_OF = '2026-11-23';
 const PROGRAM = { id: 'apn-style', version: '2026.1' };
 const ARGS = [
-  '--program', 'examples/aws-style/program.json',
-  '--events', 'examples/aws-style/events.jsonl',
-  '--as-of', AS_OF,
+  '--program',
+  'examples/aws-style/program.json',
+  '--events',
+  'examples/aws-style/events.jsonl',
+  '--as-of',
+  AS_OF,
 ];
 
 const SERVICES_RATES = {
@@ -216,7 +219,13 @@ const expected: Record<string, Expected> = {
     next: {
       tier: 'advanced', // allOf[1] technical 2 >= 2 and allOf[2] customers 3 >= 3 are met
       unmet: [
-        { path: 'allOf[0]', metric: 'subscriptionRevenue12m', actual: '58096.58', required: '120000', shortBy: '61903.42' },
+        {
+          path: 'allOf[0]',
+          metric: 'subscriptionRevenue12m',
+          actual: '58096.58',
+          required: '120000',
+          shortBy: '61903.42',
+        },
       ],
     },
     risks: [], // no fact dated 2025-11-24..2025-12-23, no certification expiring
@@ -423,7 +432,15 @@ describe('examples/aws-style (as-of 2026-11-23)', () => {
 
   it('prints one scorecard per partner with a valid event, sorted by partnerId', () => {
     expect(run.cards.map((c) => c.partnerId)).toEqual([
-      'P-10001', 'P-10002', 'P-10003', 'P-10004', 'P-10005', 'P-10006', 'P-10007', 'P-10008', 'P-10009',
+      'P-10001',
+      'P-10002',
+      'P-10003',
+      'P-10004',
+      'P-10005',
+      'P-10006',
+      'P-10007',
+      'P-10008',
+      'P-10009',
     ]);
   });
 
@@ -463,10 +480,16 @@ describe('examples/aws-style with --overrides (as-of 2026-11-23)', () => {
   // 18750 x .04 = 750.00, x .01 = 187.50 (instead of 375.00 at registered).
   // commission 620 + 1056 + 480 + 380 + 750 + 306 = 3592.00; mdf 264 + 120 + 95 + 187.50 = 666.50.
   describe('P-10003 (override ended before D)', () => {
-    scorecardTests('P-10003', {
-      ...expected['P-10003']!,
-      ledger: { commission: '3592.00', mdf: '666.50', rebate: '0.00' },
-    }, () => card('P-10003'), PROGRAM, AS_OF);
+    scorecardTests(
+      'P-10003',
+      {
+        ...expected['P-10003']!,
+        ledger: { commission: '3592.00', mdf: '666.50', rebate: '0.00' },
+      },
+      () => card('P-10003'),
+      PROGRAM,
+      AS_OF,
+    );
   });
 
   // P-10008 Relecloud: override advanced 2026-11-01..2026-12-31 covers D -> status override
@@ -475,14 +498,20 @@ describe('examples/aws-style with --overrides (as-of 2026-11-23)', () => {
   // (2026-11-03) accrues at advanced: 18500 x .06 = 1110.00, x .02 = 370.00, x .01 = 185.00.
   // commission 760 + 1100 + 1110 = 2970.00; mdf 275 + 370 = 645.00; rebate 185.00.
   describe('P-10008 (override in force on D)', () => {
-    scorecardTests('P-10008', {
-      ...expected['P-10008']!,
-      effectiveTier: 'advanced',
-      status: 'override',
-      graceEndsOn: null,
-      benefits: SERVICES_RATES.advanced,
-      ledger: { commission: '2970.00', mdf: '645.00', rebate: '185.00' },
-    }, () => card('P-10008'), PROGRAM, AS_OF);
+    scorecardTests(
+      'P-10008',
+      {
+        ...expected['P-10008']!,
+        effectiveTier: 'advanced',
+        status: 'override',
+        graceEndsOn: null,
+        benefits: SERVICES_RATES.advanced,
+        ledger: { commission: '2970.00', mdf: '645.00', rebate: '185.00' },
+      },
+      () => card('P-10008'),
+      PROGRAM,
+      AS_OF,
+    );
   });
 
   // P-10004 Tailspin: override to "premier", a tier the software track lacks: no effect on any

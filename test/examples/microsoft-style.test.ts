@@ -25,9 +25,12 @@ import { evaluate, scorecardTests, type CliRun, type Expected } from './run-cli.
 const AS_OF = '2026-11-23';
 const PROGRAM = { id: 'ms-capability-score-style', version: 'FY27' };
 const ARGS = [
-  '--program', 'examples/microsoft-style/program.yaml',
-  '--events', 'examples/microsoft-style/events.jsonl',
-  '--as-of', AS_OF,
+  '--program',
+  'examples/microsoft-style/program.yaml',
+  '--events',
+  'examples/microsoft-style/events.jsonl',
+  '--as-of',
+  AS_OF,
 ];
 const MEMBER = { commissionRate: '0.05', mdfRate: '0', rebateRate: '0' };
 const SOLUTIONS_PARTNER_FY27 = { commissionRate: '0.09', mdfRate: '0.01', rebateRate: '0.02' };

@@ -29,7 +29,12 @@ const partner = {
   type: 'partner.upserted',
   occurredAt: '2026-10-01T09:00:00Z',
   partnerId: 'P-HTTP-1',
-  data: { name: 'Contoso Resell', partnerType: 'reseller', contacts: [{ email: EMAIL, name: 'Alice', role: 'primary' }], version: 1 },
+  data: {
+    name: 'Contoso Resell',
+    partnerType: 'reseller',
+    contacts: [{ email: EMAIL, name: 'Alice', role: 'primary' }],
+    version: 1,
+  },
 };
 
 const deal = (i: number) => ({
@@ -38,7 +43,15 @@ const deal = (i: number) => ({
   type: 'deal.upserted',
   occurredAt: '2026-10-02T10:00:00Z',
   partnerId: 'P-HTTP-1',
-  data: { dealId: `D-${i}`, stage: 'closed_won', amount: '1000.00', currency: 'USD', customerId: `C-${i}`, closedAt: '2026-10-02', version: 1 },
+  data: {
+    dealId: `D-${i}`,
+    stage: 'closed_won',
+    amount: '1000.00',
+    currency: 'USD',
+    customerId: `C-${i}`,
+    closedAt: '2026-10-02',
+    version: 1,
+  },
 });
 
 const certification = {
@@ -87,8 +100,17 @@ describeWithPostgres('HTTP receiver', () => {
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    const log = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void logs.push(line) });
-    app = buildServer({ queues: pipeline.queues, db: pipeline.database.db, secrets: SECRETS, log, bodyLimit: BODY_LIMIT });
+    const log = pino(
+      { level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+      { write: (line: string) => void logs.push(line) },
+    );
+    app = buildServer({
+      queues: pipeline.queues,
+      db: pipeline.database.db,
+      secrets: SECRETS,
+      log,
+      bodyLimit: BODY_LIMIT,
+    });
     release = track({ kind: 'fastify', label: 'receiver', close: () => app.close() });
     await app.ready();
   });
@@ -103,7 +125,12 @@ describeWithPostgres('HTTP receiver', () => {
     const body = JSON.stringify(deal(1));
 
     it('an unsigned request: 401', async () => {
-      const res = await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json' }, payload: body });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/events/crm',
+        headers: { 'content-type': 'application/json' },
+        payload: body,
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ error: 'Unauthorized' });
       expect(await waitingJobs(pipeline.queues)).toEqual(nothingQueued);
@@ -134,7 +161,12 @@ describeWithPostgres('HTTP receiver', () => {
       const v1 = header.indexOf('v1=') + 3;
       for (let i = v1; i < header.length; i += 7) {
         const flipped = header.slice(0, i) + (header[i] === '0' ? '1' : '0') + header.slice(i + 1);
-        const res = await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json', 'x-tierline-signature': flipped }, payload: body });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/events/crm',
+          headers: { 'content-type': 'application/json', 'x-tierline-signature': flipped },
+          payload: body,
+        });
         expect(res.statusCode).toBe(401);
       }
       expect(await waitingJobs(pipeline.queues)).toEqual(nothingQueued);
@@ -151,7 +183,12 @@ describeWithPostgres('HTTP receiver', () => {
 
     it('a malformed signature header: 401', async () => {
       for (const header of ['sha256=abc', `t=${nowSeconds()}`, `t=${nowSeconds()},v1=xyz`, `v1=${'a'.repeat(64)}`]) {
-        const res = await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json', 'x-tierline-signature': header }, payload: body });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/events/crm',
+          headers: { 'content-type': 'application/json', 'x-tierline-signature': header },
+          payload: body,
+        });
         expect(res.statusCode).toBe(401);
       }
       expect(await waitingJobs(pipeline.queues)).toEqual(nothingQueued);
@@ -186,7 +223,10 @@ describeWithPostgres('HTTP receiver', () => {
     });
 
     it('a content type other than JSON: 415', async () => {
-      const res = await app.inject({ ...signed('crm', body), headers: { 'content-type': 'text/plain', 'x-tierline-signature': signBody(SECRETS.crm, body, nowSeconds()) } });
+      const res = await app.inject({
+        ...signed('crm', body),
+        headers: { 'content-type': 'text/plain', 'x-tierline-signature': signBody(SECRETS.crm, body, nowSeconds()) },
+      });
       expect(res.statusCode).toBe(415);
       expect(await waitingJobs(pipeline.queues)).toEqual(nothingQueued);
     });
@@ -203,7 +243,11 @@ describeWithPostgres('HTTP receiver', () => {
       const empty = await app.inject(signed('crm', ''));
       expect(empty.statusCode).toBe(400);
       expect(await waitingJobs(pipeline.queues)).toEqual(nothingQueued);
-      const dead = await pipeline.database.db.selectFrom('dead_letters').select(['source', 'raw', 'reason']).orderBy('id').execute();
+      const dead = await pipeline.database.db
+        .selectFrom('dead_letters')
+        .select(['source', 'raw', 'reason'])
+        .orderBy('id')
+        .execute();
       expect(dead.map((d) => d.raw.toString('latin1'))).toEqual([garbage, notUtf8.toString('latin1')]);
       expect(dead.every((d) => d.source === 'crm')).toBe(true);
     });
@@ -249,7 +293,11 @@ describeWithPostgres('HTTP receiver', () => {
     });
 
     it('an element too large to be an event is dead-lettered here; the rest are queued', async () => {
-      const huge = { ...deal(9_999), id: 'crm-huge', data: { ...deal(9_999).data, notes: 'x'.repeat(MAX_EVENT_BYTES) } };
+      const huge = {
+        ...deal(9_999),
+        id: 'crm-huge',
+        data: { ...deal(9_999).data, notes: 'x'.repeat(MAX_EVENT_BYTES) },
+      };
       // A crm event sent to the lms endpoint: queued, and dead-lettered by the worker.
       const misrouted = { ...deal(7_777), id: 'crm-misrouted' };
       const body = JSON.stringify([certification, huge, misrouted]);
@@ -258,13 +306,20 @@ describeWithPostgres('HTTP receiver', () => {
       const answer = res.json<AcceptedResponse>();
       expect(answer).toMatchObject({ accepted: 2, deadLettered: 1 });
       for (const id of answer.jobs) jobIds.push({ queue: 'lms', id });
-      const dead = await pipeline.database.db.selectFrom('dead_letters').select(['event_id', 'reason']).where('event_id', '=', 'crm-huge').executeTakeFirst();
+      const dead = await pipeline.database.db
+        .selectFrom('dead_letters')
+        .select(['event_id', 'reason'])
+        .where('event_id', '=', 'crm-huge')
+        .executeTakeFirst();
       expect(JSON.stringify(dead?.reason)).toMatch(/over the 65536-byte limit/);
     });
 
     it('the workers store the facts in Postgres', async () => {
       await pipeline.startWorkers(['ingest']);
-      const waiter = await waitForJobs({ queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection }, 200);
+      const waiter = await waitForJobs(
+        { queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection },
+        200,
+      );
       try {
         await waiter.until(jobIds);
       } finally {
@@ -276,9 +331,17 @@ describeWithPostgres('HTTP receiver', () => {
       expect(inbox).toHaveLength(602);
       expect(inbox.filter((r) => r.source === 'crm')).toHaveLength(601);
       expect(inbox.find((r) => r.event_id === 'lms-c-1')).toMatchObject({ source: 'lms', outcome: 'accepted' });
-      const deals = await db.selectFrom('deals').select((eb) => eb.fn.countAll<string>().as('n')).where('partner_id', '=', 'P-HTTP-1').executeTakeFirstOrThrow();
+      const deals = await db
+        .selectFrom('deals')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('partner_id', '=', 'P-HTTP-1')
+        .executeTakeFirstOrThrow();
       expect(Number(deals.n)).toBe(600);
-      const misrouted = await db.selectFrom('dead_letters').select(['reason']).where('event_id', '=', 'crm-misrouted').executeTakeFirst();
+      const misrouted = await db
+        .selectFrom('dead_letters')
+        .select(['reason'])
+        .where('event_id', '=', 'crm-misrouted')
+        .executeTakeFirst();
       expect(JSON.stringify(misrouted?.reason)).toMatch(/lms queue/);
     });
   });
@@ -292,11 +355,20 @@ describeWithPostgres('HTTP receiver', () => {
 
     it('503 naming Redis when it cannot be reached; events are refused with 503, not 202', async () => {
       const port = await closedPort();
-      const connection = openRedis({ url: `redis://127.0.0.1:${port}`, prefix: '{tltest-closed}', cluster: false }, 'producer');
+      const connection = openRedis(
+        { url: `redis://127.0.0.1:${port}`, prefix: '{tltest-closed}', cluster: false },
+        'producer',
+      );
       connection.on('error', () => {});
       const queues = openQueues(connection, '{tltest-closed}');
       for (const q of Object.values(queues)) q.on('error', () => {});
-      const down = buildServer({ queues, db: pipeline.database.db, secrets: SECRETS, log: pino({ level: 'silent' }), healthTimeoutMs: 500 });
+      const down = buildServer({
+        queues,
+        db: pipeline.database.db,
+        secrets: SECRETS,
+        log: pino({ level: 'silent' }),
+        healthTimeoutMs: 500,
+      });
       const close = async (): Promise<void> => {
         await down.close();
         await closeQueues(queues).catch(() => {});
@@ -306,7 +378,11 @@ describeWithPostgres('HTTP receiver', () => {
       try {
         const res = await down.inject({ method: 'GET', url: '/healthz' });
         expect(res.statusCode).toBe(503);
-        expect(res.json()).toMatchObject({ status: 'unavailable', redis: expect.stringMatching(/unreachable|timeout/), postgres: 'ok' });
+        expect(res.json()).toMatchObject({
+          status: 'unavailable',
+          redis: expect.stringMatching(/unreachable|timeout/),
+          postgres: 'ok',
+        });
         const post = await down.inject(signed('crm', JSON.stringify(deal(1))));
         expect(post.statusCode).toBe(503);
         expect(post.headers['retry-after']).toBe('5');
@@ -320,8 +396,18 @@ describeWithPostgres('HTTP receiver', () => {
   it('never logs secrets, signatures or email addresses', async () => {
     const body = JSON.stringify(partner);
     const header = signBody(SECRETS.crm, body, nowSeconds());
-    await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json', 'x-tierline-signature': header }, payload: body });
-    await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json', 'x-tierline-signature': header.replace(/v1=./, 'v1=0') }, payload: body });
+    await app.inject({
+      method: 'POST',
+      url: '/events/crm',
+      headers: { 'content-type': 'application/json', 'x-tierline-signature': header },
+      payload: body,
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/events/crm',
+      headers: { 'content-type': 'application/json', 'x-tierline-signature': header.replace(/v1=./, 'v1=0') },
+      payload: body,
+    });
     const all = logs.join('');
     expect(logs.length).toBeGreaterThan(10);
     expect(all).toContain('refused webhook');

@@ -39,7 +39,10 @@ describe('verifySignature', () => {
 
   it('refuses a tampered body, down to one byte or trailing whitespace', () => {
     const header = signBody(secret, body, t);
-    expect(verifySignature(secret, body.replace('crm-1', 'crm-2'), header, t)).toMatchObject({ ok: false, failure: 'mismatch' });
+    expect(verifySignature(secret, body.replace('crm-1', 'crm-2'), header, t)).toMatchObject({
+      ok: false,
+      failure: 'mismatch',
+    });
     expect(verifySignature(secret, `${body}\n`, header, t)).toMatchObject({ ok: false, failure: 'mismatch' });
   });
 
@@ -50,15 +53,24 @@ describe('verifySignature', () => {
 
   it('refuses a stale or future timestamp (replay protection)', () => {
     const header = signBody(secret, body, t);
-    expect(verifySignature(secret, body, header, t + TOLERANCE_SECONDS + 1)).toMatchObject({ ok: false, failure: 'stale' });
-    expect(verifySignature(secret, body, header, t - TOLERANCE_SECONDS - 1)).toMatchObject({ ok: false, failure: 'stale' });
+    expect(verifySignature(secret, body, header, t + TOLERANCE_SECONDS + 1)).toMatchObject({
+      ok: false,
+      failure: 'stale',
+    });
+    expect(verifySignature(secret, body, header, t - TOLERANCE_SECONDS - 1)).toMatchObject({
+      ok: false,
+      failure: 'stale',
+    });
   });
 
   it('accepts any one matching v1 among several (secret rotation on the sender side)', () => {
     const good = signBody(secret, body, t).split(',v1=')[1];
     const bad = signBody('old-secret-xxxxxxxxxxxx', body, t).split(',v1=')[1];
     expect(verifySignature(secret, body, `t=${t},v1=${bad},v1=${good}`, t)).toEqual({ ok: true });
-    expect(verifySignature(secret, body, `t=${t},v1=${bad},v1=${bad}`, t)).toMatchObject({ ok: false, failure: 'mismatch' });
+    expect(verifySignature(secret, body, `t=${t},v1=${bad},v1=${bad}`, t)).toMatchObject({
+      ok: false,
+      failure: 'mismatch',
+    });
   });
 
   it('tolerates spaces around parts and ignores unknown schemes', () => {

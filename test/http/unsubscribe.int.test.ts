@@ -18,7 +18,13 @@ describeWithPostgres('unsubscribe endpoint', () => {
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    app = buildServer({ queues: pipeline.queues, db: pipeline.database.db, secrets: { crm: 's', lms: 's', erp: 's' }, log: pino({ level: 'silent' }), unsubscribeSecret: SECRET });
+    app = buildServer({
+      queues: pipeline.queues,
+      db: pipeline.database.db,
+      secrets: { crm: 's', lms: 's', erp: 's' },
+      log: pino({ level: 'silent' }),
+      unsubscribeSecret: SECRET,
+    });
     release = track({ kind: 'fastify', label: 'unsubscribe', close: () => app.close() });
     await app.ready();
   });
@@ -42,10 +48,17 @@ describeWithPostgres('unsubscribe endpoint', () => {
 
   it('a one-click POST records the opt-out for that partner, address and kind', async () => {
     const token = signUnsubscribeToken({ partnerId: 'P-1', email: 'ana@example.com', kind: 'tier.at-risk' }, SECRET);
-    const res = await app.inject({ method: 'POST', url: `/unsubscribe?token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/unsubscribe?token=${token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
     expect(res.statusCode).toBe(200);
     const rows = await optOuts();
-    expect(rows.map((r) => [r.partner_id, r.email, r.kind, r.opted_out_at !== null])).toEqual([['P-1', 'ana@example.com', 'tier.at-risk', true]]);
+    expect(rows.map((r) => [r.partner_id, r.email, r.kind, r.opted_out_at !== null])).toEqual([
+      ['P-1', 'ana@example.com', 'tier.at-risk', true],
+    ]);
   });
 
   it('a tampered or foreign token is refused and records nothing', async () => {
@@ -58,7 +71,12 @@ describeWithPostgres('unsubscribe endpoint', () => {
   });
 
   it('the event endpoints still refuse form bodies', async () => {
-    const res = await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/events/crm',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'a=b',
+    });
     expect([401, 415]).toContain(res.statusCode);
   });
 });

@@ -25,8 +25,12 @@ describe('ingest: dead letters and replay', () => {
   });
 
   const db = () => pipeline.database.db;
-  const deadLetter = (eventId: string) => db().selectFrom('dead_letters').selectAll().where('event_id', '=', eventId).execute();
-  const dealIds = async (partnerId: string) => (await db().selectFrom('deals').select('deal_id').where('partner_id', '=', partnerId).orderBy('deal_id').execute()).map((r) => r.deal_id);
+  const deadLetter = (eventId: string) =>
+    db().selectFrom('dead_letters').selectAll().where('event_id', '=', eventId).execute();
+  const dealIds = async (partnerId: string) =>
+    (
+      await db().selectFrom('deals').select('deal_id').where('partner_id', '=', partnerId).orderBy('deal_id').execute()
+    ).map((r) => r.deal_id);
 
   // A closed_won deal without closedAt, and an amount written with a thousands separator.
   const noCloseDate = dealEvent('crm-dl-3', 'P-DL', { dealId: 'D-3', closedAt: null });
@@ -48,13 +52,17 @@ describe('ingest: dead letters and replay', () => {
     expect(closed).toMatchObject({ source: 'crm', event_id: 'crm-dl-3', attempts: 1, replayed_at: null });
     expect(closed?.raw.toString('utf8')).toBe(batch[2]);
     expect(closed?.raw_hash).toBe(rawHash(Buffer.from(batch[2] as string)));
-    expect((closed?.reason as { message: string }).message).toContain('data.closedAt: required when stage is closed_won');
+    expect((closed?.reason as { message: string }).message).toContain(
+      'data.closedAt: required when stage is closed_won',
+    );
     expect(closed?.first_seen_at).toBeInstanceOf(Date);
 
     const [amount] = await deadLetter('crm-dl-5');
     expect((amount?.reason as { message: string }).message).toMatch(/^data\.amount: /);
     expect((amount?.reason as { issues: string[] }).issues).toEqual([expect.stringMatching(/^data\.amount: /)]);
-    expect(await db().selectFrom('inbox').select('event_id').where('event_id', 'in', ['crm-dl-3', 'crm-dl-5']).execute()).toEqual([]);
+    expect(
+      await db().selectFrom('inbox').select('event_id').where('event_id', 'in', ['crm-dl-3', 'crm-dl-5']).execute(),
+    ).toEqual([]);
   });
 
   it('dead-letters an event the database could not store (a NUL character) and still stores the rest of its batch', async () => {
@@ -64,7 +72,12 @@ describe('ingest: dead letters and replay', () => {
       partnerEvent('crm-nul-3', 'P-NUL-3'),
     ].map((e) => JSON.stringify(e));
     expect(await ingestOne(pipeline, 'crm', batch)).toEqual(counts({ accepted: 2, 'dead-lettered': 1 }));
-    const partners = await db().selectFrom('partners').select('partner_id').where('partner_id', 'like', 'P-NUL-%').orderBy('partner_id').execute();
+    const partners = await db()
+      .selectFrom('partners')
+      .select('partner_id')
+      .where('partner_id', 'like', 'P-NUL-%')
+      .orderBy('partner_id')
+      .execute();
     expect(partners.map((p) => p.partner_id)).toEqual(['P-NUL-1', 'P-NUL-3']);
     const [row] = await deadLetter('crm-nul-2');
     expect(row?.raw.toString('utf8')).toBe(batch[1]);
@@ -79,9 +92,13 @@ describe('ingest: dead letters and replay', () => {
     let rows = await deadLetter('crm-dl-again');
     expect(rows).toHaveLength(1);
     expect(rows[0]?.attempts).toBe(2);
-    expect((rows[0]?.last_seen_at as Date).getTime()).toBeGreaterThanOrEqual((rows[0]?.first_seen_at as Date).getTime());
+    expect((rows[0]?.last_seen_at as Date).getTime()).toBeGreaterThanOrEqual(
+      (rows[0]?.first_seen_at as Date).getTime(),
+    );
 
-    expect(await ingestOne(pipeline, 'crm', [raw, JSON.stringify(dealEvent('crm-dl-ok', 'P-DL-AGAIN')), raw])).toEqual(counts({ accepted: 1, 'dead-lettered': 2 }));
+    expect(await ingestOne(pipeline, 'crm', [raw, JSON.stringify(dealEvent('crm-dl-ok', 'P-DL-AGAIN')), raw])).toEqual(
+      counts({ accepted: 1, 'dead-lettered': 2 }),
+    );
     rows = await deadLetter('crm-dl-again');
     expect(rows).toHaveLength(1);
     expect(rows[0]?.attempts).toBe(4);
@@ -93,11 +110,23 @@ describe('ingest: dead letters and replay', () => {
   });
 
   it('`dlq list --json` shows each dead letter with its reason', async () => {
-    const { stdout } = await run(process.execPath, ['bin/tierline.js', 'dlq', 'list', '--json'], { cwd: repoRoot, env: { ...process.env, ...cliEnv(pipeline) } });
+    const { stdout } = await run(process.execPath, ['bin/tierline.js', 'dlq', 'list', '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...cliEnv(pipeline) },
+    });
     const listed = stdout
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { eventId: string | null; reason: string; raw: string; attempts: number; source: string | null });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            eventId: string | null;
+            reason: string;
+            raw: string;
+            attempts: number;
+            source: string | null;
+          },
+      );
     const closed = listed.find((l) => l.eventId === 'crm-dl-3');
     expect(closed).toMatchObject({ source: 'crm', raw: JSON.stringify(noCloseDate), attempts: 1 });
     expect(closed?.reason).toContain('data.closedAt');
@@ -106,16 +135,36 @@ describe('ingest: dead letters and replay', () => {
   it('`dlq replay` stores a dead letter fixed in place and marks it replayed; still-broken ones stay', async () => {
     const [closed] = await deadLetter('crm-dl-3');
     const fixed = JSON.stringify({ ...noCloseDate, data: { ...noCloseDate.data, closedAt: '2026-11-21' } });
-    await db().updateTable('dead_letters').set({ raw: Buffer.from(fixed) }).where('id', '=', closed?.id as string).execute();
-    const pendingBefore = await db().selectFrom('dead_letters').select(sql<string>`count(*)::text`.as('n')).where('replayed_at', 'is', null).executeTakeFirstOrThrow();
+    await db()
+      .updateTable('dead_letters')
+      .set({ raw: Buffer.from(fixed) })
+      .where('id', '=', closed?.id as string)
+      .execute();
+    const pendingBefore = await db()
+      .selectFrom('dead_letters')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .where('replayed_at', 'is', null)
+      .executeTakeFirstOrThrow();
 
     const summary = await withCliEnv(pipeline, () => replayDlq({}));
     expect(summary).toEqual({ replayed: 1, stillBroken: Number(pendingBefore.n) - 1 });
 
     expect(await dealIds('P-DL')).toEqual(['D-1', 'D-2', 'D-3', 'D-4', 'D-6']);
-    const deal = await db().selectFrom('deals').selectAll().where('partner_id', '=', 'P-DL').where('deal_id', '=', 'D-3').executeTakeFirstOrThrow();
+    const deal = await db()
+      .selectFrom('deals')
+      .selectAll()
+      .where('partner_id', '=', 'P-DL')
+      .where('deal_id', '=', 'D-3')
+      .executeTakeFirstOrThrow();
     expect(deal).toMatchObject({ closed_at: '2026-11-21', event_id: 'crm-dl-3', stage: 'closed_won' });
-    expect(await db().selectFrom('inbox').select('outcome').where('source', '=', 'crm').where('event_id', '=', 'crm-dl-3').execute()).toEqual([{ outcome: 'accepted' }]);
+    expect(
+      await db()
+        .selectFrom('inbox')
+        .select('outcome')
+        .where('source', '=', 'crm')
+        .where('event_id', '=', 'crm-dl-3')
+        .execute(),
+    ).toEqual([{ outcome: 'accepted' }]);
     const [replayed] = await deadLetter('crm-dl-3');
     expect(replayed?.replayed_at).toBeInstanceOf(Date);
 
@@ -124,7 +173,11 @@ describe('ingest: dead letters and replay', () => {
     expect(await dealIds('P-DL')).not.toContain('D-5');
 
     // A replay owes the partner a recompute, like any stored event.
-    const owed = await db().selectFrom('recompute_requests').selectAll().where('partner_id', '=', 'P-DL').executeTakeFirstOrThrow();
+    const owed = await db()
+      .selectFrom('recompute_requests')
+      .selectAll()
+      .where('partner_id', '=', 'P-DL')
+      .executeTakeFirstOrThrow();
     expect(owed.trigger_event_ids).toContain('crm:crm-dl-3');
 
     // Replaying again finds nothing new to store.
@@ -139,10 +192,22 @@ describe('ingest: dead letters and replay', () => {
     const [row] = await deadLetter('crm-dl-7');
     expect((row?.reason as { message: string }).message).toContain('data.fxRate: required');
     const fixed = JSON.stringify({ ...broken, data: { ...broken.data, fxRate: '1.0842' } });
-    await db().updateTable('dead_letters').set({ raw: Buffer.from(fixed) }).where('id', '=', row?.id as string).execute();
+    await db()
+      .updateTable('dead_letters')
+      .set({ raw: Buffer.from(fixed) })
+      .where('id', '=', row?.id as string)
+      .execute();
 
-    expect(await withCliEnv(pipeline, () => replayDlq({ id: [row?.id as string] }))).toEqual({ replayed: 1, stillBroken: 0 });
-    const deal = await db().selectFrom('deals').selectAll().where('partner_id', '=', 'P-DL').where('deal_id', '=', 'D-7').executeTakeFirstOrThrow();
+    expect(await withCliEnv(pipeline, () => replayDlq({ id: [row?.id as string] }))).toEqual({
+      replayed: 1,
+      stillBroken: 0,
+    });
+    const deal = await db()
+      .selectFrom('deals')
+      .selectAll()
+      .where('partner_id', '=', 'P-DL')
+      .where('deal_id', '=', 'D-7')
+      .executeTakeFirstOrThrow();
     expect(deal).toMatchObject({ currency: 'EUR', fx_rate: '1.0842', amount: '48000.00' });
     expect((await deadLetter('crm-dl-5'))[0]?.replayed_at).toBeNull();
   });

@@ -17,8 +17,15 @@ describe('ingest: duplicates and conflicts', () => {
     await pipeline?.stop();
   });
 
-  const inbox = (eventId: string) => pipeline.database.db.selectFrom('inbox').selectAll().where('source', '=', 'crm').where('event_id', '=', eventId).execute();
-  const deals = (partnerId: string) => pipeline.database.db.selectFrom('deals').selectAll().where('partner_id', '=', partnerId).execute();
+  const inbox = (eventId: string) =>
+    pipeline.database.db
+      .selectFrom('inbox')
+      .selectAll()
+      .where('source', '=', 'crm')
+      .where('event_id', '=', eventId)
+      .execute();
+  const deals = (partnerId: string) =>
+    pipeline.database.db.selectFrom('deals').selectAll().where('partner_id', '=', partnerId).execute();
 
   it('applies an event delivered twice in separate jobs once: one inbox row, one fact, the second a duplicate', async () => {
     const raw = JSON.stringify(dealEvent('crm-dup-1', 'P-DUP-1'));
@@ -43,7 +50,11 @@ describe('ingest: duplicates and conflicts', () => {
 
     expect(await inbox('crm-dup-2')).toHaveLength(1);
     expect(await deals('P-DUP-2')).toHaveLength(1);
-    const conflicts = await pipeline.database.db.selectFrom('inbox_conflicts').selectAll().where('event_id', '=', 'crm-dup-2').execute();
+    const conflicts = await pipeline.database.db
+      .selectFrom('inbox_conflicts')
+      .selectAll()
+      .where('event_id', '=', 'crm-dup-2')
+      .execute();
     expect(conflicts).toEqual([]);
   });
 
@@ -55,13 +66,41 @@ describe('ingest: duplicates and conflicts', () => {
 
     // Five jobs at once, each carrying the same event: still one fact.
     const event4 = certificationEvent('lms-dup-4', 'P-DUP-3', { personId: 'E-2' });
-    const results = await ingestJobs(pipeline, 'lms', Array.from({ length: 5 }, (_, i) => [JSON.stringify(event4), JSON.stringify(certificationEvent(`lms-dup-4-${i}`, 'P-DUP-3', { personId: `E-${10 + i}` }))]));
-    const total = results.reduce((sum, c) => ({ accepted: sum.accepted + c.accepted, duplicate: sum.duplicate + c.duplicate }), { accepted: 0, duplicate: 0 });
+    const results = await ingestJobs(
+      pipeline,
+      'lms',
+      Array.from({ length: 5 }, (_, i) => [
+        JSON.stringify(event4),
+        JSON.stringify(certificationEvent(`lms-dup-4-${i}`, 'P-DUP-3', { personId: `E-${10 + i}` })),
+      ]),
+    );
+    const total = results.reduce(
+      (sum, c) => ({ accepted: sum.accepted + c.accepted, duplicate: sum.duplicate + c.duplicate }),
+      { accepted: 0, duplicate: 0 },
+    );
     expect(total).toEqual({ accepted: 6, duplicate: 4 });
 
-    const certs = await pipeline.database.db.selectFrom('certifications_earned').select(['event_id']).where('partner_id', '=', 'P-DUP-3').orderBy('event_id').execute();
-    expect(certs.map((c) => c.event_id)).toEqual(['lms-dup-3', 'lms-dup-4', 'lms-dup-4-0', 'lms-dup-4-1', 'lms-dup-4-2', 'lms-dup-4-3', 'lms-dup-4-4']);
-    const row = await pipeline.database.db.selectFrom('inbox').selectAll().where('source', '=', 'lms').where('event_id', '=', 'lms-dup-3').executeTakeFirstOrThrow();
+    const certs = await pipeline.database.db
+      .selectFrom('certifications_earned')
+      .select(['event_id'])
+      .where('partner_id', '=', 'P-DUP-3')
+      .orderBy('event_id')
+      .execute();
+    expect(certs.map((c) => c.event_id)).toEqual([
+      'lms-dup-3',
+      'lms-dup-4',
+      'lms-dup-4-0',
+      'lms-dup-4-1',
+      'lms-dup-4-2',
+      'lms-dup-4-3',
+      'lms-dup-4-4',
+    ]);
+    const row = await pipeline.database.db
+      .selectFrom('inbox')
+      .selectAll()
+      .where('source', '=', 'lms')
+      .where('event_id', '=', 'lms-dup-3')
+      .executeTakeFirstOrThrow();
     expect(row.deliveries).toBe(3);
   });
 
@@ -80,7 +119,12 @@ describe('ingest: duplicates and conflicts', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.payload_hash).toBe(fingerprint(first));
 
-    const conflicts = await pipeline.database.db.selectFrom('inbox_conflicts').selectAll().where('source', '=', 'crm').where('event_id', '=', 'crm-conf-1').execute();
+    const conflicts = await pipeline.database.db
+      .selectFrom('inbox_conflicts')
+      .selectAll()
+      .where('source', '=', 'crm')
+      .where('event_id', '=', 'crm-conf-1')
+      .execute();
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]?.payload_hash).toBe(fingerprint(changed));
     expect(conflicts[0]?.payload).toEqual(changed);
@@ -89,9 +133,16 @@ describe('ingest: duplicates and conflicts', () => {
   it('marks a conflicting copy within one job as a conflict too', async () => {
     const first = dealEvent('crm-conf-2', 'P-CONF-2', { amount: '10.00' });
     const changed = dealEvent('crm-conf-2', 'P-CONF-2', { amount: '20.00' });
-    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(first), JSON.stringify(changed)])).toEqual(counts({ accepted: 1, conflict: 1 }));
+    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(first), JSON.stringify(changed)])).toEqual(
+      counts({ accepted: 1, conflict: 1 }),
+    );
     expect(await deals('P-CONF-2')).toMatchObject([{ amount: '10.00' }]);
-    const conflicts = await pipeline.database.db.selectFrom('inbox_conflicts').selectAll().where('source', '=', 'crm').where('event_id', '=', 'crm-conf-2').execute();
+    const conflicts = await pipeline.database.db
+      .selectFrom('inbox_conflicts')
+      .selectAll()
+      .where('source', '=', 'crm')
+      .where('event_id', '=', 'crm-conf-2')
+      .execute();
     expect(conflicts.map((c) => c.payload_hash)).toEqual([fingerprint(changed)]);
     expect((await inbox('crm-conf-2'))[0]?.deliveries).toBe(2);
   });
@@ -101,9 +152,16 @@ describe('ingest: duplicates and conflicts', () => {
     const changed = dealEvent('crm-conf-3', 'P-CONF-3', { amount: '30.00' });
     expect(await ingestOne(pipeline, 'crm', [JSON.stringify(stored)])).toEqual(counts({ accepted: 1 }));
     // The changed copy comes first in the job; the stored one after it is still a duplicate.
-    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(changed), JSON.stringify(reorderKeys(stored))])).toEqual(counts({ conflict: 1, duplicate: 1 }));
+    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(changed), JSON.stringify(reorderKeys(stored))])).toEqual(
+      counts({ conflict: 1, duplicate: 1 }),
+    );
     expect(await deals('P-CONF-3')).toMatchObject([{ amount: '10.00' }]);
-    const conflicts = await pipeline.database.db.selectFrom('inbox_conflicts').selectAll().where('source', '=', 'crm').where('event_id', '=', 'crm-conf-3').execute();
+    const conflicts = await pipeline.database.db
+      .selectFrom('inbox_conflicts')
+      .selectAll()
+      .where('source', '=', 'crm')
+      .where('event_id', '=', 'crm-conf-3')
+      .execute();
     expect(conflicts.map((c) => c.payload_hash)).toEqual([fingerprint(changed)]);
     expect((await inbox('crm-conf-3'))[0]?.deliveries).toBe(3);
   });

@@ -25,7 +25,9 @@ const AS_OF = '2026-11-23';
 /** The events file: shuffled history, duplicates, conflicting copies, broken lines. */
 function buildLines(): string[] {
   const random = prng(20261123);
-  const history: GeneratedEvent[] = [...generateHistory({ partners: 300, seed: 5, until: AS_OF, months: 24, eventsPerPartner: 8 })];
+  const history: GeneratedEvent[] = [
+    ...generateHistory({ partners: 300, seed: 5, until: AS_OF, months: 24, eventsPerPartner: 8 }),
+  ];
   const lines = shuffle(
     history.map((e) => JSON.stringify(e)),
     random,
@@ -74,7 +76,12 @@ async function expectSameFacts(pipeline: Pipeline, batch: BatchEvaluation): Prom
   const ids = batch.partnerIds();
   expect(ids.length).toBeGreaterThan(250);
   // Every partner with a stored event, and no other.
-  const stored = await pipeline.database.db.selectFrom('inbox').select('partner_id').distinct().orderBy('partner_id').execute();
+  const stored = await pipeline.database.db
+    .selectFrom('inbox')
+    .select('partner_id')
+    .distinct()
+    .orderBy('partner_id')
+    .execute();
   expect(stored.map((r) => r.partner_id)).toEqual(ids);
   const facts = await loadPartnerFacts(pipeline.database.db, ids, pipeline.program.currency);
   const fromDb = normaliseAll(facts);
@@ -152,7 +159,13 @@ describe('ingest: facts in Postgres fold like the events file', () => {
 
     it('reports the same counts as the fold (it applies the file in order)', () => {
       const c = batch.counts;
-      expect(counts).toEqual({ accepted: c.accepted, duplicate: c.duplicate, stale: c.stale, conflict: c.conflict, 'dead-lettered': c.invalid });
+      expect(counts).toEqual({
+        accepted: c.accepted,
+        duplicate: c.duplicate,
+        stale: c.stale,
+        conflict: c.conflict,
+        'dead-lettered': c.invalid,
+      });
     });
 
     it('stores the same partner facts as the fold of the file', async () => {
@@ -160,7 +173,11 @@ describe('ingest: facts in Postgres fold like the events file', () => {
     });
 
     it('asks for one recompute per affected partner, and wakes the workers for each once', async () => {
-      const owed = await pipeline.database.db.selectFrom('recompute_requests').select('partner_id').orderBy('partner_id').execute();
+      const owed = await pipeline.database.db
+        .selectFrom('recompute_requests')
+        .select('partner_id')
+        .orderBy('partner_id')
+        .execute();
       expect(owed.map((r) => r.partner_id)).toEqual(batch.partnerIds());
       const jobs = await pipeline.queues.recompute.getJobs(['wait', 'delayed', 'prioritized']);
       const woken = jobs.flatMap((j) => (j.data as WakePayload).owed.map((o) => o.partnerId));

@@ -35,7 +35,11 @@ const INJECTIONS = [
   '%0d%0aSet-Cookie: a=b',
 ];
 
-const CONTROL = fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 20 });
+const CONTROL = fc.string({
+  unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 20,
+});
 const LONE_SURROGATE = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => `x${String.fromCharCode(c)}y`);
 
 const hostileString = fc.oneof(
@@ -44,41 +48,131 @@ const hostileString = fc.oneof(
   { arbitrary: fc.constantFrom(...INJECTIONS), weight: 3 },
   { arbitrary: fc.constantFrom('\u0000', 'a\u0000b', '\u0000'.repeat(10)), weight: 1 },
   { arbitrary: LONE_SURROGATE, weight: 1 },
-  { arbitrary: fc.constantFrom('', ' ', '__proto__', 'constructor', 'null', 'undefined', '\ufeff', '\u202e'), weight: 1 },
+  {
+    arbitrary: fc.constantFrom('', ' ', '__proto__', 'constructor', 'null', 'undefined', '\ufeff', '\u202e'),
+    weight: 1,
+  },
   // Huge strings, up to ~70 KB (over the 65,536-byte event limit at the top).
   { arbitrary: fc.integer({ min: 1_001, max: 70_000 }).map((n) => 'W'.repeat(n)), weight: 1 },
 );
 
-const numberish = fc.constantFrom('-5', '-0.01', '1e308', '1E3', 'NaN', 'Infinity', '-Infinity', '5,000.00', '0x10', ' 12.00', '12.00 ', '12.', '.5', '+3', '12.345', '', '٣٤', '1_000', '99999999999999999999999999999999.99', '0', '0.00', '1.50000');
-const dateish = fc.constantFrom('2026-02-30', '0000-00-00', '2026-13-01', '2026-00-10', '1899-12-31', '3000-01-01', '2026-11-20T25:00:00Z', '2026-11-20T10:00:00', '20261120', '2026/11/20', 'tomorrow', '', '2026-11-20T23:30:00-05:00', '1900-01-01', '2999-12-31');
+const numberish = fc.constantFrom(
+  '-5',
+  '-0.01',
+  '1e308',
+  '1E3',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '5,000.00',
+  '0x10',
+  ' 12.00',
+  '12.00 ',
+  '12.',
+  '.5',
+  '+3',
+  '12.345',
+  '',
+  '٣٤',
+  '1_000',
+  '99999999999999999999999999999999.99',
+  '0',
+  '0.00',
+  '1.50000',
+);
+const dateish = fc.constantFrom(
+  '2026-02-30',
+  '0000-00-00',
+  '2026-13-01',
+  '2026-00-10',
+  '1899-12-31',
+  '3000-01-01',
+  '2026-11-20T25:00:00Z',
+  '2026-11-20T10:00:00',
+  '20261120',
+  '2026/11/20',
+  'tomorrow',
+  '',
+  '2026-11-20T23:30:00-05:00',
+  '1900-01-01',
+  '2999-12-31',
+);
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: hostileString, weight: 5 },
   { arbitrary: numberish, weight: 3 },
   { arbitrary: dateish, weight: 3 },
-  { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.constant(-1), fc.constant(2 ** 63), fc.constant(1e308)), weight: 2 },
+  {
+    arbitrary: fc.oneof(fc.integer(), fc.double(), fc.constant(-1), fc.constant(2 ** 63), fc.constant(1e308)),
+    weight: 2,
+  },
   { arbitrary: fc.constantFrom(null, true, false, undefined, [], {}, [1, 2], { $gt: '' }), weight: 2 },
 );
 
 /** A valid event of one of the seven types, unique per index. */
 function baseEvent(i: number, kind: number): Json {
   const partnerId = `HP-${i}`;
-  const envelope = (source: string, type: string, data: Json): Json => ({ id: `hostile-${i}`, source, type, occurredAt: '2026-11-20T14:03:11Z', partnerId, data });
+  const envelope = (source: string, type: string, data: Json): Json => ({
+    id: `hostile-${i}`,
+    source,
+    type,
+    occurredAt: '2026-11-20T14:03:11Z',
+    partnerId,
+    data,
+  });
   switch (kind % 7) {
     case 0:
-      return envelope('crm', 'partner.upserted', { name: `Partner ${i}`, partnerType: 'reseller', region: 'EMEA', contacts: [{ email: `p${i}@example.com`, name: 'Ann', role: 'primary' }], status: 'active', version: 1 });
+      return envelope('crm', 'partner.upserted', {
+        name: `Partner ${i}`,
+        partnerType: 'reseller',
+        region: 'EMEA',
+        contacts: [{ email: `p${i}@example.com`, name: 'Ann', role: 'primary' }],
+        status: 'active',
+        version: 1,
+      });
     case 1:
-      return envelope('crm', 'deal.upserted', { dealId: `D-${i}`, stage: 'closed_won', amount: '1200.50', currency: 'USD', customerId: `C-${i}`, registeredAt: '2026-08-02', closedAt: '2026-11-20', version: 2 });
+      return envelope('crm', 'deal.upserted', {
+        dealId: `D-${i}`,
+        stage: 'closed_won',
+        amount: '1200.50',
+        currency: 'USD',
+        customerId: `C-${i}`,
+        registeredAt: '2026-08-02',
+        closedAt: '2026-11-20',
+        version: 2,
+      });
     case 2:
-      return envelope('lms', 'certification.earned', { personId: `E-${i}`, certificationId: 'sales-expert', earnedAt: '2026-03-01', expiresAt: '2028-03-01' });
+      return envelope('lms', 'certification.earned', {
+        personId: `E-${i}`,
+        certificationId: 'sales-expert',
+        earnedAt: '2026-03-01',
+        expiresAt: '2028-03-01',
+      });
     case 3:
-      return envelope('lms', 'certification.revoked', { personId: `E-${i}`, certificationId: 'sales-expert', revokedAt: '2026-06-01' });
+      return envelope('lms', 'certification.revoked', {
+        personId: `E-${i}`,
+        certificationId: 'sales-expert',
+        revokedAt: '2026-06-01',
+      });
     case 4:
       return envelope('lms', 'person.departed', { personId: `E-${i}`, departedAt: '2026-07-01' });
     case 5:
-      return envelope('erp', 'invoice.booked', { invoiceId: `INV-${i}`, amount: '300.00', currency: 'EUR', fxRate: '1.0842', bookedAt: '2026-10-01', recurring: true });
+      return envelope('erp', 'invoice.booked', {
+        invoiceId: `INV-${i}`,
+        amount: '300.00',
+        currency: 'EUR',
+        fxRate: '1.0842',
+        bookedAt: '2026-10-01',
+        recurring: true,
+      });
     default:
-      return envelope('erp', 'invoice.credited', { invoiceId: `INV-${i}`, creditId: `CR-${i}`, amount: '50.00', currency: 'USD', creditedAt: '2026-10-15' });
+      return envelope('erp', 'invoice.credited', {
+        invoiceId: `INV-${i}`,
+        creditId: `CR-${i}`,
+        amount: '50.00',
+        currency: 'USD',
+        creditedAt: '2026-10-15',
+      });
   }
 }
 
@@ -94,15 +188,48 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { arbitrary: fc.constant({ op: 'none' as const }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('set' as const), field: fc.nat(), value: hostileValue }), weight: 6 },
   { arbitrary: fc.record({ op: fc.constant('delete' as const), field: fc.nat() }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('inject' as const), field: fc.nat(), value: fc.constantFrom(...INJECTIONS) }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('type' as const), value: fc.constantFrom('deal.deleted', 'partner.upserted', 'invoice.booked', 'DEAL.UPSERTED', '', 'constructor', '__proto__', 'certification.earned ') }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('line' as const), how: fc.nat({ max: 6 }), at: fc.nat(), value: hostileString }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('inject' as const),
+      field: fc.nat(),
+      value: fc.constantFrom(...INJECTIONS),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('type' as const),
+      value: fc.constantFrom(
+        'deal.deleted',
+        'partner.upserted',
+        'invoice.booked',
+        'DEAL.UPSERTED',
+        '',
+        'constructor',
+        '__proto__',
+        'certification.earned ',
+      ),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('line' as const),
+      how: fc.nat({ max: 6 }),
+      at: fc.nat(),
+      value: hostileString,
+    }),
+    weight: 3,
+  },
 );
 
 /** Where a field mutation lands: the envelope or one of the data fields. */
 function fieldsOf(event: Json): Array<{ on: Json; key: string }> {
   const data = event.data as Json;
-  return [...['id', 'source', 'type', 'occurredAt', 'partnerId', 'data'].map((key) => ({ on: event, key })), ...Object.keys(data).map((key) => ({ on: data, key }))];
+  return [
+    ...['id', 'source', 'type', 'occurredAt', 'partnerId', 'data'].map((key) => ({ on: event, key })),
+    ...Object.keys(data).map((key) => ({ on: data, key })),
+  ];
 }
 
 const KEYS = new Set(['id', 'partnerId']);
@@ -140,7 +267,10 @@ function hostileLine(i: number, kind: number, m: Mutation): string {
         case 2: // not an object
           return [JSON.stringify(m.value), '[]', 'null', '42', 'true', '"event"', ''][at % 7] as string;
         case 3: // __proto__ in the envelope
-          return text.replace('{', `{"__proto__":{"source":"crm","type":"deal.upserted","polluted":${JSON.stringify(m.value)}},`);
+          return text.replace(
+            '{',
+            `{"__proto__":{"source":"crm","type":"deal.upserted","polluted":${JSON.stringify(m.value)}},`,
+          );
         case 4: // __proto__ in the data
           return text.replace('"data":{', `"data":{"__proto__":{"amount":"-1","version":${JSON.stringify(m.value)}},`);
         case 5: // an unknown field whose value is hostile
@@ -215,9 +345,15 @@ describe('ingest: 1,000 hostile events', () => {
     expect(total.accepted + total.duplicate + total.stale + total.conflict + total['dead-lettered']).toBe(1_000);
     expect(total.duplicate + total.conflict).toBe(0);
 
-    const dead = await pipeline.database.db.selectFrom('dead_letters').select(['raw_hash', 'attempts', 'reason', 'raw']).execute();
+    const dead = await pipeline.database.db
+      .selectFrom('dead_letters')
+      .select(['raw_hash', 'attempts', 'reason', 'raw'])
+      .execute();
     const deadHashes = new Map(dead.map((d) => [d.raw_hash, d]));
-    const inbox = await pipeline.database.db.selectFrom('inbox').select(['source', 'event_id', 'payload_hash', 'outcome']).execute();
+    const inbox = await pipeline.database.db
+      .selectFrom('inbox')
+      .select(['source', 'event_id', 'payload_hash', 'outcome'])
+      .execute();
     const inboxByKey = new Map(inbox.map((r) => [`${r.source}\u0000${r.event_id}`, r]));
 
     let deadLettered = 0;
@@ -233,7 +369,10 @@ describe('ingest: 1,000 hostile events', () => {
       } catch {
         inInbox = false;
       }
-      if (inDlq === inInbox) problems.push(`event ${i} is ${inDlq ? 'both dead-lettered and stored' : 'neither dead-lettered nor stored'}: ${raw.slice(0, 200)}`);
+      if (inDlq === inInbox)
+        problems.push(
+          `event ${i} is ${inDlq ? 'both dead-lettered and stored' : 'neither dead-lettered nor stored'}: ${raw.slice(0, 200)}`,
+        );
       if (inDlq) deadLettered++;
       if (inInbox) stored++;
     });
@@ -272,8 +411,14 @@ describe('ingest: 1,000 hostile events', () => {
 
   it('keeps the worker processing: a valid event enqueued after them is stored', async () => {
     for (const worker of pipeline.runner?.workers ?? []) expect(worker.isRunning()).toBe(true);
-    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(dealEvent('crm-after-hostile', 'P-AFTER'))])).toEqual(counts({ accepted: 1 }));
-    const deal = await pipeline.database.db.selectFrom('deals').selectAll().where('partner_id', '=', 'P-AFTER').executeTakeFirstOrThrow();
+    expect(await ingestOne(pipeline, 'crm', [JSON.stringify(dealEvent('crm-after-hostile', 'P-AFTER'))])).toEqual(
+      counts({ accepted: 1 }),
+    );
+    const deal = await pipeline.database.db
+      .selectFrom('deals')
+      .selectAll()
+      .where('partner_id', '=', 'P-AFTER')
+      .executeTakeFirstOrThrow();
     expect(deal.event_id).toBe('crm-after-hostile');
   });
 });
@@ -294,7 +439,9 @@ describe('ingest FILE: hostile bytes on the producer path', () => {
 
   it('dead-letters lines that are not UTF-8, not JSON, oversize or unroutable, keeps their bytes, and stores the rest', async () => {
     const good = (n: number) => Buffer.from(JSON.stringify(dealEvent(`crm-file-${n}`, 'P-FILE', { dealId: `D-${n}` })));
-    const oversize = Buffer.from(JSON.stringify(dealEvent('crm-file-big', 'P-FILE', { customerId: 'C'.repeat(70_000) })));
+    const oversize = Buffer.from(
+      JSON.stringify(dealEvent('crm-file-big', 'P-FILE', { customerId: 'C'.repeat(70_000) })),
+    );
     const bad: Buffer[] = [
       Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), // not UTF-8
       Buffer.from('{"id":"x","source":"crm"\u0000}'), // NUL in the JSON text
@@ -304,13 +451,31 @@ describe('ingest FILE: hostile bytes on the producer path', () => {
       Buffer.from('[1,2,3]'),
       Buffer.from(JSON.stringify(dealEvent('crm-file-neg', 'P-FILE', { amount: '-1.00' }))),
     ];
-    const lines = [good(1), bad[0], good(2), bad[1], bad[2], good(3), bad[3], bad[4], good(4), bad[5], bad[6], good(5)] as Buffer[];
+    const lines = [
+      good(1),
+      bad[0],
+      good(2),
+      bad[1],
+      bad[2],
+      good(3),
+      bad[3],
+      bad[4],
+      good(4),
+      bad[5],
+      bad[6],
+      good(5),
+    ] as Buffer[];
     const path = join(dir, 'hostile.jsonl');
     await writeFile(path, Buffer.concat(lines.flatMap((l, i) => [l, Buffer.from(i % 3 === 0 ? '\r\n' : '\n')])));
 
     const result = await withCliEnv(pipeline, () => runIngest(path, { wait: true }));
     expect(result).toEqual(counts({ accepted: 5, 'dead-lettered': bad.length }));
-    const deals = await pipeline.database.db.selectFrom('deals').select('deal_id').where('partner_id', '=', 'P-FILE').orderBy('deal_id').execute();
+    const deals = await pipeline.database.db
+      .selectFrom('deals')
+      .select('deal_id')
+      .where('partner_id', '=', 'P-FILE')
+      .orderBy('deal_id')
+      .execute();
     expect(deals.map((d) => d.deal_id)).toEqual(['D-1', 'D-2', 'D-3', 'D-4', 'D-5']);
     const dead = await pipeline.database.db.selectFrom('dead_letters').select(['raw', 'raw_hash']).execute();
     const kept = new Set(dead.map((d) => d.raw.toString('hex')));

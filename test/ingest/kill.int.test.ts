@@ -13,7 +13,19 @@ import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import { countRows, ingestQueuesDrained, normaliseAll, pollUntil, prng, reorderKeys, shuffle, spawnIngestWorker, stopChild, withCliEnv, type ChildWorker } from './support.ts';
+import {
+  countRows,
+  ingestQueuesDrained,
+  normaliseAll,
+  pollUntil,
+  prng,
+  reorderKeys,
+  shuffle,
+  spawnIngestWorker,
+  stopChild,
+  withCliEnv,
+  type ChildWorker,
+} from './support.ts';
 
 describe('ingest: a worker killed mid-batch', () => {
   let pipeline: Pipeline;
@@ -33,12 +45,15 @@ describe('ingest: a worker killed mid-batch', () => {
 
   it('loses nothing and double-applies nothing once restarted', async () => {
     const random = prng(99);
-    const history: GeneratedEvent[] = [...generateHistory({ partners: 120, seed: 3, until: '2026-11-23', months: 24, eventsPerPartner: 50 })];
+    const history: GeneratedEvent[] = [
+      ...generateHistory({ partners: 120, seed: 3, until: '2026-11-23', months: 24, eventsPerPartner: 50 }),
+    ];
     const lines = shuffle(
       history.map((e) => JSON.stringify(e)),
       random,
     );
-    for (const e of history.filter(() => random() < 0.03)) lines.splice(Math.floor(random() * lines.length), 0, JSON.stringify(reorderKeys(e)));
+    for (const e of history.filter(() => random() < 0.03))
+      lines.splice(Math.floor(random() * lines.length), 0, JSON.stringify(reorderKeys(e)));
     expect(lines.length).toBeGreaterThan(4_000);
     dir = await mkdtemp(join(tmpdir(), 'tierline-kill-'));
     const path = join(dir, 'events.jsonl');
@@ -67,7 +82,9 @@ describe('ingest: a worker killed mid-batch', () => {
     const afterKill = await countRows(pipeline, 'inbox');
     expect(afterKill, `the worker finished before it was killed (${seenAtKill} at kill)`).toBeLessThan(keys.size);
     // Jobs it held are still active: their locks have to expire before anyone retries them.
-    const active = (await Promise.all((['crm', 'lms', 'erp'] as const).map((q) => pipeline.queues[q].getActiveCount()))).reduce((a, b) => a + b, 0);
+    const active = (
+      await Promise.all((['crm', 'lms', 'erp'] as const).map((q) => pipeline.queues[q].getActiveCount()))
+    ).reduce((a, b) => a + b, 0);
     expect(active).toBeGreaterThan(0);
 
     second = spawnIngestWorker(pipeline);

@@ -38,7 +38,17 @@ export function dealEvent(id: string, partnerId: string, data: Json = {}): Event
     type: 'deal.upserted',
     occurredAt: OCCURRED,
     partnerId,
-    data: { dealId: 'D-1', stage: 'closed_won', amount: '48000.00', currency: 'USD', customerId: 'C-1', registeredAt: '2026-08-02', closedAt: '2026-11-20', version: 1, ...data },
+    data: {
+      dealId: 'D-1',
+      stage: 'closed_won',
+      amount: '48000.00',
+      currency: 'USD',
+      customerId: 'C-1',
+      registeredAt: '2026-08-02',
+      closedAt: '2026-11-20',
+      version: 1,
+      ...data,
+    },
   };
 }
 
@@ -49,7 +59,15 @@ export function partnerEvent(id: string, partnerId: string, data: Json = {}): Ev
     type: 'partner.upserted',
     occurredAt: OCCURRED,
     partnerId,
-    data: { name: 'Acme Resale', partnerType: 'reseller', region: 'EMEA', contacts: [{ email: 'ops@example.com', role: 'primary' }], status: 'active', version: 1, ...data },
+    data: {
+      name: 'Acme Resale',
+      partnerType: 'reseller',
+      region: 'EMEA',
+      contacts: [{ email: 'ops@example.com', role: 'primary' }],
+      status: 'active',
+      version: 1,
+      ...data,
+    },
   };
 }
 
@@ -60,7 +78,13 @@ export function certificationEvent(id: string, partnerId: string, data: Json = {
     type: 'certification.earned',
     occurredAt: OCCURRED,
     partnerId,
-    data: { personId: 'E-1', certificationId: 'sales-expert', earnedAt: '2026-03-01', expiresAt: '2028-03-01', ...data },
+    data: {
+      personId: 'E-1',
+      certificationId: 'sales-expert',
+      earnedAt: '2026-03-01',
+      expiresAt: '2028-03-01',
+      ...data,
+    },
   };
 }
 
@@ -79,7 +103,11 @@ export function invoiceEvent(id: string, partnerId: string, data: Json = {}): Ev
 export function reorderKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reorderKeys);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).reverse().map((k) => [k, reorderKeys((value as Json)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .reverse()
+        .map((k) => [k, reorderKeys((value as Json)[k])]),
+    );
   }
   return value;
 }
@@ -93,10 +121,18 @@ let runs = 0;
  * Puts each group of raw events on `queue` as one ingest job (a run of its own, so the
  * same lines sent again are a new job), waits for all of them and returns each job's counts.
  */
-export async function ingestJobs(pipeline: Pipeline, queue: QueueName, groups: ReadonlyArray<ReadonlyArray<string>>): Promise<OutcomeCounts[]> {
+export async function ingestJobs(
+  pipeline: Pipeline,
+  queue: QueueName,
+  groups: ReadonlyArray<ReadonlyArray<string>>,
+): Promise<OutcomeCounts[]> {
   const receivedAt = new Date().toISOString();
   const runId = `test-${process.pid}-${++runs}`;
-  const payloads = groups.map((raws, i) => ({ events: raws.map((raw) => ({ raw, receivedAt })), origin: 'replay' as const, runId: `${runId}-${i}` }));
+  const payloads = groups.map((raws, i) => ({
+    events: raws.map((raw) => ({ raw, receivedAt })),
+    origin: 'replay' as const,
+    runId: `${runId}-${i}`,
+  }));
   const waiter = await waitForJobs(pipeline, 50);
   try {
     const jobs = await enqueueMany(pipeline.queues, JOBS.ingestEvents, queue, payloads);
@@ -104,7 +140,12 @@ export async function ingestJobs(pipeline: Pipeline, queue: QueueName, groups: R
     const results = await waiter.until(refs);
     // waitForJobs' poll reads a job before its state, so a job completing in between is
     // reported with a null result (see the report on queues/wait.ts); read those again.
-    return await Promise.all(results.map(async (r, i) => (r ?? (await Job.fromId(pipeline.queues[queue], refs[i]?.id as string))?.returnvalue) as OutcomeCounts));
+    return await Promise.all(
+      results.map(
+        async (r, i) =>
+          (r ?? (await Job.fromId(pipeline.queues[queue], refs[i]?.id as string))?.returnvalue) as OutcomeCounts,
+      ),
+    );
   } finally {
     await waiter.close();
   }
@@ -117,11 +158,22 @@ export async function ingestOne(pipeline: Pipeline, queue: QueueName, raws: read
   return counts;
 }
 
-export const counts = (c: Partial<OutcomeCounts>): OutcomeCounts => ({ accepted: 0, duplicate: 0, stale: 0, conflict: 0, 'dead-lettered': 0, ...c });
+export const counts = (c: Partial<OutcomeCounts>): OutcomeCounts => ({
+  accepted: 0,
+  duplicate: 0,
+  stale: 0,
+  conflict: 0,
+  'dead-lettered': 0,
+  ...c,
+});
 
 /** The environment the CLI reads its services from, for this pipeline. */
 export function cliEnv(pipeline: Pipeline): Record<string, string> {
-  return { DATABASE_URL: pipeline.database.url, REDIS_URL: pipeline.settings.url, TIERLINE_QUEUE_PREFIX: pipeline.settings.prefix };
+  return {
+    DATABASE_URL: pipeline.database.url,
+    REDIS_URL: pipeline.settings.url,
+    TIERLINE_QUEUE_PREFIX: pipeline.settings.prefix,
+  };
 }
 
 /** Runs `fn` with the pipeline's service variables in process.env, restoring them after. */
@@ -140,7 +192,12 @@ export async function withCliEnv<T>(pipeline: Pipeline, fn: () => Promise<T>): P
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -151,7 +208,9 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
 }
 
 export async function countRows(pipeline: Pipeline, table: string): Promise<number> {
-  const { rows } = await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(pipeline.database.db);
+  const { rows } = await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(
+    pipeline.database.db,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -172,7 +231,9 @@ export function spawnIngestWorker(pipeline: Pipeline): ChildWorker {
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -186,12 +247,32 @@ export async function stopChild(worker: ChildWorker | undefined, timeoutMs = 15_
 }
 
 /** Whether every ingest queue of the pipeline has nothing waiting, delayed or active. */
-export async function ingestQueuesDrained(pipeline: Pipeline): Promise<{ completed: number; failed: number } | undefined> {
+export async function ingestQueuesDrained(
+  pipeline: Pipeline,
+): Promise<{ completed: number; failed: number } | undefined> {
   let completed = 0;
   let failed = 0;
   for (const name of ['crm', 'lms', 'erp'] as const) {
-    const c = await pipeline.queues[name].getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed');
-    if ((c.wait ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0) + (c.paused ?? 0) > 0) return undefined;
+    const c = await pipeline.queues[name].getJobCounts(
+      'wait',
+      'active',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+      'paused',
+      'completed',
+      'failed',
+    );
+    if (
+      (c.wait ?? 0) +
+        (c.active ?? 0) +
+        (c.delayed ?? 0) +
+        (c.prioritized ?? 0) +
+        (c['waiting-children'] ?? 0) +
+        (c.paused ?? 0) >
+      0
+    )
+      return undefined;
     completed += c.completed ?? 0;
     failed += c.failed ?? 0;
   }
@@ -203,8 +284,10 @@ export async function ingestQueuesDrained(pipeline: Pipeline): Promise<{ complet
  * sorted by event id, bigints as strings, absent optionals dropped.
  */
 export function normaliseFacts(facts: PartnerFacts): unknown {
-  const byKey = <V>(m: Map<string, V>): Array<[string, V]> => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const byEvent = <V extends { eventId: string }>(xs: readonly V[]): V[] => [...xs].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const byKey = <V>(m: Map<string, V>): Array<[string, V]> =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const byEvent = <V extends { eventId: string }>(xs: readonly V[]): V[] =>
+    [...xs].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const plain = {
     partnerId: facts.partnerId,
     profile: facts.profile,

@@ -22,7 +22,13 @@ function dealVersion(partnerId: string, version: 1 | 2 | 3, idSuffix = ''): stri
 }
 
 function partnerVersion(partnerId: string, version: number): string {
-  return JSON.stringify(partnerEvent(`crm-${partnerId}-p-v${version}`, partnerId, { version, name: `Name v${version}`, partnerType: version === 3 ? 'msp' : 'referral' }));
+  return JSON.stringify(
+    partnerEvent(`crm-${partnerId}-p-v${version}`, partnerId, {
+      version,
+      name: `Name v${version}`,
+      partnerType: version === 3 ? 'msp' : 'referral',
+    }),
+  );
 }
 
 describe('ingest: versions out of order', () => {
@@ -36,15 +42,33 @@ describe('ingest: versions out of order', () => {
     await pipeline?.stop();
   });
 
-  const deal = (partnerId: string) => pipeline.database.db.selectFrom('deals').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
-  const partner = (partnerId: string) => pipeline.database.db.selectFrom('partners').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
+  const deal = (partnerId: string) =>
+    pipeline.database.db.selectFrom('deals').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
+  const partner = (partnerId: string) =>
+    pipeline.database.db
+      .selectFrom('partners')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .executeTakeFirstOrThrow();
   const inboxOutcomes = async (partnerId: string) => {
-    const rows = await pipeline.database.db.selectFrom('inbox').select(['event_id', 'outcome']).where('partner_id', '=', partnerId).orderBy('event_id').execute();
+    const rows = await pipeline.database.db
+      .selectFrom('inbox')
+      .select(['event_id', 'outcome'])
+      .where('partner_id', '=', partnerId)
+      .orderBy('event_id')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.event_id, r.outcome]));
   };
 
   function expectDealV3(row: Awaited<ReturnType<typeof deal>>, partnerId: string): void {
-    expect(row).toMatchObject({ version: '3', stage: 'closed_won', amount: '3000.00', closed_at: '2026-11-20', customer_id: 'C-3', event_id: `crm-${partnerId}-d-v3` });
+    expect(row).toMatchObject({
+      version: '3',
+      stage: 'closed_won',
+      amount: '3000.00',
+      closed_at: '2026-11-20',
+      customer_id: 'C-3',
+      event_id: `crm-${partnerId}-d-v3`,
+    });
   }
 
   it('deal versions 3, 1, 2 in separate jobs end in version 3; 1 and 2 are stale', async () => {
@@ -53,14 +77,24 @@ describe('ingest: versions out of order', () => {
     expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 1)])).toEqual(counts({ stale: 1 }));
     expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 2)])).toEqual(counts({ stale: 1 }));
     expectDealV3(await deal(id), id);
-    expect(await inboxOutcomes(id)).toEqual({ [`crm-${id}-d-v1`]: 'stale', [`crm-${id}-d-v2`]: 'stale', [`crm-${id}-d-v3`]: 'accepted' });
+    expect(await inboxOutcomes(id)).toEqual({
+      [`crm-${id}-d-v1`]: 'stale',
+      [`crm-${id}-d-v2`]: 'stale',
+      [`crm-${id}-d-v3`]: 'accepted',
+    });
   });
 
   it('deal versions 3, 1, 2 within one batch end in version 3; 1 and 2 are stale', async () => {
     const id = 'P-V-ONE';
-    expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 3), dealVersion(id, 1), dealVersion(id, 2)])).toEqual(counts({ accepted: 1, stale: 2 }));
+    expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 3), dealVersion(id, 1), dealVersion(id, 2)])).toEqual(
+      counts({ accepted: 1, stale: 2 }),
+    );
     expectDealV3(await deal(id), id);
-    expect(await inboxOutcomes(id)).toEqual({ [`crm-${id}-d-v1`]: 'stale', [`crm-${id}-d-v2`]: 'stale', [`crm-${id}-d-v3`]: 'accepted' });
+    expect(await inboxOutcomes(id)).toEqual({
+      [`crm-${id}-d-v1`]: 'stale',
+      [`crm-${id}-d-v2`]: 'stale',
+      [`crm-${id}-d-v3`]: 'accepted',
+    });
   });
 
   it('deal versions 1, 3 then 2 (a batch, then a job) end in version 3', async () => {
@@ -75,7 +109,9 @@ describe('ingest: versions out of order', () => {
     expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 1)])).toEqual(counts({ accepted: 1 }));
     expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 2)])).toEqual(counts({ accepted: 1 }));
     // A redelivery of version 1 under a new event id (a source re-sending an old state).
-    expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 3), dealVersion(id, 1, '-again')])).toEqual(counts({ accepted: 1, stale: 1 }));
+    expect(await ingestOne(pipeline, 'crm', [dealVersion(id, 3), dealVersion(id, 1, '-again')])).toEqual(
+      counts({ accepted: 1, stale: 1 }),
+    );
     expectDealV3(await deal(id), id);
     expect((await inboxOutcomes(id))[`crm-${id}-d-v1-again`]).toBe('stale');
   });
@@ -106,15 +142,30 @@ describe('ingest: versions out of order', () => {
     expect(await ingestOne(pipeline, 'crm', [partnerVersion(id, 3)])).toEqual(counts({ accepted: 1 }));
     expect(await ingestOne(pipeline, 'crm', [partnerVersion(id, 1)])).toEqual(counts({ stale: 1 }));
     expect(await ingestOne(pipeline, 'crm', [partnerVersion(id, 2)])).toEqual(counts({ stale: 1 }));
-    expect(await partner(id)).toMatchObject({ version: '3', name: 'Name v3', partner_type: 'msp', source_event_id: `crm-${id}-p-v3` });
-    expect(await inboxOutcomes(id)).toEqual({ [`crm-${id}-p-v1`]: 'stale', [`crm-${id}-p-v2`]: 'stale', [`crm-${id}-p-v3`]: 'accepted' });
+    expect(await partner(id)).toMatchObject({
+      version: '3',
+      name: 'Name v3',
+      partner_type: 'msp',
+      source_event_id: `crm-${id}-p-v3`,
+    });
+    expect(await inboxOutcomes(id)).toEqual({
+      [`crm-${id}-p-v1`]: 'stale',
+      [`crm-${id}-p-v2`]: 'stale',
+      [`crm-${id}-p-v3`]: 'accepted',
+    });
   });
 
   it('partner.upserted versions 3, 1, 2 within one batch end in version 3', async () => {
     const id = 'P-PV-ONE';
-    expect(await ingestOne(pipeline, 'crm', [partnerVersion(id, 3), partnerVersion(id, 1), partnerVersion(id, 2)])).toEqual(counts({ accepted: 1, stale: 2 }));
+    expect(
+      await ingestOne(pipeline, 'crm', [partnerVersion(id, 3), partnerVersion(id, 1), partnerVersion(id, 2)]),
+    ).toEqual(counts({ accepted: 1, stale: 2 }));
     expect(await partner(id)).toMatchObject({ version: '3', name: 'Name v3', partner_type: 'msp' });
-    expect(await inboxOutcomes(id)).toEqual({ [`crm-${id}-p-v1`]: 'stale', [`crm-${id}-p-v2`]: 'stale', [`crm-${id}-p-v3`]: 'accepted' });
+    expect(await inboxOutcomes(id)).toEqual({
+      [`crm-${id}-p-v1`]: 'stale',
+      [`crm-${id}-p-v2`]: 'stale',
+      [`crm-${id}-p-v3`]: 'accepted',
+    });
   });
 
   it('deals and partners mixed in concurrent jobs still end in the highest versions', async () => {

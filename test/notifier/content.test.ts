@@ -22,7 +22,14 @@ if (!program) throw new Error('no program');
 function sample(name: string): ComposeInput {
   const s = SAMPLE_NOTIFICATIONS.find((x) => x.name === name);
   if (!s || !program) throw new Error(name);
-  return { kind: s.kind, payload: s.payload, program, partnerName: s.partnerName, recipientName: s.recipientName, unsubscribeUrl: 'http://localhost:8080/unsubscribe?token=abc' };
+  return {
+    kind: s.kind,
+    payload: s.payload,
+    program,
+    partnerName: s.partnerName,
+    recipientName: s.recipientName,
+    unsubscribeUrl: 'http://localhost:8080/unsubscribe?token=abc',
+  };
 }
 
 const render = (input: ComposeInput) => renderEmail(composeNotification(input));
@@ -43,7 +50,13 @@ describe('formatting for people', () => {
   });
 
   it('words each unmet criterion from the metric definition', () => {
-    const revenue = { path: 'allOf[0].anyOf[0]', metric: 'revenue12m', actual: '912000.00', required: '1000000', shortBy: '88000.00' };
+    const revenue = {
+      path: 'allOf[0].anyOf[0]',
+      metric: 'revenue12m',
+      actual: '912000.00',
+      required: '1000000',
+      shortBy: '88000.00',
+    };
     const tech = { path: 'allOf[2]', metric: 'techCertified', actual: '1', required: '2', shortBy: '1' };
     const sales = { path: 'allOf[1]', metric: 'salesCertified', actual: '3', required: '5', shortBy: '2' };
     const gold = program.tracks[0]?.tiers[2]?.criteria ?? null;
@@ -51,8 +64,16 @@ describe('formatting for people', () => {
     expect(needPhrase(revenue, program, 'atLeast')).toBe('$88,000 more trailing-12-month revenue');
     expect(needPhrase(tech, program, 'atLeast')).toBe('1 more person with tech-expert');
     expect(needPhrase(sales, program, 'atLeast')).toBe('2 more people with sales-associate or sales-expert');
-    expect(needPhrase({ ...revenue, metric: 'mrr', shortBy: '500.00' }, program, 'atMost')).toBe('recurring revenue this month to come down by $500');
-    expect(needPhrase({ path: 'score.parts[1]', metric: 'newCustomers12m', actual: '7', required: '10', shortBy: '3' }, program, 'score')).toBe('3 more customers in the last 12 months');
+    expect(needPhrase({ ...revenue, metric: 'mrr', shortBy: '500.00' }, program, 'atMost')).toBe(
+      'recurring revenue this month to come down by $500',
+    );
+    expect(
+      needPhrase(
+        { path: 'score.parts[1]', metric: 'newCustomers12m', actual: '7', required: '10', shortBy: '3' },
+        program,
+        'score',
+      ),
+    ).toBe('3 more customers in the last 12 months');
     const elite = program.tracks[1]?.tiers[1]?.criteria ?? null;
     expect(criterionKindAt(elite, 'score.parts[1]')).toBe('score');
     expect(criterionKindAt(elite, 'score.parts[9]')).toBeUndefined();
@@ -75,8 +96,12 @@ describe('each kind of email', () => {
 
   it('grace entry: the date it ends, what keeps the tier, the benefits at stake', () => {
     const email = render(sample('tier.at-risk'));
-    expect(email.subject).toBe('Action needed: Harbor & Vale IT Services could move from Gold to Silver on 14 February 2027');
-    expect(email.text).toContain('You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to keep Gold.');
+    expect(email.subject).toBe(
+      'Action needed: Harbor & Vale IT Services could move from Gold to Silver on 14 February 2027',
+    );
+    expect(email.text).toContain(
+      'You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to keep Gold.',
+    );
     expect(email.text).toContain('Commission: 8% -> 5%');
     expect(email.html).toContain('Harbor &amp; Vale IT Services');
   });
@@ -84,7 +109,9 @@ describe('each kind of email', () => {
   it('dated risk: the day and the cause in words', () => {
     const email = render(sample('tier.at-risk.dated'));
     expect(email.subject).toBe('Keystone Data Solutions could fall below the Gold requirements on 10 December 2026');
-    expect(email.text).toContain('10 December 2026: Certifications held by your staff expire: the number of people with sales-associate or sales-expert falls from 6 to 2. You would then qualify for Silver instead of Gold.');
+    expect(email.text).toContain(
+      '10 December 2026: Certifications held by your staff expire: the number of people with sales-associate or sales-expert falls from 6 to 2. You would then qualify for Silver instead of Gold.',
+    );
   });
 
   it('near promotion and demotion', () => {
@@ -94,7 +121,9 @@ describe('each kind of email', () => {
     expect(near.text).toContain('is within 10% of every requirement for Gold');
     const demoted = render(sample('tier.demoted'));
     expect(demoted.subject).toBe('Bluebird Cloud Partners has moved from Gold to Silver');
-    expect(demoted.text).toContain('You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to return to Gold.');
+    expect(demoted.text).toContain(
+      'You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to return to Gold.',
+    );
   });
 });
 
@@ -102,12 +131,18 @@ describe('values from the CRM', () => {
   const hostile = '<img src=x onerror=alert(1)>Evil & Co\r\nBcc: victim@example.com';
 
   it('are escaped in the HTML part and stripped of line breaks in the subject', () => {
-    const email = render({ ...sample('tier.promoted'), partnerName: hostile, recipientName: '<b>Eve</b>\nBcc: x@example.com' });
+    const email = render({
+      ...sample('tier.promoted'),
+      partnerName: hostile,
+      recipientName: '<b>Eve</b>\nBcc: x@example.com',
+    });
     expect(email.html).not.toContain('<img src=x');
     expect(email.html).not.toContain('<b>Eve</b>');
     expect(email.html).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;Evil &amp; Co Bcc: victim@example.com');
     expect(email.subject).not.toMatch(/[\r\n]/);
-    expect(email.subject).toBe('Congratulations: <img src=x onerror=alert(1)>Evil & Co Bcc: victim@example.com is now Silver');
+    expect(email.subject).toBe(
+      'Congratulations: <img src=x onerror=alert(1)>Evil & Co Bcc: victim@example.com is now Silver',
+    );
     expect(email.text).toContain('<img src=x onerror=alert(1)>Evil & Co Bcc: victim@example.com');
   });
 
@@ -115,7 +150,16 @@ describe('values from the CRM', () => {
     expect(headerText('a\r\nb\tc\u0000d\u2028e')).toBe('a b c d e');
     expect(headerText('x'.repeat(300)).length).toBe(200);
     expect(normaliseAddress(' Dana@Example.COM ')).toBe('dana@example.com');
-    for (const bad of ['dana@example.com\r\nBcc: x@y.com', 'a,b@example.com', 'no-at-sign', '<a@b.com>', 'a@b', 'a b@example.com', 42]) expect(normaliseAddress(bad)).toBeUndefined();
+    for (const bad of [
+      'dana@example.com\r\nBcc: x@y.com',
+      'a,b@example.com',
+      'no-at-sign',
+      '<a@b.com>',
+      'a@b',
+      'a b@example.com',
+      42,
+    ])
+      expect(normaliseAddress(bad)).toBeUndefined();
   });
 });
 
@@ -127,11 +171,16 @@ describe('unsubscribe tokens', () => {
     expect(verifyUnsubscribeToken(token, 's3cret')).toEqual(claims);
     expect(verifyUnsubscribeToken(token, 'other')).toBeUndefined();
     const [payload, signature] = token.split('.') as [string, string];
-    const forged = Buffer.from(JSON.stringify({ v: 1, p: 'P-00043', e: 'dana@example.com', k: '*' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ v: 1, p: 'P-00043', e: 'dana@example.com', k: '*' })).toString(
+      'base64url',
+    );
     expect(verifyUnsubscribeToken(`${forged}.${signature}`, 's3cret')).toBeUndefined();
     expect(verifyUnsubscribeToken(`${payload}.${signature.slice(0, -2)}`, 's3cret')).toBeUndefined();
-    for (const junk of ['', '.', 'a.b.c', `${payload}`, 'x'.repeat(5000)]) expect(verifyUnsubscribeToken(junk, 's3cret')).toBeUndefined();
-    expect(unsubscribeUrl('https://partners.example.com/', token)).toBe(`https://partners.example.com/unsubscribe?token=${token}`);
+    for (const junk of ['', '.', 'a.b.c', `${payload}`, 'x'.repeat(5000)])
+      expect(verifyUnsubscribeToken(junk, 's3cret')).toBeUndefined();
+    expect(unsubscribeUrl('https://partners.example.com/', token)).toBe(
+      `https://partners.example.com/unsubscribe?token=${token}`,
+    );
   });
 });
 
@@ -139,25 +188,51 @@ describe('notifier plumbing', () => {
   it('parses SMTP_URL: TLS from smtps:// or ?secure=true, credentials decoded', () => {
     expect(parseSmtpUrl('smtp://127.0.0.1:1025')).toMatchObject({ host: '127.0.0.1', port: 1025, secure: false });
     expect(parseSmtpUrl('smtps://mail.example.com')).toMatchObject({ port: 465, secure: true });
-    expect(parseSmtpUrl('smtp://u%40x:p%3Aw@mail.example.com:2525?secure=true')).toMatchObject({ port: 2525, secure: true, auth: { user: 'u@x', pass: 'p:w' } });
+    expect(parseSmtpUrl('smtp://u%40x:p%3Aw@mail.example.com:2525?secure=true')).toMatchObject({
+      port: 2525,
+      secure: true,
+      auth: { user: 'u@x', pass: 'p:w' },
+    });
     expect(parseSmtpUrl('smtp://mail.example.com?requireTLS=true').requireTLS).toBe(true);
     expect(() => parseSmtpUrl('http://mail.example.com')).toThrow(/smtp/);
   });
 
   it('classifies send failures: 5xx and refused addresses permanent, the rest transient', () => {
-    expect(classifySendError(Object.assign(new Error('x'), { code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 no such user' }))).toMatchObject({ permanent: true });
-    expect(classifySendError(Object.assign(new Error('x'), { code: 'EENVELOPE', responseCode: 451, response: '451 try later' }))).toMatchObject({ permanent: false });
-    expect(classifySendError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNECTION' }))).toMatchObject({ permanent: false });
-    expect(classifySendError(Object.assign(new Error('auth'), { code: 'EAUTH', responseCode: 535 }))).toMatchObject({ permanent: false });
-    expect(classifySendError(Object.assign(new Error('No recipients defined'), { code: 'EENVELOPE' }))).toMatchObject({ permanent: true });
+    expect(
+      classifySendError(
+        Object.assign(new Error('x'), { code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 no such user' }),
+      ),
+    ).toMatchObject({ permanent: true });
+    expect(
+      classifySendError(
+        Object.assign(new Error('x'), { code: 'EENVELOPE', responseCode: 451, response: '451 try later' }),
+      ),
+    ).toMatchObject({ permanent: false });
+    expect(classifySendError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNECTION' }))).toMatchObject({
+      permanent: false,
+    });
+    expect(classifySendError(Object.assign(new Error('auth'), { code: 'EAUTH', responseCode: 535 }))).toMatchObject({
+      permanent: false,
+    });
+    expect(classifySendError(Object.assign(new Error('No recipients defined'), { code: 'EENVELOPE' }))).toMatchObject({
+      permanent: true,
+    });
     expect(classifySendError(new Error('something odd'))).toMatchObject({ permanent: false });
   });
 
   it('reads its settings from the environment, refusing unsigned real mail', () => {
     const config = notifierConfigFromEnv({});
-    expect(config).toMatchObject({ smtpUrl: undefined, outboxDir: './outbox', perPartnerPerDay: 5, perSecond: 10, publicUrl: 'http://localhost:8080' });
+    expect(config).toMatchObject({
+      smtpUrl: undefined,
+      outboxDir: './outbox',
+      perPartnerPerDay: 5,
+      perSecond: 10,
+      publicUrl: 'http://localhost:8080',
+    });
     expect(() => notifierConfigFromEnv({ SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(/TIERLINE_UNSUBSCRIBE_SECRET/);
-    expect(() => notifierConfigFromEnv({ TIERLINE_MAIL_PER_PARTNER_PER_DAY: 'five' })).toThrow(/TIERLINE_MAIL_PER_PARTNER_PER_DAY/);
+    expect(() => notifierConfigFromEnv({ TIERLINE_MAIL_PER_PARTNER_PER_DAY: 'five' })).toThrow(
+      /TIERLINE_MAIL_PER_PARTNER_PER_DAY/,
+    );
     expect(() => notifierConfigFromEnv({ TIERLINE_PUBLIC_URL: 'javascript:alert(1)' })).toThrow(/TIERLINE_PUBLIC_URL/);
     expect(notifierConfigFromEnv({ TIERLINE_MAIL_PER_SECOND: '2.5' }).perSecond).toBe(2.5);
   });
@@ -171,7 +246,11 @@ describe('notifier plumbing', () => {
 
   it('spreads a burst at the configured rate instead of dropping it', async () => {
     let now = 0;
-    const bucket = new TokenBucket(10, () => now, async (ms) => void (now += ms));
+    const bucket = new TokenBucket(
+      10,
+      () => now,
+      async (ms) => void (now += ms),
+    );
     for (let i = 0; i < 30; i++) await bucket.take();
     // 10 at once (one second's burst), then 20 more at 10 per second.
     expect(now).toBeGreaterThanOrEqual(1_900);

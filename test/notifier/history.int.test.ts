@@ -52,44 +52,50 @@ describeWithPostgres('notifications when history is loaded', () => {
     }
   });
 
-  it('emails only what changed within notifyChangesWithinDays; the rest is recorded as skipped', { timeout: 180_000 }, async () => {
-    const history = [...generateHistory({ partners: 100, seed: 23, until: AS_OF, months: 24, eventsPerPartner: 60 })];
-    const file = path.join(dir, 'history.jsonl');
-    await writeFile(file, history.map((e) => JSON.stringify(e)).join('\n'));
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      await withCliEnv(pipeline, () => runIngest(file, { backfill: true }));
-    } finally {
-      log.mockRestore();
-    }
-    await waitUntilDrained(pipeline, 150_000);
-    await settled(pipeline.database.db, 60_000);
+  it(
+    'emails only what changed within notifyChangesWithinDays; the rest is recorded as skipped',
+    { timeout: 180_000 },
+    async () => {
+      const history = [...generateHistory({ partners: 100, seed: 23, until: AS_OF, months: 24, eventsPerPartner: 60 })];
+      const file = path.join(dir, 'history.jsonl');
+      await writeFile(file, history.map((e) => JSON.stringify(e)).join('\n'));
+      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+      try {
+        await withCliEnv(pipeline, () => runIngest(file, { backfill: true }));
+      } finally {
+        log.mockRestore();
+      }
+      await waitUntilDrained(pipeline, 150_000);
+      await settled(pipeline.database.db, 60_000);
 
-    const rows = await outboxRows(pipeline.database.db);
-    const cutoff = formatDay(dayOrThrow(AS_OF) - 7);
-    const day = (r: (typeof rows)[number]): string => (r.payload as { day: string }).day;
-    const old = rows.filter((r) => day(r) < cutoff);
-    const recent = rows.filter((r) => day(r) >= cutoff);
-    const sent = rows.filter((r) => r.status === 'sent');
+      const rows = await outboxRows(pipeline.database.db);
+      const cutoff = formatDay(dayOrThrow(AS_OF) - 7);
+      const day = (r: (typeof rows)[number]): string => (r.payload as { day: string }).day;
+      const old = rows.filter((r) => day(r) < cutoff);
+      const recent = rows.filter((r) => day(r) >= cutoff);
+      const sent = rows.filter((r) => r.status === 'sent');
 
-    // Two years of tier changes are on record, and far more of them are old than recent.
-    expect(old.length).toBeGreaterThan(30);
-    expect(old.length).toBeGreaterThan(recent.length * 3);
-    expect(old.every((r) => r.status === 'skipped' && r.skip_reason === null)).toBe(true);
-    expect(recent.length).toBeGreaterThan(0);
-    expect(recent.every((r) => r.status === 'sent')).toBe(true);
-    expect(sent.length).toBe(recent.length);
-    expect(rows.filter((r) => r.status === 'pending' || r.status === 'claimed' || r.status === 'failed')).toEqual([]);
+      // Two years of tier changes are on record, and far more of them are old than recent.
+      expect(old.length).toBeGreaterThan(30);
+      expect(old.length).toBeGreaterThan(recent.length * 3);
+      expect(old.every((r) => r.status === 'skipped' && r.skip_reason === null)).toBe(true);
+      expect(recent.length).toBeGreaterThan(0);
+      expect(recent.every((r) => r.status === 'sent')).toBe(true);
+      expect(sent.length).toBe(recent.length);
+      expect(rows.filter((r) => r.status === 'pending' || r.status === 'claimed' || r.status === 'failed')).toEqual([]);
 
-    // One primary contact per generated partner: one email per sent row, none twice.
-    await smtp.waitFor(sent.length);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(smtp.received).toHaveLength(sent.length);
-    expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(sent.length);
-    expect(new Set(smtp.received.map((m) => m.messageId))).toEqual(new Set(sent.map((r) => r.message_id)));
-    // The finance contacts the generator adds never receive anything.
-    const partners = await pipeline.database.db.selectFrom('partners').select('contacts').execute();
-    const finance = new Set(partners.flatMap((p) => p.contacts.filter((c) => c.role !== 'primary').map((c) => c.email)));
-    expect(smtp.received.filter((m) => m.to.some((t) => finance.has(t)))).toEqual([]);
-  });
+      // One primary contact per generated partner: one email per sent row, none twice.
+      await smtp.waitFor(sent.length);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(smtp.received).toHaveLength(sent.length);
+      expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(sent.length);
+      expect(new Set(smtp.received.map((m) => m.messageId))).toEqual(new Set(sent.map((r) => r.message_id)));
+      // The finance contacts the generator adds never receive anything.
+      const partners = await pipeline.database.db.selectFrom('partners').select('contacts').execute();
+      const finance = new Set(
+        partners.flatMap((p) => p.contacts.filter((c) => c.role !== 'primary').map((c) => c.email)),
+      );
+      expect(smtp.received.filter((m) => m.to.some((t) => finance.has(t)))).toEqual([]);
+    },
+  );
 });

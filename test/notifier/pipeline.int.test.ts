@@ -9,7 +9,17 @@ import { dayOrThrow } from '../../domain/dates.ts';
 import { recomputePartners } from '../../workers/recompute.ts';
 import { startNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
 import { recordOptOut } from '../../workers/notifier/preferences.ts';
-import { certificationEvent, cliEnv, dealEvent, ingestJobs, partnerEvent, pollUntil, repoRoot, stopChild, type ChildWorker } from '../ingest/support.ts';
+import {
+  certificationEvent,
+  cliEnv,
+  dealEvent,
+  ingestJobs,
+  partnerEvent,
+  pollUntil,
+  repoRoot,
+  stopChild,
+  type ChildWorker,
+} from '../ingest/support.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
@@ -28,7 +38,14 @@ const contact = (email: string, name: string, role = 'primary') => ({ email, nam
 
 function events() {
   const certs = (partnerId: string, ids: string[], certificationId: string, earnedAt: string, expiresAt: string) =>
-    ids.map((personId) => certificationEvent(`${partnerId}-${personId}-${certificationId}`, partnerId, { personId, certificationId, earnedAt, expiresAt }));
+    ids.map((personId) =>
+      certificationEvent(`${partnerId}-${personId}-${certificationId}`, partnerId, {
+        personId,
+        certificationId,
+        earnedAt,
+        expiresAt,
+      }),
+    );
   const lms = [
     // Promoted to Silver two days ago by a deal: two sales people certified.
     ...certs('P-PROMO', ['E-1', 'E-2'], 'sales-expert', '2026-01-10', '2028-01-10'),
@@ -40,16 +57,49 @@ function events() {
     ...certs('P-NEAR', ['T-1', 'T-2'], 'tech-expert', '2026-01-10', '2028-01-10'),
   ];
   const crm = [
-    partnerEvent('p-promo', 'P-PROMO', { name: 'Northwind Systems GmbH', contacts: [contact('dana@northwind.example', 'Dana Whitfield'), contact('ap@northwind.example', 'Accounts', 'finance')] }),
+    partnerEvent('p-promo', 'P-PROMO', {
+      name: 'Northwind Systems GmbH',
+      contacts: [
+        contact('dana@northwind.example', 'Dana Whitfield'),
+        contact('ap@northwind.example', 'Accounts', 'finance'),
+      ],
+    }),
     partnerEvent('p-grace', 'P-GRACE', {
       name: 'Harbor & Vale IT Services',
-      contacts: [contact('priya@harbor.example', 'Priya Raman'), contact('optout@harbor.example', 'Olly Out'), contact('cfo@harbor.example', 'Finance', 'finance')],
+      contacts: [
+        contact('priya@harbor.example', 'Priya Raman'),
+        contact('optout@harbor.example', 'Olly Out'),
+        contact('cfo@harbor.example', 'Finance', 'finance'),
+      ],
     }),
-    partnerEvent('p-near', 'P-NEAR', { name: 'Summit Reseller Group', contacts: [contact('alex@summit.example', 'Alex Kim')] }),
-    dealEvent('d-promo', 'P-PROMO', { dealId: 'D-1', amount: '300000.00', registeredAt: '2026-09-01', closedAt: '2026-11-21' }),
-    dealEvent('d-grace-1', 'P-GRACE', { dealId: 'D-1', amount: '1200000.00', registeredAt: '2025-10-01', closedAt: '2025-11-18' }),
-    dealEvent('d-grace-2', 'P-GRACE', { dealId: 'D-2', amount: '300000.00', registeredAt: '2026-05-01', closedAt: '2026-06-01' }),
-    dealEvent('d-near', 'P-NEAR', { dealId: 'D-1', amount: '912000.00', registeredAt: '2026-02-01', closedAt: '2026-03-01' }),
+    partnerEvent('p-near', 'P-NEAR', {
+      name: 'Summit Reseller Group',
+      contacts: [contact('alex@summit.example', 'Alex Kim')],
+    }),
+    dealEvent('d-promo', 'P-PROMO', {
+      dealId: 'D-1',
+      amount: '300000.00',
+      registeredAt: '2026-09-01',
+      closedAt: '2026-11-21',
+    }),
+    dealEvent('d-grace-1', 'P-GRACE', {
+      dealId: 'D-1',
+      amount: '1200000.00',
+      registeredAt: '2025-10-01',
+      closedAt: '2025-11-18',
+    }),
+    dealEvent('d-grace-2', 'P-GRACE', {
+      dealId: 'D-2',
+      amount: '300000.00',
+      registeredAt: '2026-05-01',
+      closedAt: '2026-06-01',
+    }),
+    dealEvent('d-near', 'P-NEAR', {
+      dealId: 'D-1',
+      amount: '912000.00',
+      registeredAt: '2026-02-01',
+      closedAt: '2026-03-01',
+    }),
   ];
   return { lms: lms.map((e) => JSON.stringify(e)), crm: crm.map((e) => JSON.stringify(e)) };
 }
@@ -66,7 +116,11 @@ describeWithPostgres('notifications through the pipeline', () => {
       process.env[k] = v;
     }
     pipeline = await createPipeline();
-    await recordOptOut(pipeline.database.db, { partnerId: 'P-GRACE', email: 'optout@harbor.example', kind: 'tier.at-risk' });
+    await recordOptOut(pipeline.database.db, {
+      partnerId: 'P-GRACE',
+      email: 'optout@harbor.example',
+      kind: 'tier.at-risk',
+    });
     await pipeline.startWorkers(['ingest', 'recompute', 'notifier']);
   });
 
@@ -79,58 +133,74 @@ describeWithPostgres('notifications through the pipeline', () => {
     }
   });
 
-  it('a promotion, a grace entry and a near-promotion each arrive once, even when the recompute runs three times', { timeout: 90_000 }, async () => {
-    const { lms, crm } = events();
-    await ingestJobs(pipeline, 'lms', [lms]);
-    await ingestJobs(pipeline, 'crm', [crm]);
-    await waitUntilDrained(pipeline);
-    const { db } = pipeline.database;
-    const ids = ['P-GRACE', 'P-NEAR', 'P-PROMO'];
-    for (let run = 2; run <= 3; run++) await recomputePartners(db, pipeline.program, ids, dayOrThrow(AS_OF));
-    await settled(db);
-    await smtp.waitFor(3);
-    // Give a duplicate every chance to show up.
-    await new Promise((r) => setTimeout(r, 1_500));
-    await settled(db);
+  it(
+    'a promotion, a grace entry and a near-promotion each arrive once, even when the recompute runs three times',
+    { timeout: 90_000 },
+    async () => {
+      const { lms, crm } = events();
+      await ingestJobs(pipeline, 'lms', [lms]);
+      await ingestJobs(pipeline, 'crm', [crm]);
+      await waitUntilDrained(pipeline);
+      const { db } = pipeline.database;
+      const ids = ['P-GRACE', 'P-NEAR', 'P-PROMO'];
+      for (let run = 2; run <= 3; run++) await recomputePartners(db, pipeline.program, ids, dayOrThrow(AS_OF));
+      await settled(db);
+      await smtp.waitFor(3);
+      // Give a duplicate every chance to show up.
+      await new Promise((r) => setTimeout(r, 1_500));
+      await settled(db);
 
-    expect(smtp.received.map((m) => m.to.join(',')).sort()).toEqual(['alex@summit.example', 'dana@northwind.example', 'priya@harbor.example']);
-    const to = (email: string) => smtp.received.find((m) => m.to[0] === email)?.mail;
+      expect(smtp.received.map((m) => m.to.join(',')).sort()).toEqual([
+        'alex@summit.example',
+        'dana@northwind.example',
+        'priya@harbor.example',
+      ]);
+      const to = (email: string) => smtp.received.find((m) => m.to[0] === email)?.mail;
 
-    const promo = to('dana@northwind.example');
-    expect(promo?.subject).toBe('Congratulations: Northwind Systems GmbH is now Silver');
-    expect(promo?.text).toContain('From 21 November 2026, Northwind Systems GmbH is a Silver partner in the Acme Partner Program.');
-    expect(promo?.text).toContain('$700,000 more trailing-12-month revenue');
-    expect(promo?.text).toContain('3 more people with sales-associate or sales-expert');
-    expect(promo?.text).toContain('2 more people with tech-expert');
-    expect(promo?.html).toContain('$700,000 more trailing-12-month revenue');
+      const promo = to('dana@northwind.example');
+      expect(promo?.subject).toBe('Congratulations: Northwind Systems GmbH is now Silver');
+      expect(promo?.text).toContain(
+        'From 21 November 2026, Northwind Systems GmbH is a Silver partner in the Acme Partner Program.',
+      );
+      expect(promo?.text).toContain('$700,000 more trailing-12-month revenue');
+      expect(promo?.text).toContain('3 more people with sales-associate or sales-expert');
+      expect(promo?.text).toContain('2 more people with tech-expert');
+      expect(promo?.html).toContain('$700,000 more trailing-12-month revenue');
 
-    const grace = to('priya@harbor.example');
-    expect(grace?.subject).toBe('Action needed: Harbor & Vale IT Services could move from Gold to Silver on 15 February 2027');
-    expect(grace?.text).toContain('Since 18 November 2026, Harbor & Vale IT Services no longer meets the requirements for Gold.');
-    expect(grace?.text).toContain('You need $700,000 more trailing-12-month revenue to keep Gold.');
-    expect(grace?.html).toContain('Harbor &amp; Vale IT Services');
-    expect(grace?.text).toContain('Commission: 8% -> 5%');
+      const grace = to('priya@harbor.example');
+      expect(grace?.subject).toBe(
+        'Action needed: Harbor & Vale IT Services could move from Gold to Silver on 15 February 2027',
+      );
+      expect(grace?.text).toContain(
+        'Since 18 November 2026, Harbor & Vale IT Services no longer meets the requirements for Gold.',
+      );
+      expect(grace?.text).toContain('You need $700,000 more trailing-12-month revenue to keep Gold.');
+      expect(grace?.html).toContain('Harbor &amp; Vale IT Services');
+      expect(grace?.text).toContain('Commission: 8% -> 5%');
 
-    const near = to('alex@summit.example');
-    expect(near?.subject).toBe('Summit Reseller Group is close to Gold');
-    expect(near?.text).toContain('You need $88,000 more trailing-12-month revenue to reach Gold.');
-    expect(near?.html).toContain('$88,000 more trailing-12-month revenue');
+      const near = to('alex@summit.example');
+      expect(near?.subject).toBe('Summit Reseller Group is close to Gold');
+      expect(near?.text).toContain('You need $88,000 more trailing-12-month revenue to reach Gold.');
+      expect(near?.html).toContain('$88,000 more trailing-12-month revenue');
 
-    const rows = await outboxRows(db);
-    const summary = rows.map((r) => [r.partner_id, r.dedup_key.split('|')[0], (r.payload as { day: string }).day, r.status]).sort();
-    expect(summary).toEqual([
-      ['P-GRACE', 'tier.at-risk', '2026-11-18', 'sent'],
-      ['P-GRACE', 'tier.promoted', '2025-11-18', 'skipped'],
-      ['P-NEAR', 'tier.near-promotion', AS_OF, 'sent'],
-      ['P-NEAR', 'tier.promoted', '2026-03-01', 'skipped'],
-      ['P-PROMO', 'tier.promoted', '2026-11-21', 'sent'],
-    ]);
-    for (const r of rows.filter((x) => x.status === 'sent')) {
-      expect(r.attempts).toBe(1);
-      const [email] = Object.keys(r.deliveries);
-      expect(r.message_id).toBe(stableMessageId(r.dedup_key, email ?? ''));
-    }
-  });
+      const rows = await outboxRows(db);
+      const summary = rows
+        .map((r) => [r.partner_id, r.dedup_key.split('|')[0], (r.payload as { day: string }).day, r.status])
+        .sort();
+      expect(summary).toEqual([
+        ['P-GRACE', 'tier.at-risk', '2026-11-18', 'sent'],
+        ['P-GRACE', 'tier.promoted', '2025-11-18', 'skipped'],
+        ['P-NEAR', 'tier.near-promotion', AS_OF, 'sent'],
+        ['P-NEAR', 'tier.promoted', '2026-03-01', 'skipped'],
+        ['P-PROMO', 'tier.promoted', '2026-11-21', 'sent'],
+      ]);
+      for (const r of rows.filter((x) => x.status === 'sent')) {
+        expect(r.attempts).toBe(1);
+        const [email] = Object.keys(r.deliveries);
+        expect(r.message_id).toBe(stableMessageId(r.dedup_key, email ?? ''));
+      }
+    },
+  );
 
   it('a notifier process killed mid-send, then restarted, delivers the email once', { timeout: 90_000 }, async () => {
     await pipeline.stopWorkers();
@@ -143,16 +213,31 @@ describeWithPostgres('notifications through the pipeline', () => {
 
     const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'notifier'], {
       cwd: repoRoot,
-      env: { ...process.env, ...cliEnv(pipeline), LOG_LEVEL: 'warn', TIERLINE_SMTP_TIMEOUT_MS: '20000', TIERLINE_MAIL_CLAIM_TIMEOUT_MS: '120000' },
+      env: {
+        ...process.env,
+        ...cliEnv(pipeline),
+        LOG_LEVEL: 'warn',
+        TIERLINE_SMTP_TIMEOUT_MS: '20000',
+        TIERLINE_MAIL_CLAIM_TIMEOUT_MS: '120000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-    const worker: ChildWorker = { child, output: () => output, exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal))) };
+    const worker: ChildWorker = {
+      child,
+      output: () => output,
+      exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal))),
+    };
     let restarted: Notifier | undefined;
     try {
-      await pollUntil('the notifier child to be mid-send', async () => (smtp.held.length > 0 ? true : undefined), 45_000, 50).catch((error: unknown) => {
+      await pollUntil(
+        'the notifier child to be mid-send',
+        async () => (smtp.held.length > 0 ? true : undefined),
+        45_000,
+        50,
+      ).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${output}`);
       });
       child.kill('SIGKILL');
@@ -174,7 +259,9 @@ describeWithPostgres('notifications through the pipeline', () => {
       expect(delivered).toHaveLength(1);
       const held = await simpleParser(smtp.held[0]?.raw ?? Buffer.alloc(0));
       expect(delivered[0]?.messageId).toBe(held.messageId);
-      expect(delivered[0]?.mail.subject).toBe('Keystone Data Solutions could fall below the Gold requirements on 10 December 2026');
+      expect(delivered[0]?.mail.subject).toBe(
+        'Keystone Data Solutions could fall below the Gold requirements on 10 December 2026',
+      );
       const row = await rowById(db, id);
       expect(row).toMatchObject({ status: 'sent', attempts: 2 });
       expect(row.deliveries['marco@keystone.example']).toMatchObject({ status: 'sent', attempts: 2 });

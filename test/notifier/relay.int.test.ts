@@ -25,8 +25,16 @@ describeWithPostgres('notifier: outbox relay', () => {
   let smtp: TestSmtp;
   const notifiers: Notifier[] = [];
 
-  const notifier = (overrides: Parameters<typeof testConfig>[1] = {}, hooks?: Parameters<typeof createNotifier>[0]['hooks']): Notifier => {
-    const n = createNotifier({ db: fresh.db, log: silent, config: testConfig(smtp.url, overrides), ...(hooks ? { hooks } : {}) });
+  const notifier = (
+    overrides: Parameters<typeof testConfig>[1] = {},
+    hooks?: Parameters<typeof createNotifier>[0]['hooks'],
+  ): Notifier => {
+    const n = createNotifier({
+      db: fresh.db,
+      log: silent,
+      config: testConfig(smtp.url, overrides),
+      ...(hooks ? { hooks } : {}),
+    });
     notifiers.push(n);
     return n;
   };
@@ -35,7 +43,10 @@ describeWithPostgres('notifier: outbox relay', () => {
     fresh = await freshDatabase();
     const program = loadExampleProgram();
     await fresh.db.transaction().execute(async (trx) => {
-      const stored = await storeProgramVersions(trx, program.versions.map((v) => v.program));
+      const stored = await storeProgramVersions(
+        trx,
+        program.versions.map((v) => v.program),
+      );
       if (!stored.ok) throw new Error(stored.problems.join('\n'));
     });
   });
@@ -59,8 +70,13 @@ describeWithPostgres('notifier: outbox relay', () => {
       { email: 'ap@example.com', name: 'Accounts', role: 'finance' },
       { email: 'lee@example.com', name: 'Lee Chan', role: 'Primary' },
     ]);
-    await addPartner(fresh.db, 'P-2', 'Harbor & Vale IT Services', [{ email: 'priya@example.com', name: 'Priya Raman', role: 'primary' }, { email: 'cto@example.com' }]);
-    await addPartner(fresh.db, 'P-3', 'Summit Reseller Group', [{ email: 'alex@example.com', name: 'Alex Kim', role: 'primary' }]);
+    await addPartner(fresh.db, 'P-2', 'Harbor & Vale IT Services', [
+      { email: 'priya@example.com', name: 'Priya Raman', role: 'primary' },
+      { email: 'cto@example.com' },
+    ]);
+    await addPartner(fresh.db, 'P-3', 'Summit Reseller Group', [
+      { email: 'alex@example.com', name: 'Alex Kim', role: 'primary' },
+    ]);
     const promoted = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
     const grace = await addRow(fresh.db, sample('tier.at-risk'), 'P-2');
     const near = await addRow(fresh.db, sample('tier.near-promotion'), 'P-3');
@@ -70,7 +86,12 @@ describeWithPostgres('notifier: outbox relay', () => {
     await drain(n, fresh.db);
 
     const byRecipient = Object.fromEntries(smtp.received.map((m) => [m.to.join(','), m]));
-    expect(Object.keys(byRecipient).sort()).toEqual(['alex@example.com', 'dana@example.com', 'lee@example.com', 'priya@example.com']);
+    expect(Object.keys(byRecipient).sort()).toEqual([
+      'alex@example.com',
+      'dana@example.com',
+      'lee@example.com',
+      'priya@example.com',
+    ]);
     expect(smtp.received).toHaveLength(4);
 
     const dana = byRecipient['dana@example.com'];
@@ -78,12 +99,18 @@ describeWithPostgres('notifier: outbox relay', () => {
     expect(dana?.mail.text).toContain('$388,000 more trailing-12-month revenue');
     expect(dana?.mail.html).toContain('$388,000 more trailing-12-month revenue');
     expect(dana?.mail.text).toContain('Hello Dana Whitfield,');
-    expect(dana?.mail.to && 'value' in dana.mail.to ? dana.mail.to.value.map((a) => a.address) : []).toEqual(['dana@example.com']);
+    expect(dana?.mail.to && 'value' in dana.mail.to ? dana.mail.to.value.map((a) => a.address) : []).toEqual([
+      'dana@example.com',
+    ]);
     expect(dana?.mail.from?.value[0]?.name).toBe('Acme Partner Program');
 
     const priya = byRecipient['priya@example.com'];
-    expect(priya?.mail.subject).toBe('Action needed: Harbor & Vale IT Services could move from Gold to Silver on 14 February 2027');
-    expect(priya?.mail.text).toContain('You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to keep Gold.');
+    expect(priya?.mail.subject).toBe(
+      'Action needed: Harbor & Vale IT Services could move from Gold to Silver on 14 February 2027',
+    );
+    expect(priya?.mail.text).toContain(
+      'You need $88,000 more trailing-12-month revenue and 1 more person with tech-expert to keep Gold.',
+    );
     expect(priya?.mail.html).toContain('Harbor &amp; Vale IT Services');
 
     const alex = byRecipient['alex@example.com'];
@@ -93,10 +120,18 @@ describeWithPostgres('notifier: outbox relay', () => {
     // The unsubscribe header carries a token signed for this contact and kind.
     const header = alex?.mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? '';
     const token = decodeURIComponent(/token=([^>&]+)/.exec(header)?.[1] ?? '');
-    expect(verifyUnsubscribeToken(token, SECRET)).toEqual({ partnerId: 'P-3', email: 'alex@example.com', kind: 'tier.near-promotion' });
-    expect(alex?.mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(verifyUnsubscribeToken(token, SECRET)).toEqual({
+      partnerId: 'P-3',
+      email: 'alex@example.com',
+      kind: 'tier.near-promotion',
+    });
+    expect(alex?.mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
     // Handlebars escapes '=' in attribute values as &#x3D;, which the browser decodes.
-    expect(String(alex?.mail.html).replaceAll('&#x3D;', '=')).toContain(`href="http://localhost:8080/unsubscribe?token=${token}"`);
+    expect(String(alex?.mail.html).replaceAll('&#x3D;', '=')).toContain(
+      `href="http://localhost:8080/unsubscribe?token=${token}"`,
+    );
 
     const rows = await outboxRows(fresh.db);
     expect(rows.map((r) => [r.id, r.status, r.attempts])).toEqual([
@@ -134,7 +169,10 @@ describeWithPostgres('notifier: outbox relay', () => {
     ]);
     expect((await rowById(fresh.db, atRisk)).status).toBe('sent');
     expect((await rowById(fresh.db, promoted)).status).toBe('sent');
-    expect(await rowById(fresh.db, everyone)).toMatchObject({ status: 'skipped', skip_reason: 'every primary contact opted out of tier.at-risk' });
+    expect(await rowById(fresh.db, everyone)).toMatchObject({
+      status: 'skipped',
+      skip_reason: 'every primary contact opted out of tier.at-risk',
+    });
     expect(await rowById(fresh.db, nobody)).toMatchObject({ status: 'skipped', skip_reason: 'no primary contact' });
     const audit = await fresh.db.selectFrom('audit_log').select(['action', 'partner_id']).orderBy('id').execute();
     expect(audit).toEqual([
@@ -144,7 +182,10 @@ describeWithPostgres('notifier: outbox relay', () => {
   });
 
   it('a permanently refused address is recorded as failed and does not block the others', async () => {
-    smtp.policy = { rcpt: (address) => (address.startsWith('gone@') ? { code: 550, message: '5.1.1 <gone@example.com>: no such user' } : undefined) };
+    smtp.policy = {
+      rcpt: (address) =>
+        address.startsWith('gone@') ? { code: 550, message: '5.1.1 <gone@example.com>: no such user' } : undefined,
+    };
     await addPartner(fresh.db, 'P-1', 'Gone Partner', [{ email: 'gone@example.com', role: 'primary' }]);
     await addPartner(fresh.db, 'P-2', 'Half Gone', [
       { email: 'gone@example.com', role: 'primary' },
@@ -218,7 +259,9 @@ describeWithPostgres('notifier: outbox relay', () => {
 
   it('escapes HTML injection in the partner name and keeps headers to one line', async () => {
     const hostile = '<img src=x onerror=alert(1)><script>alert(2)</script>Evil & Co\r\nBcc: victim@example.com';
-    await addPartner(fresh.db, 'P-1', hostile, [{ email: 'target@example.com', name: 'Eve\r\nBcc: victim2@example.com', role: 'primary' }]);
+    await addPartner(fresh.db, 'P-1', hostile, [
+      { email: 'target@example.com', name: 'Eve\r\nBcc: victim2@example.com', role: 'primary' },
+    ]);
     await addRow(fresh.db, sample('tier.promoted'), 'P-1');
     await drain(notifier(), fresh.db);
 
@@ -226,7 +269,9 @@ describeWithPostgres('notifier: outbox relay', () => {
     const [m] = smtp.received;
     expect(m?.to).toEqual(['target@example.com']);
     expect(m?.mail.bcc).toBeUndefined();
-    expect(m?.mail.subject).toBe('Congratulations: <img src=x onerror=alert(1)><script>alert(2)</script>Evil & Co Bcc: victim@example.com is now Silver');
+    expect(m?.mail.subject).toBe(
+      'Congratulations: <img src=x onerror=alert(1)><script>alert(2)</script>Evil & Co Bcc: victim@example.com is now Silver',
+    );
     const html = String(m?.mail.html);
     expect(html).not.toMatch(/<img src=x|<script>/);
     expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;Evil &amp; Co');
@@ -243,7 +288,11 @@ describeWithPostgres('notifier: outbox relay', () => {
 
     const n = notifier({ perPartnerPerDay: 2, capRecheckMs: 3_600_000 });
     await drain(n, fresh.db);
-    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['busy@example.com', 'busy@example.com', 'quiet@example.com']);
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual([
+      'busy@example.com',
+      'busy@example.com',
+      'quiet@example.com',
+    ]);
     const waiting = await Promise.all(busy.slice(2).map((id) => rowById(fresh.db, id)));
     expect(waiting.map((r) => [r.status, r.attempts, r.quota_day])).toEqual([
       ['pending', 0, null],
@@ -257,10 +306,16 @@ describeWithPostgres('notifier: outbox relay', () => {
     await sql`update outbox set next_attempt_at = now() where status = 'pending'`.execute(fresh.db);
     await drain(n, fresh.db);
     expect(smtp.received).toHaveLength(5);
-    expect((await outboxRows(fresh.db)).filter((r) => r.partner_id === 'P-1').map((r) => r.quota_day)).toEqual(['2026-11-23', '2026-11-23', '2026-11-24', '2026-11-24']);
+    expect((await outboxRows(fresh.db)).filter((r) => r.partner_id === 'P-1').map((r) => r.quota_day)).toEqual([
+      '2026-11-23',
+      '2026-11-23',
+      '2026-11-24',
+      '2026-11-24',
+    ]);
 
     // Global rate: 12 messages at 6 per second take about a second past the first burst.
-    for (let i = 0; i < 12; i++) await addPartner(fresh.db, `R-${i}`, `Rate ${i}`, [{ email: `r${i}@example.com`, role: 'primary' }]);
+    for (let i = 0; i < 12; i++)
+      await addPartner(fresh.db, `R-${i}`, `Rate ${i}`, [{ email: `r${i}@example.com`, role: 'primary' }]);
     for (let i = 0; i < 12; i++) await addRow(fresh.db, sample('tier.near-promotion'), `R-${i}`);
     const paced = notifier({ perSecond: 6, batchSize: 50 });
     const started = performance.now();
@@ -279,11 +334,14 @@ describeWithPostgres('notifier: outbox relay', () => {
     const afterSend = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
 
     // 1. The server accepted the message, then the notifier "died" before recording it.
-    const crashing = notifier({ claimTimeoutMs: 200 }, {
-      afterSend: () => {
-        throw new Error('simulated crash after send');
+    const crashing = notifier(
+      { claimTimeoutMs: 200 },
+      {
+        afterSend: () => {
+          throw new Error('simulated crash after send');
+        },
       },
-    });
+    );
     await crashing.runOnce();
     const orphan = await rowById(fresh.db, afterSend);
     expect(orphan.status).toBe('claimed');
@@ -292,7 +350,9 @@ describeWithPostgres('notifier: outbox relay', () => {
 
     // 2. Claimed, then died before anything was sent.
     const beforeSend = await addRow(fresh.db, sample('tier.at-risk'), 'P-2');
-    await sql`update outbox set status = 'claimed', claimed_at = now() - interval '1 hour', attempts = 1 where id = ${beforeSend}`.execute(fresh.db);
+    await sql`update outbox set status = 'claimed', claimed_at = now() - interval '1 hour', attempts = 1 where id = ${beforeSend}`.execute(
+      fresh.db,
+    );
     // 3. Died between two recipients: the first is recorded sent.
     const halfway = await addRow(fresh.db, sample('tier.near-promotion'), 'P-3');
     const firstId = stableMessageId(`${sample('tier.near-promotion').dedupKey}|P-3`, 'first@example.com');
@@ -320,7 +380,13 @@ describeWithPostgres('notifier: outbox relay', () => {
   it('fences every write on the claim: a notifier that lost its claim changes nothing', async () => {
     await addPartner(fresh.db, 'P-1', 'Fenced Partner', [{ email: 'fenced@example.com', role: 'primary' }]);
     const id = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
-    const options = { limit: 10, claimTimeoutMs: 60_000, perPartnerPerDay: 5, today: '2026-11-23', capRecheckMs: 60_000 };
+    const options = {
+      limit: 10,
+      claimTimeoutMs: 60_000,
+      perPartnerPerDay: 5,
+      today: '2026-11-23',
+      capRecheckMs: 60_000,
+    };
     const { claimed } = await claimRows(fresh.db, options);
     expect(claimed.map((r) => r.id)).toEqual([id]);
     // Claimed rows are not claimed again before the timeout; SKIP LOCKED / id order pick the rest.
@@ -328,7 +394,9 @@ describeWithPostgres('notifier: outbox relay', () => {
     await sql`update outbox set claimed_at = now() + interval '1 second' where id = ${id}`.execute(fresh.db);
     const row = claimed[0];
     if (!row) throw new Error('no row');
-    expect(await finishRow(fresh.db, row, row.claimedAt, { status: 'sent', messageIds: ['<x@tierline>'], lastError: null })).toBe(false);
+    expect(
+      await finishRow(fresh.db, row, row.claimedAt, { status: 'sent', messageIds: ['<x@tierline>'], lastError: null }),
+    ).toBe(false);
     expect((await rowById(fresh.db, id)).status).toBe('claimed');
   });
 
@@ -338,8 +406,16 @@ describeWithPostgres('notifier: outbox relay', () => {
       await addPartner(fresh.db, 'P-1', 'File Partner', [{ email: 'files@example.com', name: 'Fay', role: 'primary' }]);
       await addRow(fresh.db, sample('tier.near-promotion'), 'P-1');
       const lines: string[] = [];
-      const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) }));
-      const n = createNotifier({ db: fresh.db, log, config: testConfig(undefined, { outboxDir: dir }), transport: fileTransport(dir) });
+      const log = pino(
+        { level: 'info' },
+        new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) }),
+      );
+      const n = createNotifier({
+        db: fresh.db,
+        log,
+        config: testConfig(undefined, { outboxDir: dir }),
+        transport: fileTransport(dir),
+      });
       notifiers.push(n);
       await drain(n, fresh.db);
       const files = await readdir(dir);

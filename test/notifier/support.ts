@@ -34,19 +34,44 @@ export function sample(name: string): SampleNotification {
   return s;
 }
 
-export async function addPartner(db: Kysely<DB>, partnerId: string, name: string, contacts: Contact[], status: 'active' | 'terminated' = 'active'): Promise<void> {
+export async function addPartner(
+  db: Kysely<DB>,
+  partnerId: string,
+  name: string,
+  contacts: Contact[],
+  status: 'active' | 'terminated' = 'active',
+): Promise<void> {
   await db
     .insertInto('partners')
-    .values({ partner_id: partnerId, name, partner_type: 'reseller', contacts: toJsonb(contacts), status, version: 1, source_event_id: `test-${partnerId}` })
+    .values({
+      partner_id: partnerId,
+      name,
+      partner_type: 'reseller',
+      contacts: toJsonb(contacts),
+      status,
+      version: 1,
+      source_event_id: `test-${partnerId}`,
+    })
     .onConflict((oc) => oc.column('partner_id').doUpdateSet({ name, contacts: toJsonb(contacts), status }))
     .execute();
 }
 
 /** An outbox row as the recompute writes it, for `partnerId`; returns its id. */
-export async function addRow(db: Kysely<DB>, s: SampleNotification, partnerId: string, dedupSuffix = ''): Promise<string> {
+export async function addRow(
+  db: Kysely<DB>,
+  s: SampleNotification,
+  partnerId: string,
+  dedupSuffix = '',
+): Promise<string> {
   const row = await db
     .insertInto('outbox')
-    .values({ dedup_key: `${s.dedupKey}|${partnerId}${dedupSuffix}`, kind: s.kind, partner_id: partnerId, payload: toJsonb(s.payload), status: 'pending' })
+    .values({
+      dedup_key: `${s.dedupKey}|${partnerId}${dedupSuffix}`,
+      kind: s.kind,
+      partner_id: partnerId,
+      payload: toJsonb(s.payload),
+      status: 'pending',
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -70,7 +95,20 @@ export interface OutboxView {
 export async function outboxRows(db: Kysely<DB>): Promise<OutboxView[]> {
   return notifierDb(db)
     .selectFrom('outbox')
-    .select(['id', 'dedup_key', 'status', 'attempts', 'message_id', 'last_error', 'skip_reason', 'deliveries', 'next_attempt_at', 'quota_day', 'partner_id', 'payload'])
+    .select([
+      'id',
+      'dedup_key',
+      'status',
+      'attempts',
+      'message_id',
+      'last_error',
+      'skip_reason',
+      'deliveries',
+      'next_attempt_at',
+      'quota_day',
+      'partner_id',
+      'payload',
+    ])
     .orderBy('id')
     .execute() as Promise<OutboxView[]>;
 }
@@ -86,7 +124,9 @@ export async function owedNow(db: Kysely<DB>, soonMs = 5_000): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     select count(*)::text as n from outbox
      where status = 'claimed'
-        or (status = 'pending' and (next_attempt_at is null or next_attempt_at <= now() + make_interval(secs => ${soonMs / 1000})))`.execute(db);
+        or (status = 'pending' and (next_attempt_at is null or next_attempt_at <= now() + make_interval(secs => ${soonMs / 1000})))`.execute(
+    db,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -51,13 +51,18 @@ const services = compose.services;
 const tierline = Object.entries(services).filter(([, s]) => s.build !== undefined);
 const oneShot = (s: Service): boolean => s.restart === 'no';
 const longRunning = tierline.filter(([, s]) => !oneShot(s));
-const argv = (s: Service): string[] => (Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/).filter(Boolean));
+const argv = (s: Service): string[] =>
+  Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/).filter(Boolean);
 
 /** `${VAR:-default}` / `${VAR-default}` → default, `${VAR}` → '' (what Compose does with VAR unset). */
 function interpolate(value: string | number | boolean | null): string {
-  return String(value ?? '').replace(/\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}/g, (_m, _name: string, fallback: string | undefined) => fallback ?? '');
+  return String(value ?? '').replace(
+    /\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}/g,
+    (_m, _name: string, fallback: string | undefined) => fallback ?? '',
+  );
 }
-const envOf = (s: Service): Record<string, string> => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+const envOf = (s: Service): Record<string, string> =>
+  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
 
 function compileComposeSchema() {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
@@ -68,7 +73,8 @@ function compileComposeSchema() {
   return ajv.compile(JSON.parse(read('test/ops/compose-spec.json')) as object);
 }
 
-const cli = (...args: string[]): string => execFileSync(process.execPath, ['bin/tierline.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+const cli = (...args: string[]): string =>
+  execFileSync(process.execPath, ['bin/tierline.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
 
 describe('docker-compose.yml', () => {
   it('validates against the Compose Specification schema', () => {
@@ -81,7 +87,9 @@ describe('docker-compose.yml', () => {
   it('the schema check has teeth: it refuses a misspelt key and an unknown depends_on condition', () => {
     const validate = compileComposeSchema();
     expect(validate({ services: { a: { image: 'x', healthchek: { test: ['CMD', 'true'] } } } })).toBe(false);
-    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(false);
+    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(
+      false,
+    );
     expect(validate({ services: { a: { image: 'x', environment: { A: { nested: true } } } } })).toBe(false);
   });
 
@@ -93,7 +101,9 @@ describe('docker-compose.yml', () => {
     expect(services.postgres?.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true);
     expect(([] as string[]).concat(services.postgres?.healthcheck?.test ?? []).join(' ')).toMatch(/pg_isready/);
     expect(services.mailpit?.image).toMatch(/^axllent\/mailpit/);
-    for (const volume of [services.redis, services.postgres].flatMap((s) => s?.volumes ?? []).map((v) => v.split(':')[0] as string)) {
+    for (const volume of [services.redis, services.postgres]
+      .flatMap((s) => s?.volumes ?? [])
+      .map((v) => v.split(':')[0] as string)) {
       expect(compose.volumes ?? {}, `named volume ${volume}`).toHaveProperty([volume]);
     }
   });
@@ -108,7 +118,9 @@ describe('docker-compose.yml', () => {
       scheduler: 'workers --only scheduler',
     });
     // Each role runs in exactly one service.
-    const roles = tierline.filter(([, s]) => argv(s)[0] === 'workers').flatMap(([, s]) => (argv(s)[argv(s).indexOf('--only') + 1] ?? '').split(','));
+    const roles = tierline
+      .filter(([, s]) => argv(s)[0] === 'workers')
+      .flatMap(([, s]) => (argv(s)[argv(s).indexOf('--only') + 1] ?? '').split(','));
     expect([...roles].sort()).toEqual([...ROLES].sort());
     for (const [name, s] of longRunning) {
       expect(s.init, `${name}: init (signals reach node)`).toBe(true);
@@ -134,9 +146,11 @@ describe('docker-compose.yml', () => {
       if (options.length === 0) continue;
       const text = helpOf.get(command as string) ?? cli(command as string, '--help');
       helpOf.set(command as string, text);
-      for (const option of options) expect(text, `${name}: ${command} ${option}`).toMatch(new RegExp(`(^|\\s)${option}[\\s=<]`, 'm'));
+      for (const option of options)
+        expect(text, `${name}: ${command} ${option}`).toMatch(new RegExp(`(^|\\s)${option}[\\s=<]`, 'm'));
       const only = rest[rest.indexOf('--only') + 1];
-      if (rest.includes('--only')) for (const role of (only ?? '').split(',')) expect(ROLES, `${name}: role ${role}`).toContain(role);
+      if (rest.includes('--only'))
+        for (const role of (only ?? '').split(',')) expect(ROLES, `${name}: role ${role}`).toContain(role);
     }
     // Several CLI starts in a row: on a busy 2-core machine they came within a second of 30 s.
   }, 90_000);
@@ -156,7 +170,10 @@ describe('docker-compose.yml', () => {
         expect(redisUrl(env), `${name}: REDIS_URL names the redis service`).toBe('redis://redis:6379');
         expect(Number(env.TIERLINE_SHUTDOWN_TIMEOUT_MS), `${name}: shutdown timeout`).toBeGreaterThan(0);
         // Docker's SIGKILL must not come before the workers' own timeout.
-        expect(parseInt(s.stop_grace_period ?? '10s', 10) * 1000, `${name}: stop_grace_period > TIERLINE_SHUTDOWN_TIMEOUT_MS`).toBeGreaterThan(Number(env.TIERLINE_SHUTDOWN_TIMEOUT_MS));
+        expect(
+          parseInt(s.stop_grace_period ?? '10s', 10) * 1000,
+          `${name}: stop_grace_period > TIERLINE_SHUTDOWN_TIMEOUT_MS`,
+        ).toBeGreaterThan(Number(env.TIERLINE_SHUTDOWN_TIMEOUT_MS));
       }
     }
     const receiver = envOf(services.receiver as Service);
@@ -166,7 +183,9 @@ describe('docker-compose.yml', () => {
     const config = notifierConfigFromEnv(notifier);
     expect(config.smtpUrl).toBe('smtp://mailpit:1025');
     // Links the notifier signs are verified by the receiver: one secret for both.
-    expect(services.receiver?.environment?.TIERLINE_UNSUBSCRIBE_SECRET).toBe(services.notifier?.environment?.TIERLINE_UNSUBSCRIBE_SECRET);
+    expect(services.receiver?.environment?.TIERLINE_UNSUBSCRIBE_SECRET).toBe(
+      services.notifier?.environment?.TIERLINE_UNSUBSCRIBE_SECRET,
+    );
   });
 
   it('health-checks every long-running service on the port its command listens on', () => {
@@ -182,7 +201,10 @@ describe('docker-compose.yml', () => {
       const flag = args[0] === 'serve' ? '--port' : '--metrics-port';
       expect(probed, `${name} probes /healthz`).toBeDefined();
       expect(args[args.indexOf(flag) + 1], `${name}: health check port = ${flag}`).toBe(probed);
-      if (flag === '--metrics-port') expect(args[args.indexOf('--metrics-host') + 1], `${name}: metrics reachable from other containers`).toBe('0.0.0.0');
+      if (flag === '--metrics-port')
+        expect(args[args.indexOf('--metrics-host') + 1], `${name}: metrics reachable from other containers`).toBe(
+          '0.0.0.0',
+        );
     }
   });
 
@@ -190,12 +212,18 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const [dependency, { condition }] of Object.entries(s.depends_on ?? {})) {
         expect(services, `${name} depends on ${dependency}`).toHaveProperty([dependency]);
-        if (condition === 'service_healthy') expect(services[dependency]?.healthcheck, `${dependency} needs a health check`).toBeDefined();
-        if (condition === 'service_completed_successfully') expect(oneShot(services[dependency] as Service), `${dependency} is one-shot`).toBe(true);
+        if (condition === 'service_healthy')
+          expect(services[dependency]?.healthcheck, `${dependency} needs a health check`).toBeDefined();
+        if (condition === 'service_completed_successfully')
+          expect(oneShot(services[dependency] as Service), `${dependency} is one-shot`).toBe(true);
       }
     }
     for (const [name, s] of longRunning) {
-      expect(s.depends_on, name).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+      expect(s.depends_on, name).toMatchObject({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
     }
     expect(services.notifier?.depends_on).toMatchObject({ mailpit: { condition: 'service_healthy' } });
     expect(services.migrate?.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });

@@ -31,8 +31,18 @@ describeWithPostgres('operations endpoints', () => {
   const releases: Array<() => void> = [];
   const log = pino({ level: 'silent', redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
 
-  const server = async (options: { adminToken?: string | null; metricsTokens?: string[] } = {}): Promise<FastifyInstance> => {
-    const app = buildServer({ queues: pipeline.queues, db: pipeline.database.db, secrets: {}, log, adminToken: null, metricsTokens: [], ...options });
+  const server = async (
+    options: { adminToken?: string | null; metricsTokens?: string[] } = {},
+  ): Promise<FastifyInstance> => {
+    const app = buildServer({
+      queues: pipeline.queues,
+      db: pipeline.database.db,
+      secrets: {},
+      log,
+      adminToken: null,
+      metricsTokens: [],
+      ...options,
+    });
     releases.push(track({ kind: 'fastify', label: 'ops', close: () => app.close() }));
     apps.push(app);
     await app.ready();
@@ -56,7 +66,11 @@ describeWithPostgres('operations endpoints', () => {
   describe('/metrics', () => {
     it('reports queue depths per queue and state, read from Redis', async () => {
       const app = await server();
-      const payloads = [1, 2, 3].map((i) => ({ events: [{ raw: JSON.stringify(dealEvent(`m-${i}`, 'P-Q')), receivedAt: '2026-11-23T10:00:00Z' }], origin: 'replay', runId: `metrics-${i}` }));
+      const payloads = [1, 2, 3].map((i) => ({
+        events: [{ raw: JSON.stringify(dealEvent(`m-${i}`, 'P-Q')), receivedAt: '2026-11-23T10:00:00Z' }],
+        origin: 'replay',
+        runId: `metrics-${i}`,
+      }));
       await enqueueMany(pipeline.queues, JOBS.ingestEvents, 'crm', payloads);
       const res = await app.inject({ method: 'GET', url: '/metrics' });
       expect(res.statusCode).toBe(200);
@@ -90,10 +104,14 @@ describeWithPostgres('operations endpoints', () => {
       const text = res.body;
       expect(sample(text, 'tierline_jobs_processed_total{queue="crm",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_jobs_processed_total{queue="lms",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'tierline_jobs_processed_total{queue="recompute",job="recompute-wake"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'tierline_jobs_processed_total{queue="recompute",job="recompute-wake"}'),
+      ).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_events_ingested_total{outcome="accepted"}')).toBe(4);
       expect(sample(text, 'tierline_recompute_latency_seconds_count{job="recompute-wake"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'tierline_job_duration_seconds_count{queue="crm",job="ingest-events"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'tierline_job_duration_seconds_count{queue="crm",job="ingest-events"}'),
+      ).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'tierline_tier_changes_total{kind="promoted"}')).toBe(1);
       // From Postgres: the same promotion as a stored decision, and its notification.
       const stored = await pipeline.database.db.selectFrom('decisions').select('criteria').execute();
@@ -102,7 +120,9 @@ describeWithPostgres('operations endpoints', () => {
       expect(sample(text, 'tierline_decisions_stored{kind="demoted"}')).toBe(0);
       const outbox = await pipeline.database.db.selectFrom('outbox').select('status').execute();
       expect(outbox.length).toBeGreaterThan(0);
-      expect(sample(text, 'tierline_outbox_notifications{status="pending"}')).toBe(outbox.filter((o) => o.status === 'pending').length);
+      expect(sample(text, 'tierline_outbox_notifications{status="pending"}')).toBe(
+        outbox.filter((o) => o.status === 'pending').length,
+      );
       expect(sample(text, 'tierline_recompute_requests_owed')).toBe(0);
       expect(sample(text, 'tierline_dead_letters_stored{replayed="false"}')).toBe(0);
       expect(sample(text, 'tierline_queue_jobs{queue="recompute",state="completed"}')).toBeGreaterThanOrEqual(1);
@@ -111,9 +131,17 @@ describeWithPostgres('operations endpoints', () => {
     it('wants a bearer token when tokens are configured', async () => {
       const app = await server({ metricsTokens: [SCRAPE, ADMIN] });
       expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${SCRAPE}` } })).statusCode).toBe(200);
-      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } })).statusCode).toBe(200);
+      expect(
+        (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode,
+      ).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${SCRAPE}` } }))
+          .statusCode,
+      ).toBe(200);
+      expect(
+        (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } }))
+          .statusCode,
+      ).toBe(200);
     });
   });
 
@@ -132,10 +160,20 @@ describeWithPostgres('operations endpoints', () => {
       expect(refused.headers['www-authenticate']).toMatch(/^Bearer/);
       expect((await app.inject({ method: 'GET', url: `${DASHBOARD_PATH}/api/queues` })).statusCode).toBe(401);
       expect((await app.inject({ method: 'GET', url: `${DASHBOARD_PATH}?token=wrong` })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { cookie: 'tierline_admin=forged' } })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { cookie: `tierline_admin=${ADMIN}` } })).statusCode).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { cookie: 'tierline_admin=forged' } }))
+          .statusCode,
+      ).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { cookie: `tierline_admin=${ADMIN}` } }))
+          .statusCode,
+      ).toBe(401);
 
-      const bearer = await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { authorization: `Bearer ${ADMIN}` } });
+      const bearer = await app.inject({
+        method: 'GET',
+        url: DASHBOARD_PATH,
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
       expect(bearer.statusCode).toBe(200);
       expect(bearer.body).toMatch(/<title>Tierline queues<\/title>/);
 
@@ -149,9 +187,18 @@ describeWithPostgres('operations endpoints', () => {
 
       const page = await app.inject({ method: 'GET', url: DASHBOARD_PATH, headers: { cookie } });
       expect(page.statusCode).toBe(200);
-      const api = await app.inject({ method: 'GET', url: `${DASHBOARD_PATH}/api/queues`, headers: { cookie: `other=1; ${cookie}` } });
+      const api = await app.inject({
+        method: 'GET',
+        url: `${DASHBOARD_PATH}/api/queues`,
+        headers: { cookie: `other=1; ${cookie}` },
+      });
       expect(api.statusCode).toBe(200);
-      expect((api.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort()).toEqual(['crm', 'erp', 'lms', 'recompute']);
+      expect((api.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort()).toEqual([
+        'crm',
+        'erp',
+        'lms',
+        'recompute',
+      ]);
       // Other query parameters survive the redirect.
       const deep = await app.inject({ method: 'GET', url: `${DASHBOARD_PATH}/queue/crm?status=failed&token=${ADMIN}` });
       expect(deep.headers.location).toBe(`${DASHBOARD_PATH}/queue/crm?status=failed`);
@@ -160,7 +207,12 @@ describeWithPostgres('operations endpoints', () => {
     it('leaves the event endpoints and /healthz as they were', async () => {
       const app = await server({ adminToken: ADMIN });
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-      const unsigned = await app.inject({ method: 'POST', url: '/events/crm', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      const unsigned = await app.inject({
+        method: 'POST',
+        url: '/events/crm',
+        headers: { 'content-type': 'application/json' },
+        payload: '{}',
+      });
       expect(unsigned.statusCode).toBe(401);
     });
   });

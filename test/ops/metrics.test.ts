@@ -2,35 +2,88 @@
 // server, and the request serializer that keeps tokens out of request logs. No services.
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactedRequest, sessionValue } from '../../workers/http/dashboard.ts';
-import { bearerMatches, jobsFailed, jobsProcessed, recomputeLatency, recordCompleted, recordFailed, registry, startMetricsServer, tierChanges, eventsIngested, metricsTokensFromEnv, type MetricsServer } from '../../workers/metrics.ts';
+import {
+  bearerMatches,
+  jobsFailed,
+  jobsProcessed,
+  recomputeLatency,
+  recordCompleted,
+  recordFailed,
+  registry,
+  startMetricsServer,
+  tierChanges,
+  eventsIngested,
+  metricsTokensFromEnv,
+  type MetricsServer,
+} from '../../workers/metrics.ts';
 import { track } from '../setup/leaks.ts';
 
 type JobFacts = Parameters<typeof recordCompleted>[1];
-const job = (name: string, extra: Partial<JobFacts> = {}): JobFacts => ({ name, timestamp: 1_000, processedOn: 1_500, finishedOn: 1_750, attemptsMade: 1, opts: { attempts: 12 }, ...extra }) as JobFacts;
+const job = (name: string, extra: Partial<JobFacts> = {}): JobFacts =>
+  ({
+    name,
+    timestamp: 1_000,
+    processedOn: 1_500,
+    finishedOn: 1_750,
+    attemptsMade: 1,
+    opts: { attempts: 12 },
+    ...extra,
+  }) as JobFacts;
 
-async function value(metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number; metricName?: string }> }> }, labels: Record<string, string>, metricName?: string): Promise<number> {
+async function value(
+  metric: {
+    get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number; metricName?: string }> }>;
+  },
+  labels: Record<string, string>,
+  metricName?: string,
+): Promise<number> {
   const { values } = await metric.get();
-  return values.filter((v) => (metricName === undefined || v.metricName === metricName) && Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+  return values
+    .filter(
+      (v) =>
+        (metricName === undefined || v.metricName === metricName) &&
+        Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+    )
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe('worker counters', () => {
   it('count completed jobs, their durations, recompute latency and tier changes by kind', async () => {
     const before = await value(tierChanges, { kind: 'promoted' });
-    recordCompleted('recompute', job('recompute-partner'), { partners: 1, changes: { promoted: 2, demoted: 1, override: 0, restarted: 0, track: 0 }, ledgerEntries: 0, decisions: 3, notifications: 1 });
-    recordCompleted('recompute', job('recompute-chunk'), { partners: 500, changes: { promoted: 1, demoted: 0, override: 0, restarted: 0, track: 0 } });
+    recordCompleted('recompute', job('recompute-partner'), {
+      partners: 1,
+      changes: { promoted: 2, demoted: 1, override: 0, restarted: 0, track: 0 },
+      ledgerEntries: 0,
+      decisions: 3,
+      notifications: 1,
+    });
+    recordCompleted('recompute', job('recompute-chunk'), {
+      partners: 500,
+      changes: { promoted: 1, demoted: 0, override: 0, restarted: 0, track: 0 },
+    });
     // The nightly run's result sums its chunks: not counted again.
     recordCompleted('recompute', job('nightly-run'), { changes: { promoted: 99 } });
     expect((await value(tierChanges, { kind: 'promoted' })) - before).toBe(3);
     expect(await value(tierChanges, { kind: 'demoted' })).toBeGreaterThanOrEqual(1);
     expect(await value(jobsProcessed, { queue: 'recompute', job: 'nightly-run' })).toBe(1);
     // Enqueued at 1000, finished at 1750: 0.75 s, in the histogram's count and sum.
-    expect(await value(recomputeLatency, { job: 'recompute-partner' }, 'tierline_recompute_latency_seconds_count')).toBe(1);
-    expect(await value(recomputeLatency, { job: 'recompute-partner' }, 'tierline_recompute_latency_seconds_sum')).toBeCloseTo(0.75);
+    expect(
+      await value(recomputeLatency, { job: 'recompute-partner' }, 'tierline_recompute_latency_seconds_count'),
+    ).toBe(1);
+    expect(
+      await value(recomputeLatency, { job: 'recompute-partner' }, 'tierline_recompute_latency_seconds_sum'),
+    ).toBeCloseTo(0.75);
     expect(await value(recomputeLatency, { job: 'nightly-run' }, 'tierline_recompute_latency_seconds_count')).toBe(0);
   });
 
   it('count ingest outcomes', async () => {
-    recordCompleted('crm', job('ingest-events'), { accepted: 480, duplicate: 15, stale: 2, conflict: 1, 'dead-lettered': 2 });
+    recordCompleted('crm', job('ingest-events'), {
+      accepted: 480,
+      duplicate: 15,
+      stale: 2,
+      conflict: 1,
+      'dead-lettered': 2,
+    });
     expect(await value(eventsIngested, { outcome: 'accepted' })).toBe(480);
     expect(await value(eventsIngested, { outcome: 'dead-lettered' })).toBe(2);
     expect(await value(jobsProcessed, { queue: 'crm', job: 'ingest-events' })).toBe(1);
@@ -39,14 +92,19 @@ describe('worker counters', () => {
   it('tell a failed attempt that will be retried from a final failure', async () => {
     recordFailed('lms', job('ingest-events', { finishedOn: undefined, attemptsMade: 3 }), new Error('deadlock'));
     recordFailed('lms', job('ingest-events', { finishedOn: 9_000, attemptsMade: 12 }), new Error('deadlock'));
-    recordFailed('lms', job('ingest-events', { finishedOn: undefined, attemptsMade: 1 }), Object.assign(new Error('bad payload'), { name: 'UnrecoverableError' }));
+    recordFailed(
+      'lms',
+      job('ingest-events', { finishedOn: undefined, attemptsMade: 1 }),
+      Object.assign(new Error('bad payload'), { name: 'UnrecoverableError' }),
+    );
     expect(await value(jobsFailed, { queue: 'lms', final: 'false' })).toBe(1);
     expect(await value(jobsFailed, { queue: 'lms', final: 'true' })).toBe(2);
   });
 
   it('expose every tier-change kind from the start', async () => {
     const text = await registry.metrics();
-    for (const kind of ['promoted', 'demoted', 'override', 'restarted', 'track']) expect(text).toMatch(new RegExp(`^tierline_tier_changes_total\\{kind="${kind}"\\} \\d+`, 'm'));
+    for (const kind of ['promoted', 'demoted', 'override', 'restarted', 'track'])
+      expect(text).toMatch(new RegExp(`^tierline_tier_changes_total\\{kind="${kind}"\\} \\d+`, 'm'));
   });
 });
 
@@ -60,7 +118,12 @@ describe('worker metrics server (--metrics-port)', () => {
   });
 
   const start = async (tokens: string[], ok = true): Promise<MetricsServer> => {
-    server = await startMetricsServer({ port: 0, host: '127.0.0.1', tokens, health: async () => ({ ok, redis: ok ? 'ok' : 'unavailable', postgres: 'ok' }) });
+    server = await startMetricsServer({
+      port: 0,
+      host: '127.0.0.1',
+      tokens,
+      health: async () => ({ ok, redis: ok ? 'ok' : 'unavailable', postgres: 'ok' }),
+    });
     const s = server;
     release = track({ kind: 'metrics-server', label: s.address, close: () => s.close() });
     return s;
@@ -90,7 +153,9 @@ describe('worker metrics server (--metrics-port)', () => {
     const s = await start(['scrape-token-0123456789']);
     expect((await fetch(`${s.address}/metrics`)).status).toBe(401);
     expect((await fetch(`${s.address}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await fetch(`${s.address}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } })).status).toBe(200);
+    expect(
+      (await fetch(`${s.address}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } })).status,
+    ).toBe(200);
     expect((await fetch(`${s.address}/healthz`)).status).toBe(200);
   });
 });
@@ -113,8 +178,17 @@ describe('tokens', () => {
   });
 
   it('request logs carry URLs without token values', () => {
-    const request = { method: 'GET', url: '/unsubscribe?kind=x&token=abc.def&token=again#frag', socket: { remotePort: 1 } } as unknown as Parameters<typeof redactedRequest>[0];
-    expect(redactedRequest(request)).toMatchObject({ method: 'GET', url: '/unsubscribe?kind=x&token=[redacted]&token=[redacted]#frag' });
-    expect(redactedRequest({ ...request, url: '/admin/queues?TOKEN=abc' } as typeof request).url).toBe('/admin/queues?TOKEN=[redacted]');
+    const request = {
+      method: 'GET',
+      url: '/unsubscribe?kind=x&token=abc.def&token=again#frag',
+      socket: { remotePort: 1 },
+    } as unknown as Parameters<typeof redactedRequest>[0];
+    expect(redactedRequest(request)).toMatchObject({
+      method: 'GET',
+      url: '/unsubscribe?kind=x&token=[redacted]&token=[redacted]#frag',
+    });
+    expect(redactedRequest({ ...request, url: '/admin/queues?TOKEN=abc' } as typeof request).url).toBe(
+      '/admin/queues?TOKEN=[redacted]',
+    );
   });
 });

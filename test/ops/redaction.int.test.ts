@@ -43,11 +43,17 @@ interface Child {
 }
 
 function start(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['bin/tierline.js', ...args], { cwd: repoRoot, env: { ...process.env, ...env, LOG_LEVEL: 'trace' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/tierline.js', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, LOG_LEVEL: 'trace' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return { process: child, output: () => out, exited };
 }
 
@@ -68,22 +74,54 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
   /** Values that must not appear in any log line, by what they are. */
   const secrets = new Map<string, string>([...Object.entries(SECRETS), ['SMTP password', SMTP_PASSWORD]]);
 
-  const post = async (source: string, body: string, secret: string, signature = signBody(secret, body)): Promise<Response> => {
+  const post = async (
+    source: string,
+    body: string,
+    secret: string,
+    signature = signBody(secret, body),
+  ): Promise<Response> => {
     secrets.set(`signature of a ${source} request`, signature.replace(/^.*v1=/, ''));
-    return fetch(`${base}/events/${source}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tierline-signature': signature }, body });
+    return fetch(`${base}/events/${source}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tierline-signature': signature },
+      body,
+    });
   };
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    smtp = await startSmtp({ rcpt: (address) => (address.startsWith('bounce.') ? { code: 550, message: `5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table` } : undefined) });
+    smtp = await startSmtp({
+      rcpt: (address) =>
+        address.startsWith('bounce.')
+          ? {
+              code: 550,
+              message: `5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table`,
+            }
+          : undefined,
+    });
     const env = { ...cliEnv(pipeline), ...SECRETS, TIERLINE_TODAY: '2026-11-23' };
     serve = start(['serve', '--port', '0'], env);
-    base = await pollUntil('the receiver to listen', async () => /listening on (http:\/\/[\d.]+:\d+)/.exec(serve?.output() ?? '')?.[1], 30_000, 50);
+    base = await pollUntil(
+      'the receiver to listen',
+      async () => /listening on (http:\/\/[\d.]+:\d+)/.exec(serve?.output() ?? '')?.[1],
+      30_000,
+      50,
+    );
     const smtpUrl = new URL(smtp.url);
     smtpUrl.username = 'tierline';
     smtpUrl.password = SMTP_PASSWORD;
-    workers = start(['workers'], { ...env, SMTP_URL: smtpUrl.toString(), TIERLINE_PUBLIC_URL: base, TIERLINE_MAIL_POLL_MS: '50' });
-    await pollUntil('the workers to start', async () => (/"msg":"workers started"/.test(workers?.output() ?? '') ? true : undefined), 30_000, 50);
+    workers = start(['workers'], {
+      ...env,
+      SMTP_URL: smtpUrl.toString(),
+      TIERLINE_PUBLIC_URL: base,
+      TIERLINE_MAIL_POLL_MS: '50',
+    });
+    await pollUntil(
+      'the workers to start',
+      async () => (/"msg":"workers started"/.test(workers?.output() ?? '') ? true : undefined),
+      30_000,
+      50,
+    );
   });
 
   afterAll(async () => {
@@ -112,10 +150,23 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
       type: 'deal.upserted',
       occurredAt: '2026-11-20T10:00:00Z',
       partnerId: 'P-RED-1',
-      data: { dealId: 'D-RED-1', stage: 'closed_won', amount: '300000.00', currency: 'USD', customerId: 'C-1', closedAt: '2026-11-20', version: 1 },
+      data: {
+        dealId: 'D-RED-1',
+        stage: 'closed_won',
+        amount: '300000.00',
+        currency: 'USD',
+        customerId: 'C-1',
+        closedAt: '2026-11-20',
+        version: 1,
+      },
     };
     // Invalid (no partnerType): dead-lettered whole, with an address inside.
-    const invalid = { ...partner, id: 'crm-red-bad', partnerId: 'P-RED-2', data: { name: 'Broken', contacts: [{ email: INVALID_CONTACT, role: 'primary' }], version: 1 } };
+    const invalid = {
+      ...partner,
+      id: 'crm-red-bad',
+      partnerId: 'P-RED-2',
+      data: { name: 'Broken', contacts: [{ email: INVALID_CONTACT, role: 'primary' }], version: 1 },
+    };
     const certifications = [1, 2].map((i) => ({
       id: `lms-red-c${i}`,
       source: 'lms',
@@ -127,11 +178,29 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
 
     expect((await post('crm', JSON.stringify([partner, deal, invalid]), SECRETS.TIERLINE_SECRET_CRM)).status).toBe(202);
     expect((await post('lms', JSON.stringify(certifications), SECRETS.TIERLINE_SECRET_LMS)).status).toBe(202);
-    const invoice = { id: 'erp-red-i1', source: 'erp', type: 'invoice.booked', occurredAt: '2026-11-01T09:00:00Z', partnerId: 'P-RED-1', data: { invoiceId: 'INV-RED-1', amount: '100.00', currency: 'USD', bookedAt: '2026-11-01', recurring: false } };
+    const invoice = {
+      id: 'erp-red-i1',
+      source: 'erp',
+      type: 'invoice.booked',
+      occurredAt: '2026-11-01T09:00:00Z',
+      partnerId: 'P-RED-1',
+      data: { invoiceId: 'INV-RED-1', amount: '100.00', currency: 'USD', bookedAt: '2026-11-01', recurring: false },
+    };
     expect((await post('erp', JSON.stringify(invoice), SECRETS.TIERLINE_SECRET_ERP)).status).toBe(202);
     // Signed with the wrong secret, and a signature header that is not even well formed.
     expect((await post('crm', JSON.stringify(partner), 'not-the-secret-at-all-0000')).status).toBe(401);
-    expect((await fetch(`${base}/events/crm`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tierline-signature': `t=1,v1=${SECRETS.TIERLINE_SECRET_CRM}` }, body: '{}' })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${base}/events/crm`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-tierline-signature': `t=1,v1=${SECRETS.TIERLINE_SECRET_CRM}`,
+          },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
 
     // The promotion is emailed to Alice; Bob's address is refused by the server.
     const [mail] = await smtp.waitFor(1, 60_000);
@@ -139,8 +208,14 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
     await pollUntil(
       'the notification to be finished',
       async () => {
-        const rows = await pipeline.database.db.selectFrom('outbox').select('status').where('partner_id', '=', 'P-RED-1').execute();
-        return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'claimed') ? rows : undefined;
+        const rows = await pipeline.database.db
+          .selectFrom('outbox')
+          .select('status')
+          .where('partner_id', '=', 'P-RED-1')
+          .execute();
+        return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'claimed')
+          ? rows
+          : undefined;
       },
       30_000,
       100,
@@ -162,9 +237,14 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
     secrets.set('dashboard session cookie', cookie.split('=')[1] as string);
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status).toBe(200);
-    expect((await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${SECRETS.TIERLINE_ADMIN_TOKEN}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${SECRETS.TIERLINE_ADMIN_TOKEN}` } }))
+        .status,
+    ).toBe(200);
     expect((await fetch(`${base}/admin/queues?token=wrong-${SECRETS.TIERLINE_ADMIN_TOKEN}`)).status).toBe(401);
-    const scrape = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SECRETS.TIERLINE_METRICS_TOKEN}` } });
+    const scrape = await fetch(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${SECRETS.TIERLINE_METRICS_TOKEN}` },
+    });
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/^tierline_decisions_stored\{kind="promoted"\} 1$/m);
 
@@ -174,7 +254,8 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
   }
 
   /** A line of a permanent SMTP refusal: the server's reply, as the notifier logs it. */
-  const smtpRefusal = (line: string): boolean => line.includes('"msg":"a recipient refused permanently; recorded as failed"');
+  const smtpRefusal = (line: string): boolean =>
+    line.includes('"msg":"a recipient refused permanently; recorded as failed"');
 
   it('keeps contacts and secrets out of every line the receiver and the workers write', async () => {
     const output = await capture();
@@ -189,18 +270,34 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
       }
     });
     const messages = new Set(records.map((r) => r.msg));
-    for (const msg of ['events queued', 'refused webhook', 'incoming request', 'email sent', 'a recipient refused permanently; recorded as failed']) expect(messages, msg).toContain(msg);
+    for (const msg of [
+      'events queued',
+      'refused webhook',
+      'incoming request',
+      'email sent',
+      'a recipient refused permanently; recorded as failed',
+    ])
+      expect(messages, msg).toContain(msg);
     expect(records.some((r) => r.partnerId === 'P-RED-1')).toBe(true);
     expect(records.some((r) => typeof r.jobId === 'string')).toBe(true);
-    expect(records.some((r) => typeof (r.req as { url?: string } | undefined)?.url === 'string' && (r.req as { url: string }).url.startsWith('/unsubscribe?token=[redacted]'))).toBe(true);
+    expect(
+      records.some(
+        (r) =>
+          typeof (r.req as { url?: string } | undefined)?.url === 'string' &&
+          (r.req as { url: string }).url.startsWith('/unsubscribe?token=[redacted]'),
+      ),
+    ).toBe(true);
 
     // Every line but the SMTP refusal (the known leak below) is free of addresses.
     const checked = lines.filter((l) => !smtpRefusal(l)).join('\n');
     const addresses = [...new Set(checked.match(EMAIL) ?? [])].filter((a) => a !== FROM);
     expect(addresses, 'email addresses in the logs').toEqual([]);
-    for (const contact of [...CONTACTS.map((c) => c.email), INVALID_CONTACT]) expect(checked.toLowerCase(), contact).not.toContain(contact.toLowerCase());
+    for (const contact of [...CONTACTS.map((c) => c.email), INVALID_CONTACT])
+      expect(checked.toLowerCase(), contact).not.toContain(contact.toLowerCase());
     // No secret anywhere, the refusal line included.
-    const leaked = [...secrets].filter(([, value]) => value.length >= 8 && output.includes(value)).map(([what]) => what);
+    const leaked = [...secrets]
+      .filter(([, value]) => value.length >= 8 && output.includes(value))
+      .map(([what]) => what);
     expect(leaked, 'secrets in the logs').toEqual([]);
   }, 120_000);
 

@@ -31,7 +31,13 @@ const CLOSE_SLACK_MS = 4_000;
 function spawnWorkers(pipeline: Pipeline, timeoutMs: number): ChildWorker & { exitedAt: Promise<number> } {
   const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'ingest,recompute'], {
     cwd: repoRoot,
-    env: { ...process.env, ...cliEnv(pipeline), TIERLINE_TODAY: '2026-11-23', TIERLINE_SHUTDOWN_TIMEOUT_MS: String(timeoutMs), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...cliEnv(pipeline),
+      TIERLINE_TODAY: '2026-11-23',
+      TIERLINE_SHUTDOWN_TIMEOUT_MS: String(timeoutMs),
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -58,8 +64,22 @@ async function queueCounts(pipeline: Pipeline) {
   let active = 0;
   let failed = 0;
   for (const queue of Object.values(pipeline.queues)) {
-    const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'failed');
-    pending += (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0) + (c.paused ?? 0);
+    const c = await queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+      'paused',
+      'failed',
+    );
+    pending +=
+      (c.waiting ?? 0) +
+      (c.active ?? 0) +
+      (c.delayed ?? 0) +
+      (c.prioritized ?? 0) +
+      (c['waiting-children'] ?? 0) +
+      (c.paused ?? 0);
     active += c.active ?? 0;
     failed += c.failed ?? 0;
   }
@@ -72,7 +92,8 @@ describe('workers: graceful shutdown on SIGTERM', () => {
   const children: ChildWorker[] = [];
 
   afterEach(async () => {
-    for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
     await pipeline?.stop();
     pipeline = undefined;
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -82,7 +103,9 @@ describe('workers: graceful shutdown on SIGTERM', () => {
   async function scenario(timeoutMs: number, seed: number) {
     const p = await createPipeline();
     pipeline = p;
-    const history = [...generateHistory({ partners: 150, seed, until: '2026-11-23', months: 24, eventsPerPartner: 30 })];
+    const history = [
+      ...generateHistory({ partners: 150, seed, until: '2026-11-23', months: 24, eventsPerPartner: 30 }),
+    ];
     const keys = new Set(history.map((e) => `${e.source}\u0000${e.id}`));
     const partners = new Set(history.map((e) => e.partnerId));
     expect(history.length).toBeGreaterThan(3_000);
@@ -107,9 +130,15 @@ describe('workers: graceful shutdown on SIGTERM', () => {
     expect(code, first.output()).toBe(0);
     expect(tookMs, first.output()).toBeLessThan(timeoutMs + CLOSE_SLACK_MS);
     expect(first.output()).toMatch(/"msg":"workers stopped"/);
-    const afterStop = { inbox: await countRows(p, 'inbox'), owed: await countRows(p, 'recompute_requests'), ...(await queueCounts(p)) };
+    const afterStop = {
+      inbox: await countRows(p, 'inbox'),
+      owed: await countRows(p, 'recompute_requests'),
+      ...(await queueCounts(p)),
+    };
     // There was work left for the restart.
-    expect(afterStop.inbox < keys.size || afterStop.owed > 0 || afterStop.pending > 0, JSON.stringify(afterStop)).toBe(true);
+    expect(afterStop.inbox < keys.size || afterStop.owed > 0 || afterStop.pending > 0, JSON.stringify(afterStop)).toBe(
+      true,
+    );
 
     const restartedAt = performance.now();
     const second = spawnWorkers(p, 10_000);
@@ -137,7 +166,9 @@ describe('workers: graceful shutdown on SIGTERM', () => {
     expect(new Set(inbox.map((r) => `${r.source}\u0000${r.event_id}`))).toEqual(keys);
     expect(await countRows(p, 'recompute_requests')).toBe(0);
     expect(await countRows(p, 'dead_letters')).toBe(0);
-    expect(await countRows(p, 'certifications_earned')).toBe(history.filter((e) => e.type === 'certification.earned').length);
+    expect(await countRows(p, 'certifications_earned')).toBe(
+      history.filter((e) => e.type === 'certification.earned').length,
+    );
     expect(await countRows(p, 'invoices')).toBe(history.filter((e) => e.type === 'invoice.booked').length);
     const scorecards = await p.database.db.selectFrom('scorecards').select(['partner_id', 'as_of']).execute();
     expect(new Set(scorecards.map((s) => s.partner_id))).toEqual(partners);
@@ -158,6 +189,8 @@ describe('workers: graceful shutdown on SIGTERM', () => {
     // Still marked active in Redis, under a lock nobody renews: the restarted worker's stall
     // check takes them back once it lapses.
     expect(afterStop.active).toBeGreaterThan(0);
-    console.info(`forced stop: exit ${Math.round(tookMs)} ms after SIGTERM; restart drained in ${Math.round(restartMs)} ms`);
+    console.info(
+      `forced stop: exit ${Math.round(tookMs)} ms after SIGTERM; restart drained in ${Math.round(restartMs)} ms`,
+    );
   }, 180_000);
 });

@@ -42,7 +42,15 @@ function backdated(events: readonly GeneratedEvent[], rnd: () => number): Genera
       type: 'deal.upserted',
       occurredAt: `${AS_OF}T10:00:00Z`,
       partnerId,
-      data: { dealId: `LATE-${i}`, stage: 'closed_won', amount: `${Math.floor(rnd() * 900_000)}.${String(i % 100).padStart(2, '0')}`, currency: 'USD', customerId: `C-late-${i}`, closedAt: `2026-0${1 + (i % 9)}-15`, version: 1 },
+      data: {
+        dealId: `LATE-${i}`,
+        stage: 'closed_won',
+        amount: `${Math.floor(rnd() * 900_000)}.${String(i % 100).padStart(2, '0')}`,
+        currency: 'USD',
+        customerId: `C-late-${i}`,
+        closedAt: `2026-0${1 + (i % 9)}-15`,
+        version: 1,
+      },
     },
     {
       id: `late-cert-${i}`,
@@ -50,13 +58,21 @@ function backdated(events: readonly GeneratedEvent[], rnd: () => number): Genera
       type: 'certification.earned',
       occurredAt: `${AS_OF}T10:00:00Z`,
       partnerId,
-      data: { personId: `${partnerId}-late`, certificationId: i % 2 ? 'sales-expert' : 'tech-expert', earnedAt: '2025-12-01', expiresAt: '2027-12-01' },
+      data: {
+        personId: `${partnerId}-late`,
+        certificationId: i % 2 ? 'sales-expert' : 'tech-expert',
+        earnedAt: '2025-12-01',
+        expiresAt: '2027-12-01',
+      },
     },
   ]);
 }
 
 async function ingest(pipeline: Pipeline, events: readonly unknown[]): Promise<void> {
-  const waiter = await waitForJobs({ queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection }, 200);
+  const waiter = await waitForJobs(
+    { queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection },
+    200,
+  );
   try {
     const runId = randomUUID();
     const refs: JobRef[] = [];
@@ -64,7 +80,11 @@ async function ingest(pipeline: Pipeline, events: readonly unknown[]): Promise<v
       const lines = events.filter((e) => (e as { source: string }).source === source).map((e) => JSON.stringify(e));
       for (let i = 0; i < lines.length; i += MAX_EVENTS_PER_JOB) {
         const receivedAt = new Date().toISOString();
-        const payload = { events: lines.slice(i, i + MAX_EVENTS_PER_JOB).map((raw) => ({ raw, receivedAt })), origin: 'file', runId };
+        const payload = {
+          events: lines.slice(i, i + MAX_EVENTS_PER_JOB).map((raw) => ({ raw, receivedAt })),
+          origin: 'file',
+          runId,
+        };
         const [job] = await enqueueMany(pipeline.queues, JOBS.ingestEvents, source as QueueName, [payload]);
         if (job?.id) refs.push({ queue: source, id: job.id });
       }
@@ -89,44 +109,59 @@ describeWithPostgres('pipeline equals evaluate', () => {
     delete process.env.TIERLINE_TODAY;
   });
 
-  it('stores the scorecards and ledger totals that evaluate computes, for shuffled, duplicated and late events', { timeout: 240_000 }, async () => {
-    const rnd = seeded(2026);
-    const history = [...generateHistory({ partners: 250, seed: 11, until: AS_OF, months: 24, eventsPerPartner: 60 })];
-    const duplicates = Array.from({ length: 400 }, () => history[Math.floor(rnd() * history.length)] as GeneratedEvent);
-    const first = shuffle([...history, ...duplicates], rnd);
-    const late = backdated(history, rnd);
-    expect(first.length).toBeGreaterThan(10_000);
+  it(
+    'stores the scorecards and ledger totals that evaluate computes, for shuffled, duplicated and late events',
+    { timeout: 240_000 },
+    async () => {
+      const rnd = seeded(2026);
+      const history = [...generateHistory({ partners: 250, seed: 11, until: AS_OF, months: 24, eventsPerPartner: 60 })];
+      const duplicates = Array.from(
+        { length: 400 },
+        () => history[Math.floor(rnd() * history.length)] as GeneratedEvent,
+      );
+      const first = shuffle([...history, ...duplicates], rnd);
+      const late = backdated(history, rnd);
+      expect(first.length).toBeGreaterThan(10_000);
 
-    await ingest(pipeline, first);
-    await waitUntilDrained(pipeline);
-    await ingest(pipeline, shuffle([...late, ...late.slice(0, 20)], rnd));
-    await waitUntilDrained(pipeline);
+      await ingest(pipeline, first);
+      await waitUntilDrained(pipeline);
+      await ingest(pipeline, shuffle([...late, ...late.slice(0, 20)], rnd));
+      await waitUntilDrained(pipeline);
 
-    const reference = new BatchEvaluation(pipeline.program);
-    for (const e of [...first, ...late]) reference.addObject(e);
-    const expected = reference.partnerIds().map((id) => reference.evaluate(id, dayOrThrow(AS_OF))?.scorecard);
+      const reference = new BatchEvaluation(pipeline.program);
+      for (const e of [...first, ...late]) reference.addObject(e);
+      const expected = reference.partnerIds().map((id) => reference.evaluate(id, dayOrThrow(AS_OF))?.scorecard);
 
-    const { db } = pipeline.database;
-    const stored = await db.selectFrom('scorecards').select(['partner_id', 'scorecard']).orderBy('partner_id').execute();
-    expect(stored.map((r) => r.partner_id)).toEqual(reference.partnerIds());
-    expect(stored.map((r) => r.scorecard)).toEqual(expected);
+      const { db } = pipeline.database;
+      const stored = await db
+        .selectFrom('scorecards')
+        .select(['partner_id', 'scorecard'])
+        .orderBy('partner_id')
+        .execute();
+      expect(stored.map((r) => r.partner_id)).toEqual(reference.partnerIds());
+      expect(stored.map((r) => r.scorecard)).toEqual(expected);
 
-    const totals = await db
-      .selectFrom('ledger_entries')
-      .select(['partner_id', 'benefit', sql<string>`sum(amount)::text`.as('total')])
-      .groupBy(['partner_id', 'benefit'])
-      .execute();
-    for (const row of totals) {
-      const card = expected.find((c) => c?.partnerId === row.partner_id);
-      expect({ partner: row.partner_id, benefit: row.benefit, total: row.total }).toEqual({ partner: row.partner_id, benefit: row.benefit, total: card?.ledger[row.benefit] });
-    }
-    const duplicatedEntries = await db
-      .selectFrom('ledger_entries')
-      .select(['partner_id', 'deal_id', 'benefit'])
-      .where('kind', '=', 'accrual')
-      .groupBy(['partner_id', 'deal_id', 'benefit'])
-      .having(sql`count(*)`, '>', 1)
-      .execute();
-    expect(duplicatedEntries).toEqual([]);
-  });
+      const totals = await db
+        .selectFrom('ledger_entries')
+        .select(['partner_id', 'benefit', sql<string>`sum(amount)::text`.as('total')])
+        .groupBy(['partner_id', 'benefit'])
+        .execute();
+      for (const row of totals) {
+        const card = expected.find((c) => c?.partnerId === row.partner_id);
+        expect({ partner: row.partner_id, benefit: row.benefit, total: row.total }).toEqual({
+          partner: row.partner_id,
+          benefit: row.benefit,
+          total: card?.ledger[row.benefit],
+        });
+      }
+      const duplicatedEntries = await db
+        .selectFrom('ledger_entries')
+        .select(['partner_id', 'deal_id', 'benefit'])
+        .where('kind', '=', 'accrual')
+        .groupBy(['partner_id', 'deal_id', 'benefit'])
+        .having(sql`count(*)`, '>', 1)
+        .execute();
+      expect(duplicatedEntries).toEqual([]);
+    },
+  );
 });

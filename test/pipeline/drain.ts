@@ -7,7 +7,10 @@ export async function drained(pipeline: Pipeline): Promise<boolean> {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
     if (Object.values(counts).some((n) => n > 0)) return false;
   }
-  const owed = await pipeline.database.db.selectFrom('recompute_requests').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const owed = await pipeline.database.db
+    .selectFrom('recompute_requests')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(owed.n) === 0;
 }
 

@@ -38,7 +38,10 @@ describe('engine properties', () => {
     fc.assert(
       fc.property(seed, fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })), (s, keys) => {
         const events = history(s);
-        const shuffled = events.map((e) => ({ e, k: keys.next().value as number })).sort((a, b) => a.k - b.k).map(({ e }) => e);
+        const shuffled = events
+          .map((e) => ({ e, k: keys.next().value as number }))
+          .sort((a, b) => a.k - b.k)
+          .map(({ e }) => e);
         expect(scorecards(shuffled)).toEqual(scorecards(events));
       }),
       { numRuns: 25 },
@@ -67,14 +70,24 @@ describe('engine properties', () => {
           const facts = batch.folder.partners.get(id);
           const track = facts?.profile && version?.tracks.get(facts.profile.partnerType);
           if (!facts || !track || !version) continue;
-          const contributions = new Map(track.metricNames.map((n) => [n, buildContributions(version.program.metrics[n]!, facts)]));
+          const contributions = new Map(
+            track.metricNames.map((n) => [n, buildContributions(version.program.metrics[n]!, facts)]),
+          );
           const naiveQ = (day: number): number =>
-            qualifiedIndex(track.track, new Map([...contributions].map(([n, c]) => [n, valueOn(version.program.metrics[n]!, c, day)])), version.units);
+            qualifiedIndex(
+              track.track,
+              new Map([...contributions].map(([n, c]) => [n, valueOn(version.program.metrics[n]!, c, day)])),
+              version.units,
+            );
           const start = timelineStart(facts, asOf) ?? asOf;
           const state = initialPolicyState();
           for (let day = start; day <= asOf; day++) stepPolicy(state, day, naiveQ(day), version.program.policy);
           const card = evaluatePartner(program, facts, asOf).scorecard;
-          expect({ id, e: card.effectiveTier, q: card.qualifiedTier }).toEqual({ id, e: track.track.tiers[state.e]?.id, q: track.track.tiers[naiveQ(asOf)]?.id });
+          expect({ id, e: card.effectiveTier, q: card.qualifiedTier }).toEqual({
+            id,
+            e: track.track.tiers[state.e]?.id,
+            q: track.track.tiers[naiveQ(asOf)]?.id,
+          });
         }
       }),
       { numRuns: 15 },
@@ -84,16 +97,28 @@ describe('engine properties', () => {
   it('a tier whose own criteria hold is at or below the qualified tier', () => {
     const [version] = compileProgramSet(program);
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('revenue12m', 'newCustomers12m', 'mrr', 'salesCertified', 'techCertified', 'registrations12m'), fc.bigInt({ min: -10n, max: 200_000_000n })), (raw) => {
-        const values = new Map(Object.entries(raw));
-        for (const track of program.versions[0]!.program.tracks) {
-          const q = qualifiedIndex(track, values, version!.units);
-          track.tiers.forEach((tier, i) => {
-            if (tier.criteria && holds(tier.criteria, values, version!.units)) expect(q).toBeGreaterThanOrEqual(i);
-          });
-        }
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom(
+            'revenue12m',
+            'newCustomers12m',
+            'mrr',
+            'salesCertified',
+            'techCertified',
+            'registrations12m',
+          ),
+          fc.bigInt({ min: -10n, max: 200_000_000n }),
+        ),
+        (raw) => {
+          const values = new Map(Object.entries(raw));
+          for (const track of program.versions[0]!.program.tracks) {
+            const q = qualifiedIndex(track, values, version!.units);
+            track.tiers.forEach((tier, i) => {
+              if (tier.criteria && holds(tier.criteria, values, version!.units)) expect(q).toBeGreaterThanOrEqual(i);
+            });
+          }
+        },
+      ),
     );
   });
-
 });

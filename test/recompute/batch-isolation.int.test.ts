@@ -22,7 +22,12 @@ describeWithPostgres('recompute: one partner that cannot be recomputed in a batc
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    deps = { db: pipeline.database.db, queues: pipeline.queues, programs: new ProgramCache(pipeline.database.db), log: pino({ level: 'silent' }) };
+    deps = {
+      db: pipeline.database.db,
+      queues: pipeline.queues,
+      programs: new ProgramCache(pipeline.database.db),
+      log: pino({ level: 'silent' }),
+    };
     await putFacts(
       pipeline,
       [GOOD, BAD, OTHER].flatMap((p) => [
@@ -33,7 +38,20 @@ describeWithPostgres('recompute: one partner that cannot be recomputed in a batc
     );
     await pipeline.database.db
       .insertInto('deals')
-      .values({ partner_id: BAD, deal_id: 'D-BROKEN', version: '1', stage: 'closed_won', amount: '10.00', currency: 'EUR', fx_rate: null, customer_id: null, registered_at: null, closed_at: '2026-03-02', source: 'crm', event_id: 'broken' })
+      .values({
+        partner_id: BAD,
+        deal_id: 'D-BROKEN',
+        version: '1',
+        stage: 'closed_won',
+        amount: '10.00',
+        currency: 'EUR',
+        fx_rate: null,
+        customer_id: null,
+        registered_at: null,
+        closed_at: '2026-03-02',
+        source: 'crm',
+        event_id: 'broken',
+      })
       .execute();
   });
   afterAll(async () => {
@@ -41,10 +59,14 @@ describeWithPostgres('recompute: one partner that cannot be recomputed in a batc
   });
 
   const wake = async (partnerIds: string[]): Promise<Job> => {
-    const owed = (await pendingRecomputes(pipeline.database.db, partnerIds)).map((o) => ({ partnerId: o.partnerId, requestedAt: o.requestedAt }));
+    const owed = (await pendingRecomputes(pipeline.database.db, partnerIds)).map((o) => ({
+      partnerId: o.partnerId,
+      requestedAt: o.requestedAt,
+    }));
     return { name: 'recompute-wake', id: `test-${partnerIds.join('-')}`, data: { owed } } as unknown as Job;
   };
-  const scorecard = (id: string) => pipeline.database.db.selectFrom('scorecards').select('partner_id').where('partner_id', '=', id).executeTakeFirst();
+  const scorecard = (id: string) =>
+    pipeline.database.db.selectFrom('scorecards').select('partner_id').where('partner_id', '=', id).executeTakeFirst();
   const owes = async (id: string) => (await pendingRecomputes(pipeline.database.db, [id])).length === 1;
 
   it('fails the job that holds it, recomputes the rest of its batch, and keeps its owed request', async () => {

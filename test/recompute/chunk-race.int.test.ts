@@ -61,7 +61,9 @@ describeWithPostgres('recompute: a chunk racing a streaming recompute', () => {
     await lock.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`recompute:${A}`]);
     const chunk = recomputePartners(db, pipeline.program, [A, X], asOf);
     await pollUntil('the chunk to wait for the lock of its first partner', async () => {
-      const { rows } = await lock.query<{ n: string }>(`select count(*)::text as n from pg_locks where locktype = 'advisory' and not granted`);
+      const { rows } = await lock.query<{ n: string }>(
+        `select count(*)::text as n from pg_locks where locktype = 'advisory' and not granted`,
+      );
       return rows[0]?.n !== '0' ? true : undefined;
     });
 

@@ -35,8 +35,15 @@ describeWithPostgres('recompute: effective-tier history and decisions', () => {
     await pipeline?.stop();
   });
 
-  const allHistory = () => pipeline.database.db.selectFrom('effective_tier_history').selectAll().where('partner_id', '=', P).orderBy('id').execute();
-  const decisions = () => pipeline.database.db.selectFrom('decisions').selectAll().where('partner_id', '=', P).orderBy('id').execute();
+  const allHistory = () =>
+    pipeline.database.db
+      .selectFrom('effective_tier_history')
+      .selectAll()
+      .where('partner_id', '=', P)
+      .orderBy('id')
+      .execute();
+  const decisions = () =>
+    pipeline.database.db.selectFrom('decisions').selectAll().where('partner_id', '=', P).orderBy('id').execute();
   const recompute = () => recomputePartners(pipeline.database.db, pipeline.program, [P], dayOrThrow(AS_OF));
 
   it('supersedes history rows on a late event, records one decision per tier change, and is idempotent', async () => {
@@ -63,7 +70,9 @@ describeWithPostgres('recompute: effective-tier history and decisions', () => {
     expect(before.every((r) => r.program_id === 'acme' && r.program_version === '2027.1')).toBe(true);
 
     const firstDecisions = await decisions();
-    expect(firstDecisions.map((d) => [d.day, d.previous_tier, d.new_tier, d.qualified_tier, d.program_version])).toEqual([
+    expect(
+      firstDecisions.map((d) => [d.day, d.previous_tier, d.new_tier, d.qualified_tier, d.program_version]),
+    ).toEqual([
       ['2026-05-01', 'registered', 'silver', 'silver', '2027.1'],
       ['2026-08-29', 'silver', 'registered', 'registered', '2027.1'],
     ]);
@@ -82,7 +91,15 @@ describeWithPostgres('recompute: effective-tier history and decisions', () => {
     expect(demotion?.metrics).toMatchObject({ salesCertified: '1' });
     expect(demotion?.criteria).toMatchObject({
       kind: 'demoted',
-      tiers: [{ tier: 'registered', holds: true }, { tier: 'silver', holds: false, unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '1', required: '2', shortBy: '1' }] }, { tier: 'gold' }],
+      tiers: [
+        { tier: 'registered', holds: true },
+        {
+          tier: 'silver',
+          holds: false,
+          unmet: [{ path: 'allOf[1]', metric: 'salesCertified', actual: '1', required: '2', shortBy: '1' }],
+        },
+        { tier: 'gold' },
+      ],
     });
     // The events whose arrival asked for the recompute.
     expect(promotion?.trigger_event_ids).toEqual(expect.arrayContaining(['lms:c-2', 'lms:x-1', 'crm:d-1']));
@@ -96,7 +113,11 @@ describeWithPostgres('recompute: effective-tier history and decisions', () => {
 
     // A late, backdated certification: two sales people from 2026-04-01, so the partner is
     // silver from then on and never demoted. History from 2026-01-10 is superseded.
-    const late = certificationEarned('c-3', P, { personId: 'E3', certificationId: 'sales-associate', earnedAt: '2026-04-01' });
+    const late = certificationEarned('c-3', P, {
+      personId: 'E3',
+      certificationId: 'sales-associate',
+      earnedAt: '2026-04-01',
+    });
     events.push(late);
     await putFacts(pipeline, [late]);
     await recompute();
@@ -114,14 +135,22 @@ describeWithPostgres('recompute: effective-tier history and decisions', () => {
       ['2026-04-01', null, 'silver', 'qualified'],
     ]);
     // The database refuses to rewrite a history row.
-    await expect(db.updateTable('effective_tier_history').set({ tier_id: 'gold' }).where('id', '=', after[0]?.id ?? '0').execute()).rejects.toThrow(/never updated/);
+    await expect(
+      db
+        .updateTable('effective_tier_history')
+        .set({ tier_id: 'gold' })
+        .where('id', '=', after[0]?.id ?? '0')
+        .execute(),
+    ).rejects.toThrow(/never updated/);
 
     // One new decision for the new change, triggered by the late event; the earlier
     // decisions stay in the audit trail.
     const secondDecisions = await decisions();
     expect(secondDecisions.slice(0, firstDecisions.length)).toEqual(firstDecisions);
     const added = secondDecisions.slice(firstDecisions.length);
-    expect(added.map((d) => [d.day, d.previous_tier, d.new_tier, d.qualified_tier])).toEqual([['2026-04-01', 'registered', 'silver', 'silver']]);
+    expect(added.map((d) => [d.day, d.previous_tier, d.new_tier, d.qualified_tier])).toEqual([
+      ['2026-04-01', 'registered', 'silver', 'silver'],
+    ]);
     expect(added[0]?.trigger_event_ids).toEqual(['lms:c-3']);
     expect(added[0]?.metrics).toMatchObject({ salesCertified: '2', revenue12m: '300000.00' });
     expect(expected.changes.map((c) => c.day)).toEqual([dayOrThrow('2026-04-01')]);

@@ -39,7 +39,9 @@ describeWithPostgres('recompute: a worker killed mid-chunk', () => {
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    const history = [...generateHistory({ partners: PARTNERS, seed: 77, until: AS_OF, months: 12, eventsPerPartner: 25 })];
+    const history = [
+      ...generateHistory({ partners: PARTNERS, seed: 77, until: AS_OF, months: 12, eventsPerPartner: 25 }),
+    ];
     await putFacts(pipeline, history);
     batch = reference(pipeline.program, history);
     restoreEnv = setEnv(cliEnv(pipeline, AS_OF));
@@ -60,10 +62,15 @@ describeWithPostgres('recompute: a worker killed mid-chunk', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const run = runRecompute({ all: true, asOf: AS_OF, wait: true }).finally(() => log.mockRestore());
     // Kill it once its chunks are under way: some partners written, most not.
-    const atKill = await pollUntil('the first worker to write some partners', async () => {
-      const n = await scorecards();
-      return n >= PARTNERS * 0.1 ? n : undefined;
-    }, 60_000, 5);
+    const atKill = await pollUntil(
+      'the first worker to write some partners',
+      async () => {
+        const n = await scorecards();
+        return n >= PARTNERS * 0.1 ? n : undefined;
+      },
+      60_000,
+      5,
+    );
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     const afterKill = await scorecards();
@@ -74,9 +81,13 @@ describeWithPostgres('recompute: a worker killed mid-chunk', () => {
     const restarted = performance.now();
     second = await spawnRecomputeWorker(pipeline, 'recompute-second', AS_OF);
     const result = (await run) as { partners: number; chunks: number };
-    console.info(`kill: ${atKill} of ${PARTNERS} partners written when killed (${afterKill} after), run completed ${((performance.now() - restarted) / 1000).toFixed(1)} s after the restart`);
+    console.info(
+      `kill: ${atKill} of ${PARTNERS} partners written when killed (${afterKill} after), run completed ${((performance.now() - restarted) / 1000).toFixed(1)} s after the restart`,
+    );
     expect(result.partners).toBe(PARTNERS);
-    const chunks = (await pipeline.queues.recompute.getJobs(['completed'], 0, -1)).filter((j) => j.name === JOBS.recomputeChunk.name);
+    const chunks = (await pipeline.queues.recompute.getJobs(['completed'], 0, -1)).filter(
+      (j) => j.name === JOBS.recomputeChunk.name,
+    );
     expect(chunks).toHaveLength(result.chunks);
     // At least one chunk really was interrupted and run again.
     expect(chunks.filter((j) => j.attemptsStarted > 1 || j.stalledCounter > 0).length).toBeGreaterThan(0);

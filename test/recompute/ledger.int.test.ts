@@ -58,7 +58,13 @@ describeWithPostgres('recompute: the incentive ledger', () => {
       certificationEarned('c-1', P, { personId: 'E1', earnedAt: '2026-01-10' }),
       dealUpserted('d-1', P, { dealId: 'D1', amount: '300000.00', closedAt: '2026-03-01' }),
       dealUpserted('d-2', P, { dealId: 'D2', amount: '12345.67', closedAt: '2026-05-15' }),
-      dealUpserted('d-3', P, { dealId: 'D3', amount: '1000.00', currency: 'EUR', fxRate: '1.0842', closedAt: '2026-06-20' }),
+      dealUpserted('d-3', P, {
+        dealId: 'D3',
+        amount: '1000.00',
+        currency: 'EUR',
+        fxRate: '1.0842',
+        closedAt: '2026-06-20',
+      }),
       // 1050.50 × 3% = 31.515: a half-even tie.
       dealUpserted('d-4', P, { dealId: 'D4', amount: '1050.50', closedAt: '2026-07-01' }),
       dealUpserted('d-5', P, { dealId: 'D5', amount: '5000.00', stage: 'open', closedAt: null }),
@@ -76,7 +82,15 @@ describeWithPostgres('recompute: the incentive ledger', () => {
     // certification makes the partner silver from 2026-04-01: D2 and D4 closed at silver.
     const second = await step([
       dealUpserted('d-1b', P, { dealId: 'D1', amount: '310000.00', closedAt: '2026-03-01', version: 2 }),
-      dealUpserted('d-3b', P, { dealId: 'D3', amount: '1000.00', currency: 'EUR', fxRate: '1.0842', stage: 'closed_lost', closedAt: '2026-06-20', version: 2 }),
+      dealUpserted('d-3b', P, {
+        dealId: 'D3',
+        amount: '1000.00',
+        currency: 'EUR',
+        fxRate: '1.0842',
+        stage: 'closed_lost',
+        closedAt: '2026-06-20',
+        version: 2,
+      }),
       certificationEarned('c-2', P, { personId: 'E2', certificationId: 'sales-associate', earnedAt: '2026-04-01' }),
     ]);
     expect(second.expected.scorecard.effectiveTier).toBe('silver');
@@ -103,7 +117,12 @@ describeWithPostgres('recompute: the incentive ledger', () => {
       dealUpserted('d-5b', P, { dealId: 'D5', amount: '5000.00', closedAt: '2026-11-23', version: 2 }),
     ]);
     expect(third.entries.slice(0, second.entries.length)).toEqual(second.entries);
-    expect(third.entries.slice(second.entries.length).map((e) => [e.deal_id, e.benefit, e.amount]).sort()).toEqual(
+    expect(
+      third.entries
+        .slice(second.entries.length)
+        .map((e) => [e.deal_id, e.benefit, e.amount])
+        .sort(),
+    ).toEqual(
       [
         ['D4', 'commission', '-21.00'],
         ['D4', 'mdf', '-10.50'],
@@ -122,8 +141,14 @@ describeWithPostgres('recompute: the incentive ledger', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       await readLedger(P, { json: true });
-      const printed = JSON.parse(String(log.mock.calls[0]?.[0])) as { totals: Record<string, string>; entries: unknown[] };
-      expect(printed.totals).toMatchObject({ commission: third.expected.scorecard.ledger.commission, mdf: third.expected.scorecard.ledger.mdf });
+      const printed = JSON.parse(String(log.mock.calls[0]?.[0])) as {
+        totals: Record<string, string>;
+        entries: unknown[];
+      };
+      expect(printed.totals).toMatchObject({
+        commission: third.expected.scorecard.ledger.commission,
+        mdf: third.expected.scorecard.ledger.mdf,
+      });
       expect(printed.entries).toHaveLength(third.entries.length);
     } finally {
       log.mockRestore();
@@ -133,7 +158,9 @@ describeWithPostgres('recompute: the incentive ledger', () => {
 
   it('refuses to edit or delete an entry in the database itself', async () => {
     const db = pipeline.database.db;
-    await expect(db.updateTable('ledger_entries').set({ amount: '1.00' }).where('partner_id', '=', P).execute()).rejects.toThrow(/append-only/);
+    await expect(
+      db.updateTable('ledger_entries').set({ amount: '1.00' }).where('partner_id', '=', P).execute(),
+    ).rejects.toThrow(/append-only/);
     await expect(db.deleteFrom('ledger_entries').where('partner_id', '=', P).execute()).rejects.toThrow(/append-only/);
   });
 });

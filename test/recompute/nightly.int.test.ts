@@ -45,13 +45,20 @@ describeWithPostgres(`recompute: the nightly run over ${PARTNERS} partners`, () 
     pipeline = await createPipeline();
     await recordScorecardWriters(pipeline.database.db);
     // A year of facts, about 25 events per partner (long-tailed sizes).
-    const history = [...generateHistory({ partners: PARTNERS, seed: 2026, until: AS_OF, months: 12, eventsPerPartner: 25 })];
+    const history = [
+      ...generateHistory({ partners: PARTNERS, seed: 2026, until: AS_OF, months: 12, eventsPerPartner: 25 }),
+    ];
     events = history.length;
     const started = performance.now();
     await putFacts(pipeline, history, 2_000);
-    console.info(`nightly: ${events} events for ${PARTNERS} partners stored in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.info(
+      `nightly: ${events} events for ${PARTNERS} partners stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     batch = reference(pipeline.program, history);
-    workers.push(await spawnRecomputeWorker(pipeline, 'recompute-a', AS_OF), await spawnRecomputeWorker(pipeline, 'recompute-b', AS_OF));
+    workers.push(
+      await spawnRecomputeWorker(pipeline, 'recompute-a', AS_OF),
+      await spawnRecomputeWorker(pipeline, 'recompute-b', AS_OF),
+    );
     restoreEnv = setEnv(cliEnv(pipeline, AS_OF));
   }, 240_000);
 
@@ -90,7 +97,9 @@ describeWithPostgres(`recompute: the nightly run over ${PARTNERS} partners`, () 
 
   it('is chunked across two worker processes, completes, and equals the reference', async () => {
     const { result, seconds } = await nightly();
-    console.info(`nightly: first run over ${PARTNERS} partners: ${seconds.toFixed(1)} s wall (${result.seconds} s in the run job), ${result.chunks} chunks, ${JSON.stringify(result.changes)}`);
+    console.info(
+      `nightly: first run over ${PARTNERS} partners: ${seconds.toFixed(1)} s wall (${result.seconds} s in the run job), ${result.chunks} chunks, ${JSON.stringify(result.changes)}`,
+    );
     expect(result).toMatchObject({ asOf: AS_OF, partners: PARTNERS });
     expect(result.chunks).toBeGreaterThan(1);
 
@@ -108,7 +117,12 @@ describeWithPostgres(`recompute: the nightly run over ${PARTNERS} partners`, () 
     expect(compared.ledger).toEqual([]);
     // A first computation: one decision per tier change, one entry per non-zero ledger line.
     const counts = await tableCounts(pipeline.database.db);
-    expect(counts).toMatchObject({ scorecards: PARTNERS, decisions: compared.changes, ledger_entries: compared.ledgerLines, history_superseded: 0 });
+    expect(counts).toMatchObject({
+      scorecards: PARTNERS,
+      decisions: compared.changes,
+      ledger_entries: compared.ledgerLines,
+      history_superseded: 0,
+    });
     expect(result.decisions).toBe(compared.changes);
     expect(result.ledgerEntries).toBe(compared.ledgerLines);
     const owed = await pipeline.database.db.selectFrom('recompute_requests').select('partner_id').execute();
@@ -123,13 +137,23 @@ describeWithPostgres(`recompute: the nightly run over ${PARTNERS} partners`, () 
 
     const { result, seconds } = await nightly();
     console.info(`nightly: second run over ${PARTNERS} partners: ${seconds.toFixed(1)} s wall`);
-    expect(result).toMatchObject({ asOf: AS_OF, partners: PARTNERS, decisions: 0, ledgerEntries: 0, changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 } });
+    expect(result).toMatchObject({
+      asOf: AS_OF,
+      partners: PARTNERS,
+      decisions: 0,
+      ledgerEntries: 0,
+      changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 },
+    });
     expect(await tableCounts(db)).toEqual(before);
-    expect(await db.selectFrom('scorecards').select(['partner_id', 'scorecard']).orderBy('partner_id').execute()).toEqual(cards);
+    expect(
+      await db.selectFrom('scorecards').select(['partner_id', 'scorecard']).orderBy('partner_id').execute(),
+    ).toEqual(cards);
     // It did run (every scorecard rewritten, by both processes again).
     const writers = await scorecardWriters(db);
     expect(writers.size).toBe(PARTNERS);
-    expect(new Set([...writers.values()].flatMap((apps) => [...apps]))).toEqual(new Set(['recompute-a', 'recompute-b']));
+    expect(new Set([...writers.values()].flatMap((apps) => [...apps]))).toEqual(
+      new Set(['recompute-a', 'recompute-b']),
+    );
     for (const w of workers) expect(w.output()).not.toMatch(/"level":(40|50|60)/);
   }, 300_000);
 });

@@ -47,7 +47,8 @@ describeWithPostgres('recompute: manual overrides', () => {
     restoreEnv?.();
   });
 
-  const audit = () => pipeline.database.db.selectFrom('audit_log').selectAll().where('partner_id', '=', P).orderBy('id').execute();
+  const audit = () =>
+    pipeline.database.db.selectFrom('audit_log').selectAll().where('partner_id', '=', P).orderBy('id').execute();
   const scorecard = async () => (await storedScorecard(pipeline.database.db, P)) as Scorecard | undefined;
 
   async function expectState(expected: ReturnType<typeof evaluateRef>): Promise<void> {
@@ -76,31 +77,78 @@ describeWithPostgres('recompute: manual overrides', () => {
       await expectState(policy);
 
       // Refused input is not audited.
-      await expect(setOverride(P, 'platinum', { from: '2026-11-20', until: '2026-12-31', reason: 'x', by: 'alice' })).rejects.toThrow(/platinum/);
+      await expect(
+        setOverride(P, 'platinum', { from: '2026-11-20', until: '2026-12-31', reason: 'x', by: 'alice' }),
+      ).rejects.toThrow(/platinum/);
       expect(await audit()).toEqual([]);
 
-      await setOverride(P, 'gold', { from: '2026-11-20', until: '2026-12-31', reason: 'strategic account', by: 'alice' });
+      await setOverride(P, 'gold', {
+        from: '2026-11-20',
+        until: '2026-12-31',
+        reason: 'strategic account',
+        by: 'alice',
+      });
       const [set] = await audit();
       const overrideId = (set?.details as { id?: unknown } | undefined)?.id;
       expect(overrideId).toBeDefined();
-      expect(set).toMatchObject({ actor: 'alice', action: 'override.set', partner_id: P, details: { tier: 'gold', from: '2026-11-20', until: '2026-12-31', reason: 'strategic account' } });
+      expect(set).toMatchObject({
+        actor: 'alice',
+        action: 'override.set',
+        partner_id: P,
+        details: { tier: 'gold', from: '2026-11-20', until: '2026-12-31', reason: 'strategic account' },
+      });
 
       log.mockClear();
       await listOverrides({ json: true });
       expect(log.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([
-        expect.objectContaining({ partnerId: P, tier: 'gold', from: '2026-11-20', until: '2026-12-31', reason: 'strategic account', by: 'alice' }),
+        expect.objectContaining({
+          partnerId: P,
+          tier: 'gold',
+          from: '2026-11-20',
+          until: '2026-12-31',
+          reason: 'strategic account',
+          by: 'alice',
+        }),
       ]);
 
       // The recompute that `set` asked for applies it.
-      await pollUntil('the override to be applied', async () => ((await scorecard())?.status === 'override' ? true : undefined), 20_000, 50);
-      const rule: OverrideRule = { tier: 'gold', from: dayOrThrow('2026-11-20'), until: dayOrThrow('2026-12-31'), reason: 'strategic account', by: 'alice' };
+      await pollUntil(
+        'the override to be applied',
+        async () => ((await scorecard())?.status === 'override' ? true : undefined),
+        20_000,
+        50,
+      );
+      const rule: OverrideRule = {
+        tier: 'gold',
+        from: dayOrThrow('2026-11-20'),
+        until: dayOrThrow('2026-12-31'),
+        reason: 'strategic account',
+        by: 'alice',
+      };
       const overridden = evaluateRef(batch, P, TODAY, [rule]);
-      expect(overridden.scorecard).toMatchObject({ effectiveTier: 'gold', qualifiedTier: 'silver', status: 'override', benefits: { commissionRate: '0.08' } });
+      expect(overridden.scorecard).toMatchObject({
+        effectiveTier: 'gold',
+        qualifiedTier: 'silver',
+        status: 'override',
+        benefits: { commissionRate: '0.08' },
+      });
       await expectState(overridden);
       // D2 closed on an overridden day: paid at gold.
       expect(overridden.scorecard.ledger).toEqual({ commission: '15800.00', mdf: '3200.00', rebate: '100.00' });
-      const decisions = await pipeline.database.db.selectFrom('decisions').selectAll().where('partner_id', '=', P).orderBy('id').execute();
-      expect(decisions.at(-1)).toMatchObject({ day: '2026-11-20', previous_tier: 'silver', new_tier: 'gold', qualified_tier: 'silver', criteria: { kind: 'override' }, trigger_event_ids: [`override:${String(overrideId)}`] });
+      const decisions = await pipeline.database.db
+        .selectFrom('decisions')
+        .selectAll()
+        .where('partner_id', '=', P)
+        .orderBy('id')
+        .execute();
+      expect(decisions.at(-1)).toMatchObject({
+        day: '2026-11-20',
+        previous_tier: 'silver',
+        new_tier: 'gold',
+        qualified_tier: 'silver',
+        criteria: { kind: 'override' },
+        trigger_event_ids: [`override:${String(overrideId)}`],
+      });
 
       await clearOverrides(P, { by: 'bob' });
       const trail = await audit();
@@ -111,11 +159,22 @@ describeWithPostgres('recompute: manual overrides', () => {
       expect(log.mock.calls).toEqual([]);
 
       // The next recompute puts it back where the policy alone puts it, ledger included.
-      await pollUntil('the partner to return to policy', async () => ((await scorecard())?.status === 'qualified' ? true : undefined), 20_000, 50);
+      await pollUntil(
+        'the partner to return to policy',
+        async () => ((await scorecard())?.status === 'qualified' ? true : undefined),
+        20_000,
+        50,
+      );
       await expectState(policy);
       expect((await scorecard())?.ledger).toEqual({ commission: '15500.00', mdf: '3100.00', rebate: '0.00' });
       // Nothing was edited on the way: the gold accruals were taken back by adjustments.
-      const d2 = await pipeline.database.db.selectFrom('ledger_entries').select(['benefit', 'kind', 'amount']).where('partner_id', '=', P).where('deal_id', '=', 'D2').orderBy('id').execute();
+      const d2 = await pipeline.database.db
+        .selectFrom('ledger_entries')
+        .select(['benefit', 'kind', 'amount'])
+        .where('partner_id', '=', P)
+        .where('deal_id', '=', 'D2')
+        .orderBy('id')
+        .execute();
       expect(d2.filter((e) => e.benefit === 'rebate').map((e) => [e.kind, e.amount])).toEqual([
         ['accrual', '100.00'],
         ['adjustment', '-100.00'],
@@ -129,7 +188,15 @@ describeWithPostgres('recompute: manual overrides', () => {
   // the day; an operator's `recompute --partner` must not be.
   it('recompute --partner recomputes a partner that owes nothing', async () => {
     const db = pipeline.database.db;
-    await pollUntil('nothing owed', async () => ((await db.selectFrom('recompute_requests').select('partner_id').where('partner_id', '=', P).executeTakeFirst()) ? undefined : true), 20_000, 50);
+    await pollUntil(
+      'nothing owed',
+      async () =>
+        (await db.selectFrom('recompute_requests').select('partner_id').where('partner_id', '=', P).executeTakeFirst())
+          ? undefined
+          : true,
+      20_000,
+      50,
+    );
     const stamp = new Date('2001-01-01T00:00:00Z');
     await db.updateTable('scorecards').set({ computed_at: stamp }).where('partner_id', '=', P).execute();
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -138,7 +205,11 @@ describeWithPostgres('recompute: manual overrides', () => {
     } finally {
       log.mockRestore();
     }
-    const row = await db.selectFrom('scorecards').select('computed_at').where('partner_id', '=', P).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('scorecards')
+      .select('computed_at')
+      .where('partner_id', '=', P)
+      .executeTakeFirstOrThrow();
     expect(new Date(row.computed_at).getTime()).toBeGreaterThan(stamp.getTime());
   });
 });

@@ -36,7 +36,14 @@ describeWithPostgres('owed recomputes', () => {
 
   const events = [
     partnerUpserted('p1', 'P-OWED', { partnerType: 'reseller' }),
-    dealUpserted('d1', 'P-OWED', { dealId: 'D1', stage: 'closed_won', amount: '260000.00', currency: 'USD', closedAt: '2026-08-01', version: 1 }),
+    dealUpserted('d1', 'P-OWED', {
+      dealId: 'D1',
+      stage: 'closed_won',
+      amount: '260000.00',
+      currency: 'USD',
+      closedAt: '2026-08-01',
+      version: 1,
+    }),
     certificationEarned('c1', 'P-OWED', { personId: 'a', certificationId: 'sales-expert', earnedAt: '2026-01-10' }),
     certificationEarned('c2', 'P-OWED', { personId: 'b', certificationId: 'sales-associate', earnedAt: '2026-01-10' }),
   ];
@@ -44,9 +51,17 @@ describeWithPostgres('owed recomputes', () => {
   it('the reconciler re-enqueues a request whose job was lost, and the workers then clear it', async () => {
     await putFacts(pipeline, events);
     // As if Redis lost the wake-up job: the request is in Postgres, no job is queued.
-    await pipeline.database.db.updateTable('recompute_requests').set({ requested_at: sql`now() - interval '5 minutes'` }).execute();
+    await pipeline.database.db
+      .updateTable('recompute_requests')
+      .set({ requested_at: sql`now() - interval '5 minutes'` })
+      .execute();
     expect(await pipeline.queues.recompute.getJobCountByTypes('waiting', 'delayed')).toBe(0);
-    const deps = { db: pipeline.database.db, queues: pipeline.queues, programs: new ProgramCache(pipeline.database.db), log: pino({ level: 'silent' }) };
+    const deps = {
+      db: pipeline.database.db,
+      queues: pipeline.queues,
+      programs: new ProgramCache(pipeline.database.db),
+      log: pino({ level: 'silent' }),
+    };
     const result = await reconcileHandler(deps, 60_000)({ name: 'reconcile', data: {} } as Job);
     expect(result).toEqual({ requeued: 1 });
     const waiting = await pipeline.queues.recompute.getJobs(['waiting', 'delayed']);
@@ -57,12 +72,18 @@ describeWithPostgres('owed recomputes', () => {
     } finally {
       await pipeline.stopWorkers();
     }
-    const stored = await pipeline.database.db.selectFrom('scorecards').select('scorecard').where('partner_id', '=', 'P-OWED').executeTakeFirstOrThrow();
+    const stored = await pipeline.database.db
+      .selectFrom('scorecards')
+      .select('scorecard')
+      .where('partner_id', '=', 'P-OWED')
+      .executeTakeFirstOrThrow();
     expect((stored.scorecard as { effectiveTier: string }).effectiveTier).toBe('silver');
   });
 
   it('program load of a later version owes every partner a recompute from its effectiveFrom and queues a run', async () => {
-    const v1 = JSON.parse(readFileSync('examples/acme/program.json', 'utf8')) as Record<string, unknown> & { tracks: Array<{ tiers: Array<{ criteria: { allOf: Array<{ atLeast?: string }> } | null }> }> };
+    const v1 = JSON.parse(readFileSync('examples/acme/program.json', 'utf8')) as Record<string, unknown> & {
+      tracks: Array<{ tiers: Array<{ criteria: { allOf: Array<{ atLeast?: string }> } | null }> }>;
+    };
     const v2 = structuredClone(v1);
     v2.version = '2028.1';
     v2.effectiveFrom = '2026-10-01';
@@ -79,7 +100,10 @@ describeWithPostgres('owed recomputes', () => {
     } finally {
       restore();
     }
-    const owed = await pipeline.database.db.selectFrom('recompute_requests').select(['partner_id', 'from_day']).execute();
+    const owed = await pipeline.database.db
+      .selectFrom('recompute_requests')
+      .select(['partner_id', 'from_day'])
+      .execute();
     expect(owed).toEqual([{ partner_id: 'P-OWED', from_day: '2026-10-01' }]);
     expect(await pipeline.queues.recompute.getJobCountByTypes('waiting', 'delayed')).toBe(1);
 
@@ -89,11 +113,23 @@ describeWithPostgres('owed recomputes', () => {
     } finally {
       await pipeline.stopWorkers();
     }
-    const both = loadProgramTexts([{ name: 'v1', text: JSON.stringify(v1) }, { name: 'v2', text: JSON.stringify(v2) }]);
+    const both = loadProgramTexts([
+      { name: 'v1', text: JSON.stringify(v1) },
+      { name: 'v2', text: JSON.stringify(v2) },
+    ]);
     if (!both.ok) throw new Error(both.problems.join('\n'));
     const expected = reference(both.value, events).evaluate('P-OWED', dayOrThrow(TODAY))?.scorecard;
-    const stored = await pipeline.database.db.selectFrom('scorecards').select('scorecard').where('partner_id', '=', 'P-OWED').executeTakeFirstOrThrow();
+    const stored = await pipeline.database.db
+      .selectFrom('scorecards')
+      .select('scorecard')
+      .where('partner_id', '=', 'P-OWED')
+      .executeTakeFirstOrThrow();
     expect(stored.scorecard).toEqual(expected);
-    expect(expected).toMatchObject({ program: { version: '2028.1' }, effectiveTier: 'silver', qualifiedTier: 'registered', status: 'grace' });
+    expect(expected).toMatchObject({
+      program: { version: '2028.1' },
+      effectiveTier: 'silver',
+      qualifiedTier: 'registered',
+      status: 'grace',
+    });
   });
 });

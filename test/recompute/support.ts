@@ -39,7 +39,14 @@ export const partnerUpserted = (id: string, partnerId: string, data: Json = {}):
   type: 'partner.upserted',
   occurredAt: OCCURRED,
   partnerId,
-  data: { name: `Partner ${partnerId}`, partnerType: 'reseller', contacts: [{ email: 'ops@example.com', role: 'primary' }], status: 'active', version: 1, ...data },
+  data: {
+    name: `Partner ${partnerId}`,
+    partnerType: 'reseller',
+    contacts: [{ email: 'ops@example.com', role: 'primary' }],
+    status: 'active',
+    version: 1,
+    ...data,
+  },
 });
 
 export const dealUpserted = (id: string, partnerId: string, data: Json): TestEvent => ({
@@ -79,7 +86,8 @@ export async function putFacts(pipeline: Pipeline, events: readonly unknown[], b
       events.slice(i, i + batchSize).map((e) => ({ raw: JSON.stringify(e) })),
     );
     const counts = countOutcomes(result.outcomes);
-    if (counts['dead-lettered'] > 0 || counts.conflict > 0) throw new Error(`events refused: ${JSON.stringify(counts)}`);
+    if (counts['dead-lettered'] > 0 || counts.conflict > 0)
+      throw new Error(`events refused: ${JSON.stringify(counts)}`);
   }
 }
 
@@ -91,7 +99,12 @@ export function reference(program: ProgramSet, events: readonly unknown[]): Batc
   return batch;
 }
 
-export function evaluateRef(batch: BatchEvaluation, partnerId: string, asOf: string, overrides: readonly OverrideRule[] = []): PartnerEvaluation {
+export function evaluateRef(
+  batch: BatchEvaluation,
+  partnerId: string,
+  asOf: string,
+  overrides: readonly OverrideRule[] = [],
+): PartnerEvaluation {
   const evaluation = batch.evaluate(partnerId, dayOrThrow(asOf), overrides);
   if (!evaluation) throw new Error(`no reference evaluation for ${partnerId}`);
   return evaluation;
@@ -136,26 +149,44 @@ export async function currentHistory(db: Kysely<DB>, partnerId: string): Promise
 
 /** Every ledger entry, in id order. */
 export async function ledgerEntries(db: Kysely<DB>, partnerId?: string) {
-  let q = db.selectFrom('ledger_entries').select(['id', 'partner_id', 'deal_id', 'benefit', 'amount', 'kind', 'closed_at', 'tier_id', 'rate']);
+  let q = db
+    .selectFrom('ledger_entries')
+    .select(['id', 'partner_id', 'deal_id', 'benefit', 'amount', 'kind', 'closed_at', 'tier_id', 'rate']);
   if (partnerId !== undefined) q = q.where('partner_id', '=', partnerId);
   return q.orderBy('id').execute();
 }
 
 /** Sum of the stored entries per `partner|deal|benefit`, in minor units. */
-export async function ledgerSums(db: Kysely<DB>, partnerId?: string): Promise<Map<string, { total: bigint; entries: number }>> {
+export async function ledgerSums(
+  db: Kysely<DB>,
+  partnerId?: string,
+): Promise<Map<string, { total: bigint; entries: number }>> {
   let q = db
     .selectFrom('ledger_entries')
-    .select(['partner_id', 'deal_id', 'benefit', sql<string>`sum(amount)::text`.as('total'), sql<string>`count(*)::text`.as('entries')])
+    .select([
+      'partner_id',
+      'deal_id',
+      'benefit',
+      sql<string>`sum(amount)::text`.as('total'),
+      sql<string>`count(*)::text`.as('entries'),
+    ])
     .groupBy(['partner_id', 'deal_id', 'benefit']);
   if (partnerId !== undefined) q = q.where('partner_id', '=', partnerId);
   const rows = await q.execute();
-  return new Map(rows.map((r) => [`${r.partner_id}|${r.deal_id}|${r.benefit}`, { total: minor(r.total), entries: Number(r.entries) }]));
+  return new Map(
+    rows.map((r) => [
+      `${r.partner_id}|${r.deal_id}|${r.benefit}`,
+      { total: minor(r.total), entries: Number(r.entries) },
+    ]),
+  );
 }
 
 /** The reference amount per `partner|deal|benefit` (lines of amount 0 left out: nothing to book). */
 export function referenceLines(evaluation: PartnerEvaluation): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const line of evaluation.ledger) if (line.amountMinor !== 0n) out.set(`${evaluation.scorecard.partnerId}|${line.dealId}|${line.benefit}`, line.amountMinor);
+  for (const line of evaluation.ledger)
+    if (line.amountMinor !== 0n)
+      out.set(`${evaluation.scorecard.partnerId}|${line.dealId}|${line.benefit}`, line.amountMinor);
   return out;
 }
 
@@ -165,7 +196,11 @@ export function nonZero(sums: ReadonlyMap<string, { total: bigint }>): Map<strin
 }
 
 export async function storedScorecard(db: Kysely<DB>, partnerId: string): Promise<unknown> {
-  const row = await db.selectFrom('scorecards').select('scorecard').where('partner_id', '=', partnerId).executeTakeFirst();
+  const row = await db
+    .selectFrom('scorecards')
+    .select('scorecard')
+    .where('partner_id', '=', partnerId)
+    .executeTakeFirst();
   return row?.scorecard;
 }
 
@@ -182,7 +217,12 @@ export async function tableCounts(db: Kysely<DB>): Promise<Record<string, number
 }
 
 /** Polls `check` until it returns something other than undefined, or fails at the deadline. */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -194,7 +234,12 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
 
 /** The environment the CLI reads its services from, for this pipeline. */
 export function cliEnv(pipeline: Pipeline, today: string): Record<string, string> {
-  return { DATABASE_URL: pipeline.database.url, REDIS_URL: pipeline.settings.url, TIERLINE_QUEUE_PREFIX: pipeline.settings.prefix, TIERLINE_TODAY: today };
+  return {
+    DATABASE_URL: pipeline.database.url,
+    REDIS_URL: pipeline.settings.url,
+    TIERLINE_QUEUE_PREFIX: pipeline.settings.prefix,
+    TIERLINE_TODAY: today,
+  };
 }
 
 /** Sets variables in process.env; returns a function that restores the previous values. */
@@ -227,19 +272,41 @@ export async function spawnRecomputeWorker(pipeline: Pipeline, name: string, tod
   url.searchParams.set('application_name', name);
   const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'recompute'], {
     cwd: repoRoot,
-    env: { ...process.env, ...cliEnv(pipeline, today), DATABASE_URL: url.toString(), LOG_LEVEL: 'info', TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000' },
+    env: {
+      ...process.env,
+      ...cliEnv(pipeline, today),
+      DATABASE_URL: url.toString(),
+      LOG_LEVEL: 'info',
+      TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
-  const release = track({ kind: 'child-process', label: `${name} (pid ${child.pid})`, close: async () => void (child.kill('SIGKILL'), await exited) });
+  const release = track({
+    kind: 'child-process',
+    label: `${name} (pid ${child.pid})`,
+    close: async () => void (child.kill('SIGKILL'), await exited),
+  });
   void exited.then(release);
   const worker: ChildWorker = { name, child, output: () => out, exited };
-  await pollUntil(`worker ${name} to start`, async () => (gone ? Promise.reject(new Error(`worker ${name} exited: ${out}`)) : out.includes('workers started') ? true : undefined), 30_000, 50);
+  await pollUntil(
+    `worker ${name} to start`,
+    async () =>
+      gone
+        ? Promise.reject(new Error(`worker ${name} exited: ${out}`))
+        : out.includes('workers started')
+          ? true
+          : undefined,
+    30_000,
+    50,
+  );
   return worker;
 }
 
@@ -257,18 +324,25 @@ export async function stopChild(worker: ChildWorker | undefined, timeoutMs = 15_
  * the test's own database: the proof of which worker process handled which partners.
  */
 export async function recordScorecardWriters(db: Kysely<DB>): Promise<void> {
-  await sql`create table test_scorecard_writers (partner_id text not null, app text not null, at timestamptz not null default clock_timestamp())`.execute(db);
+  await sql`create table test_scorecard_writers (partner_id text not null, app text not null, at timestamptz not null default clock_timestamp())`.execute(
+    db,
+  );
   await sql`create function test_record_scorecard_writer() returns trigger language plpgsql as $$
     begin
       insert into test_scorecard_writers (partner_id, app) values (new.partner_id, current_setting('application_name'));
       return new;
     end $$`.execute(db);
-  await sql`create trigger test_scorecard_writers after insert or update on scorecards for each row execute function test_record_scorecard_writer()`.execute(db);
+  await sql`create trigger test_scorecard_writers after insert or update on scorecards for each row execute function test_record_scorecard_writer()`.execute(
+    db,
+  );
 }
 
 /** partner id → the application names that wrote its scorecard since the last reset. */
 export async function scorecardWriters(db: Kysely<DB>): Promise<Map<string, Set<string>>> {
-  const { rows } = await sql<{ partner_id: string; app: string }>`select partner_id, app from test_scorecard_writers`.execute(db);
+  const { rows } = await sql<{
+    partner_id: string;
+    app: string;
+  }>`select partner_id, app from test_scorecard_writers`.execute(db);
   const out = new Map<string, Set<string>>();
   for (const r of rows) out.set(r.partner_id, (out.get(r.partner_id) ?? new Set()).add(r.app));
   return out;
@@ -323,6 +397,7 @@ export async function compareWithReference(db: Kysely<DB>, batch: BatchEvaluatio
   }
   out.ledgerLines = wantLines.size;
   const have = nonZero(sums);
-  for (const key of new Set([...wantLines.keys(), ...have.keys()])) if (wantLines.get(key) !== have.get(key)) out.ledger.push(key);
+  for (const key of new Set([...wantLines.keys(), ...have.keys()]))
+    if (wantLines.get(key) !== have.get(key)) out.ledger.push(key);
   return out;
 }

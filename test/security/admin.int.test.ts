@@ -38,7 +38,18 @@ const ROUTES: Array<[Method, string]> = [
 ];
 
 // Spellings of the prefix a router or proxy might normalise differently.
-const PREFIXES = [DASHBOARD_PATH, `${DASHBOARD_PATH}/.`, '/admin/./queues', '/admin/x/../queues', '//admin/queues', '/admin//queues', '/ADMIN/QUEUES', '/admin/queues%2F', '/admin%2Fqueues', '/admin/queues;x=1'];
+const PREFIXES = [
+  DASHBOARD_PATH,
+  `${DASHBOARD_PATH}/.`,
+  '/admin/./queues',
+  '/admin/x/../queues',
+  '//admin/queues',
+  '/admin//queues',
+  '/ADMIN/QUEUES',
+  '/admin/queues%2F',
+  '/admin%2Fqueues',
+  '/admin/queues;x=1',
+];
 
 describeWithPostgres('admin endpoints refuse without the token', () => {
   let pipeline: Pipeline;
@@ -47,8 +58,19 @@ describeWithPostgres('admin endpoints refuse without the token', () => {
 
   beforeAll(async () => {
     pipeline = await createPipeline();
-    await pipeline.queues.crm.add('ingest-events', { events: [], origin: 'replay', runId: 'security' }, { jobId: 'job-1', delay: 3_600_000 });
-    app = buildServer({ queues: pipeline.queues, db: pipeline.database.db, secrets: {}, log: pino({ level: 'silent' }), adminToken: ADMIN, metricsTokens: [METRICS, ADMIN] });
+    await pipeline.queues.crm.add(
+      'ingest-events',
+      { events: [], origin: 'replay', runId: 'security' },
+      { jobId: 'job-1', delay: 3_600_000 },
+    );
+    app = buildServer({
+      queues: pipeline.queues,
+      db: pipeline.database.db,
+      secrets: {},
+      log: pino({ level: 'silent' }),
+      adminToken: ADMIN,
+      metricsTokens: [METRICS, ADMIN],
+    });
     release = track({ kind: 'fastify', label: 'admin security', close: () => app.close() });
     await app.ready();
   });
@@ -60,7 +82,12 @@ describeWithPostgres('admin endpoints refuse without the token', () => {
   });
 
   const ask = (method: Method, url: string, headers: Record<string, string> = {}) =>
-    app.inject({ method, url, headers: { ...headers, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) }, ...(method === 'GET' ? {} : { payload: '{}' }) });
+    app.inject({
+      method,
+      url,
+      headers: { ...headers, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+      ...(method === 'GET' ? {} : { payload: '{}' }),
+    });
 
   it('refuses every dashboard route without a valid token, however the prefix is spelled', async () => {
     const wrong: Array<[string, Record<string, string>]> = [
@@ -78,10 +105,12 @@ describeWithPostgres('admin endpoints refuse without the token', () => {
       for (const [method, route] of ROUTES) {
         for (const [what, headers] of wrong) {
           const res = await ask(method, `${prefix}${route}`, headers);
-          if (res.statusCode < 300 || res.statusCode >= 500) opened.push(`${method} ${prefix}${route} with ${what}: ${res.statusCode}`);
+          if (res.statusCode < 300 || res.statusCode >= 500)
+            opened.push(`${method} ${prefix}${route} with ${what}: ${res.statusCode}`);
         }
         const query = await ask(method, `${prefix}${route}?token=${ADMIN.slice(0, -1)}`);
-        if (query.statusCode < 300 || query.statusCode >= 500) opened.push(`${method} ${prefix}${route}?token=<wrong>: ${query.statusCode}`);
+        if (query.statusCode < 300 || query.statusCode >= 500)
+          opened.push(`${method} ${prefix}${route}?token=<wrong>: ${query.statusCode}`);
       }
     }
     expect(opened).toEqual([]);
@@ -95,11 +124,18 @@ describeWithPostgres('admin endpoints refuse without the token', () => {
   });
 
   it('opens with the admin token (the refusals above are not a broken dashboard)', async () => {
-    expect((await ask('GET', `${DASHBOARD_PATH}/api/queues`, { authorization: `Bearer ${ADMIN}` })).statusCode).toBe(200);
+    expect((await ask('GET', `${DASHBOARD_PATH}/api/queues`, { authorization: `Bearer ${ADMIN}` })).statusCode).toBe(
+      200,
+    );
   });
 
   it('refuses /metrics without one of its tokens', async () => {
-    const refusals: Array<Record<string, string>> = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${METRICS}x` }, { cookie: `tierline_admin=${sessionValue(ADMIN)}` }];
+    const refusals: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: `Bearer ${METRICS}x` },
+      { cookie: `tierline_admin=${sessionValue(ADMIN)}` },
+    ];
     for (const headers of refusals) expect((await ask('GET', '/metrics', headers)).statusCode).toBe(401);
     expect((await ask('GET', `/metrics?token=${METRICS}`)).statusCode).toBe(401);
     expect((await ask('GET', '/metrics', { authorization: `Bearer ${METRICS}` })).statusCode).toBe(200);

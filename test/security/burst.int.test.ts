@@ -16,7 +16,17 @@ import { signBody } from '../../workers/http/signature.ts';
 import { BURST_EVENTS, BURST_PARTNER, burstEvents } from '../fixtures/hostile/burst.ts';
 import { counts, withCliEnv } from '../ingest/support.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
-import { currentHistory, evaluateRef, expectedHistory, ledgerSums, nonZero, reference, referenceLines, setEnv, storedScorecard } from '../recompute/support.ts';
+import {
+  currentHistory,
+  evaluateRef,
+  expectedHistory,
+  ledgerSums,
+  nonZero,
+  reference,
+  referenceLines,
+  setEnv,
+  storedScorecard,
+} from '../recompute/support.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { track } from '../setup/leaks.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
@@ -38,13 +48,26 @@ describeWithPostgres('10,000 events for one partner in a second', () => {
     restoreEnv = setEnv({ TIERLINE_TODAY: TODAY });
     pipeline = await createPipeline();
     await pipeline.startWorkers(['ingest', 'recompute']);
-    app = buildServer({ queues: pipeline.queues, db: pipeline.database.db, secrets: SECRETS, log: pino({ level: 'silent' }), adminToken: null, metricsTokens: [] });
+    app = buildServer({
+      queues: pipeline.queues,
+      db: pipeline.database.db,
+      secrets: SECRETS,
+      log: pino({ level: 'silent' }),
+      adminToken: null,
+      metricsTokens: [],
+    });
     release = track({ kind: 'fastify', label: 'burst receiver', close: () => app.close() });
     await app.ready();
     dir = await mkdtemp(join(tmpdir(), 'tierline-burst-'));
     const file = join(dir, 'burst.jsonl');
     // Odd events through the importer, even ones (crm by source, lms separately) as webhooks.
-    await writeFile(file, events.filter((_, i) => i % 2 === 1).map((e) => JSON.stringify(e)).join('\n'));
+    await writeFile(
+      file,
+      events
+        .filter((_, i) => i % 2 === 1)
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    );
     const webhook = events.filter((_, i) => i % 2 === 0);
     const bodies: Array<{ source: 'crm' | 'lms'; body: string }> = [];
     for (const source of ['crm', 'lms'] as const) {
@@ -56,7 +79,19 @@ describeWithPostgres('10,000 events for one partner in a second', () => {
     try {
       const t = Math.floor(Date.now() / 1000);
       const [posted, imported] = await Promise.all([
-        Promise.all(bodies.map(({ source, body }) => app.inject({ method: 'POST', url: `/events/${source}`, headers: { 'content-type': 'application/json', 'x-tierline-signature': signBody(SECRETS[source], body, t) }, payload: body }))),
+        Promise.all(
+          bodies.map(({ source, body }) =>
+            app.inject({
+              method: 'POST',
+              url: `/events/${source}`,
+              headers: {
+                'content-type': 'application/json',
+                'x-tierline-signature': signBody(SECRETS[source], body, t),
+              },
+              payload: body,
+            }),
+          ),
+        ),
         withCliEnv(pipeline, () => runIngest(file, { wait: true })),
       ]);
       statuses.push(...posted.map((r) => r.statusCode));
@@ -85,13 +120,29 @@ describeWithPostgres('10,000 events for one partner in a second', () => {
 
   it('stores all 10,000 events and dead-letters none', async () => {
     const db = pipeline.database.db;
-    const inbox = await db.selectFrom('inbox').select((eb) => eb.fn.countAll<string>().as('n')).where('partner_id', '=', BURST_PARTNER).where('outcome', '=', 'accepted').executeTakeFirstOrThrow();
-    const stale = await db.selectFrom('inbox').select((eb) => eb.fn.countAll<string>().as('n')).where('partner_id', '=', BURST_PARTNER).where('outcome', '=', 'stale').executeTakeFirstOrThrow();
+    const inbox = await db
+      .selectFrom('inbox')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('partner_id', '=', BURST_PARTNER)
+      .where('outcome', '=', 'accepted')
+      .executeTakeFirstOrThrow();
+    const stale = await db
+      .selectFrom('inbox')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('partner_id', '=', BURST_PARTNER)
+      .where('outcome', '=', 'stale')
+      .executeTakeFirstOrThrow();
     // A revision that arrives before the deal it revises leaves the older version stale.
     expect(Number(inbox.n) + Number(stale.n)).toBe(BURST_EVENTS);
     expect(await db.selectFrom('dead_letters').select('event_id').execute()).toEqual([]);
-    const deals = new Set(events.filter((e) => e.type === 'deal.upserted').map((e) => (e.data as { dealId: string }).dealId));
-    const stored = await db.selectFrom('deals').select((eb) => eb.fn.countAll<string>().as('n')).where('partner_id', '=', BURST_PARTNER).executeTakeFirstOrThrow();
+    const deals = new Set(
+      events.filter((e) => e.type === 'deal.upserted').map((e) => (e.data as { dealId: string }).dealId),
+    );
+    const stored = await db
+      .selectFrom('deals')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('partner_id', '=', BURST_PARTNER)
+      .executeTakeFirstOrThrow();
     expect(Number(stored.n)).toBe(deals.size);
   });
 

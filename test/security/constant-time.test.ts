@@ -17,7 +17,8 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...crypto, default: { ...crypto, timingSafeEqual }, timingSafeEqual };
 });
 
-const { matchesBody, parseSignatureHeader, signBody, verifySignature } = await import('../../workers/http/signature.ts');
+const { matchesBody, parseSignatureHeader, signBody, verifySignature } =
+  await import('../../workers/http/signature.ts');
 const { bearerMatches, sameSecret } = await import('../../workers/metrics.ts');
 const { signUnsubscribeToken, verifyUnsubscribeToken } = await import('../../workers/notifier/unsubscribe.ts');
 

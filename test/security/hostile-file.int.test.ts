@@ -17,7 +17,14 @@ import { describeWithPostgres } from '../setup/db.ts';
 import { itHandlesTheCorpus, startHostilePipeline, type HostilePipeline } from './hostile-support.ts';
 
 const canary = (id: string) =>
-  JSON.stringify({ id, source: 'crm', type: 'deal.upserted', occurredAt: '2026-11-20T10:00:00Z', partnerId: 'P-HOSTILE-CANARY', data: { dealId: id, stage: 'open', amount: '1.00', currency: 'USD', version: 1 } });
+  JSON.stringify({
+    id,
+    source: 'crm',
+    type: 'deal.upserted',
+    occurredAt: '2026-11-20T10:00:00Z',
+    partnerId: 'P-HOSTILE-CANARY',
+    data: { dealId: id, stage: 'open', amount: '1.00', currency: 'USD', version: 1 },
+  });
 
 describeWithPostgres('hostile corpus through the file importer', () => {
   let h: HostilePipeline;
@@ -59,8 +66,16 @@ describeWithPostgres('hostile corpus through the file importer', () => {
   itHandlesTheCorpus(() => h, 'file');
 
   it('goes on after an over-limit line', async () => {
-    const after = await h.pipeline.database.db.selectFrom('inbox').select('event_id').where('event_id', 'like', 'hostile-canary-after-%').orderBy('event_id').execute();
-    expect(after.map((r) => r.event_id)).toEqual(['hostile-canary-after-oversized-body.json', 'hostile-canary-after-oversized-event.json']);
+    const after = await h.pipeline.database.db
+      .selectFrom('inbox')
+      .select('event_id')
+      .where('event_id', 'like', 'hostile-canary-after-%')
+      .orderBy('event_id')
+      .execute();
+    expect(after.map((r) => r.event_id)).toEqual([
+      'hostile-canary-after-oversized-body.json',
+      'hostile-canary-after-oversized-event.json',
+    ]);
   });
 
   it('is still serving afterwards: a new event is stored', async () => {

@@ -26,20 +26,29 @@ const deal = (data: Record<string, unknown> = {}) => ({
 describe('structural problems of an event', () => {
   it('allows nesting up to the limit and refuses one level more, at any depth without recursion', () => {
     expect(structuralProblem(nested(MAX_EVENT_DEPTH))).toBeUndefined();
-    expect(structuralProblem(nested(MAX_EVENT_DEPTH + 1))).toBe(`event is nested more than ${MAX_EVENT_DEPTH} levels deep`);
+    expect(structuralProblem(nested(MAX_EVENT_DEPTH + 1))).toBe(
+      `event is nested more than ${MAX_EVENT_DEPTH} levels deep`,
+    );
     expect(structuralProblem(nested(1_000_000))).toMatch(/nested more than/);
   });
 
   it('names the field holding a NUL or a lone surrogate, and keys too', () => {
-    expect(structuralProblem(deal({ customerId: 'a\u0000b' }))).toBe('data.customerId: contains a NUL character (\\u0000), which cannot be stored');
-    expect(structuralProblem({ data: { contacts: [{ name: 'x' }, { name: 'y\udc00' }] } })).toBe('data.contacts[1].name: contains a lone UTF-16 surrogate, which is not Unicode text');
+    expect(structuralProblem(deal({ customerId: 'a\u0000b' }))).toBe(
+      'data.customerId: contains a NUL character (\\u0000), which cannot be stored',
+    );
+    expect(structuralProblem({ data: { contacts: [{ name: 'x' }, { name: 'y\udc00' }] } })).toBe(
+      'data.contacts[1].name: contains a lone UTF-16 surrogate, which is not Unicode text',
+    );
     expect(structuralProblem({ data: { 'k\u0000': 1 } })).toMatch(/^data: a key contains a NUL/);
     expect(structuralProblem({ note: 'emoji \ud83d\ude00 is a whole pair' })).toBeUndefined();
   });
 
   it('dead-letters such events before the schema, and validates the rest as before', () => {
     expect(validateEvent(deal({ note: nested(100) }), ctx)).toMatchObject({ ok: false, reason: /nested more than/ });
-    expect(validateEvent(deal({ note: 'NUL \u0000' }), ctx)).toMatchObject({ ok: false, reason: /^data\.note: contains a NUL/ });
+    expect(validateEvent(deal({ note: 'NUL \u0000' }), ctx)).toMatchObject({
+      ok: false,
+      reason: /^data\.note: contains a NUL/,
+    });
     expect(validateEvent(deal({ note: nested(10) }), ctx).ok).toBe(true);
   });
 });

@@ -26,7 +26,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await teardown();
     throw err;
   }
-  for (const [name, s] of [['PostgreSQL', postgres], ['Redis', redis]] as const) {
+  for (const [name, s] of [
+    ['PostgreSQL', postgres],
+    ['Redis', redis],
+  ] as const) {
     if (!s.available) console.warn(`[tierline tests] ${name} unavailable, its tests are skipped: ${s.reason}`);
   }
   project.provide('postgres', publish(postgres));

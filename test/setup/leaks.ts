@@ -60,7 +60,10 @@ async function closeAndReport(entries: Entry[], when: string): Promise<void> {
 /** For afterEach: fails when the test that just ran left something open. */
 export async function assertNoTestLeaks(): Promise<void> {
   insideTest = false;
-  await closeAndReport([...open].filter((e) => e.scope === 'test'), 'by this test');
+  await closeAndReport(
+    [...open].filter((e) => e.scope === 'test'),
+    'by this test',
+  );
 }
 
 /** For afterAll: fails when anything is still open at the end of the file. */

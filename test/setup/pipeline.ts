@@ -38,7 +38,10 @@ export async function createPipeline(programPath = 'examples/acme/program.json')
   const database = await freshDatabase();
   const program = loadExampleProgram(programPath);
   await database.db.transaction().execute(async (trx) => {
-    const stored = await storeProgramVersions(trx, program.versions.map((v) => v.program));
+    const stored = await storeProgramVersions(
+      trx,
+      program.versions.map((v) => v.program),
+    );
     if (!stored.ok) throw new Error(stored.problems.join('\n'));
   });
   const settings: QueueSettings = { url: redis.url, prefix: `{${uniquePrefix('pipe')}}`, cluster: false };

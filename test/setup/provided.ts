@@ -9,7 +9,8 @@ export interface ServiceProvision {
 }
 
 /** Why a service is missing when a test runs outside the integration project. */
-export const NO_GLOBAL_SETUP = 'no global setup ran: name the test *.int.test.ts (or put it under test/db/) to get services';
+export const NO_GLOBAL_SETUP =
+  'no global setup ran: name the test *.int.test.ts (or put it under test/db/) to get services';
 
 export const TEMPLATE_DATABASE = 'tierline_test_template';
 /** Per-file databases are named `${TEST_DATABASE_PREFIX}<base36 ms>_<random>`; the time lets stale ones be swept. */

@@ -20,7 +20,11 @@ function gate(): Gate {
 describe('MicroBatcher', () => {
   it('gives each submitter the results of its own items, in order', async () => {
     const flushed: number[][] = [];
-    const batcher = new MicroBatcher<number, number>({ maxItems: 100, maxWaitMs: 1, flush: async (items) => (flushed.push(items), items.map((n) => n * 10)) });
+    const batcher = new MicroBatcher<number, number>({
+      maxItems: 100,
+      maxWaitMs: 1,
+      flush: async (items) => (flushed.push(items), items.map((n) => n * 10)),
+    });
     const [a, b] = await Promise.all([batcher.submit([1, 2]), batcher.submit([3])]);
     expect(a).toEqual([10, 20]);
     expect(b).toEqual([30]);
@@ -29,7 +33,11 @@ describe('MicroBatcher', () => {
 
   it('flushes at maxItems without waiting for the timer, whole submissions at a time', async () => {
     const flushed: number[][] = [];
-    const batcher = new MicroBatcher<number, number>({ maxItems: 3, maxWaitMs: 60_000, flush: async (items) => (flushed.push(items), items) });
+    const batcher = new MicroBatcher<number, number>({
+      maxItems: 3,
+      maxWaitMs: 60_000,
+      flush: async (items) => (flushed.push(items), items),
+    });
     const done = Promise.all([batcher.submit([1, 2]), batcher.submit([3, 4]), batcher.submit([5])]);
     await done;
     // [1, 2] + [3, 4] pass maxItems: both go at once, one flush each; [5] goes when a flush ends.

@@ -41,7 +41,12 @@ describe('worker progress for /healthz', () => {
     worker.emit('completed');
     worker.emit('active');
     worker.emit('failed');
-    expect((await tracker.report(async () => 5))[0]).toMatchObject({ state: 'ok', active: 0, finished: 2, finishedSinceReady: 2 });
+    expect((await tracker.report(async () => 5))[0]).toMatchObject({
+      state: 'ok',
+      active: 0,
+      finished: 2,
+      finishedSinceReady: 2,
+    });
   });
 
   it('restarts the clock and the count when Redis comes back, then needs progress again', async () => {
@@ -57,7 +62,9 @@ describe('worker progress for /healthz', () => {
 
   it('says stopped for a worker that is not running, unknown when the queue cannot be read', async () => {
     const { tracker, worker } = setup();
-    expect((await tracker.report(() => Promise.reject(new Error('redis down'))))[0]).toMatchObject({ state: 'unknown' });
+    expect((await tracker.report(() => Promise.reject(new Error('redis down'))))[0]).toMatchObject({
+      state: 'unknown',
+    });
     worker.running = false;
     expect((await tracker.report(async () => 0))[0]).toMatchObject({ state: 'stopped' });
   });

@@ -27,7 +27,24 @@ describe('Redis eviction policy check', () => {
   beforeAll(async () => {
     port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'tierline-redis-'));
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    redis = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      { stdio: 'ignore' },
+    );
     release = track({ kind: 'redis-server', label: String(port), close: async () => void redis.kill('SIGKILL') });
   });
 

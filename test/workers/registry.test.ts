@@ -14,7 +14,11 @@ describe('handler registry', () => {
   it('refuses a job without a handler, a job with two, and a handler for an unknown job', () => {
     const missing = all().filter((r) => r.job !== JOBS.reconcile.name);
     expect(() => checkRegistrations(missing)).toThrow(`job ${JOBS.reconcile.name} has no handler`);
-    expect(() => checkRegistrations([...all(), { job: JOBS.ingestEvents.name, handle }])).toThrow(`job ${JOBS.ingestEvents.name} has 2 handlers`);
-    expect(() => checkRegistrations([...all(), { job: 'no-such-job', handle }])).toThrow('handler for no-such-job, which is not in the job catalog');
+    expect(() => checkRegistrations([...all(), { job: JOBS.ingestEvents.name, handle }])).toThrow(
+      `job ${JOBS.ingestEvents.name} has 2 handlers`,
+    );
+    expect(() => checkRegistrations([...all(), { job: 'no-such-job', handle }])).toThrow(
+      'handler for no-such-job, which is not in the job catalog',
+    );
   });
 });

@@ -28,7 +28,12 @@ describeWithPostgres('schedules', () => {
       // What a Redis restarted empty leaves: no schedulers, no scheduled jobs.
       await queues.recompute.obliterate({ force: true });
       expect(await queues.recompute.getJobScheduler('reconcile')).toBeUndefined();
-      await expect.poll(async () => (await queues.recompute.getJobScheduler('reconcile'))?.every, { timeout: 10_000, interval: 100 }).toBe(1_000);
+      await expect
+        .poll(async () => (await queues.recompute.getJobScheduler('reconcile'))?.every, {
+          timeout: 10_000,
+          interval: 100,
+        })
+        .toBe(1_000);
       expect(await queues.recompute.getJobScheduler('nightly')).toBeDefined();
     } finally {
       stop();

@@ -7,7 +7,8 @@ export type SourceSecrets = Partial<Record<Source, string>>;
 export const DEFAULT_BODY_LIMIT = readVariable('TIERLINE_HTTP_BODY_LIMIT', {});
 
 /** The variable holding a source's secret, e.g. TIERLINE_SECRET_CRM. */
-export const secretVariable = (source: Source) => `TIERLINE_SECRET_${source.toUpperCase() as Uppercase<Source>}` as const;
+export const secretVariable = (source: Source) =>
+  `TIERLINE_SECRET_${source.toUpperCase() as Uppercase<Source>}` as const;
 
 /** Secrets from TIERLINE_SECRET_CRM / _LMS / _ERP; an empty value counts as unset. */
 export function secretsFromEnv(env: Record<string, string | undefined> = process.env): SourceSecrets {

@@ -82,37 +82,45 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     options: { uiConfig: { boardTitle: 'Tierline queues' } },
   });
 
-  void app.register(
-    async (scope) => {
-      // The receiver keeps application/json as raw bytes (for signatures); the dashboard's
-      // API wants parsed JSON, in this scope only.
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('application/json', { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+  void app.register(async (scope) => {
+    // The receiver keeps application/json as raw bytes (for signatures); the dashboard's
+    // API wants parsed JSON, in this scope only.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
 
-      scope.addHook('onRequest', async (request, reply) => {
-        const { token: presented, rest } = queryToken(request.url);
-        if (presented !== undefined) {
-          if (!sameSecret(presented, token)) {
-            request.log.warn('dashboard: wrong admin token in the query');
-            return reply.code(401).send({ error: 'Unauthorized', message: 'wrong admin token' });
-          }
-          const secure = request.protocol === 'https' ? '; Secure' : '';
-          return reply
-            .code(302)
-            .header('set-cookie', `${ADMIN_COOKIE}=${session}; Path=${DASHBOARD_PATH}; HttpOnly; SameSite=Strict${secure}`)
-            .header('cache-control', 'no-store')
-            .header('location', rest)
-            .send();
+    scope.addHook('onRequest', async (request, reply) => {
+      const { token: presented, rest } = queryToken(request.url);
+      if (presented !== undefined) {
+        if (!sameSecret(presented, token)) {
+          request.log.warn('dashboard: wrong admin token in the query');
+          return reply.code(401).send({ error: 'Unauthorized', message: 'wrong admin token' });
         }
-        const cookie = cookieValue(request.headers.cookie, ADMIN_COOKIE);
-        if (bearerMatches(request.headers.authorization, [token]) || (cookie !== undefined && sameSecret(cookie, session))) return;
-        request.log.warn('dashboard: refused without a valid admin token');
+        const secure = request.protocol === 'https' ? '; Secure' : '';
         return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer realm="tierline-admin"')
-          .send({ error: 'Unauthorized', message: `send Authorization: Bearer <TIERLINE_ADMIN_TOKEN>, or open ${DASHBOARD_PATH}?token=<TIERLINE_ADMIN_TOKEN> once` });
-      });
-      await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
-    },
-  );
+          .code(302)
+          .header(
+            'set-cookie',
+            `${ADMIN_COOKIE}=${session}; Path=${DASHBOARD_PATH}; HttpOnly; SameSite=Strict${secure}`,
+          )
+          .header('cache-control', 'no-store')
+          .header('location', rest)
+          .send();
+      }
+      const cookie = cookieValue(request.headers.cookie, ADMIN_COOKIE);
+      if (
+        bearerMatches(request.headers.authorization, [token]) ||
+        (cookie !== undefined && sameSecret(cookie, session))
+      )
+        return;
+      request.log.warn('dashboard: refused without a valid admin token');
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="tierline-admin"')
+        .send({
+          error: 'Unauthorized',
+          message: `send Authorization: Bearer <TIERLINE_ADMIN_TOKEN>, or open ${DASHBOARD_PATH}?token=<TIERLINE_ADMIN_TOKEN> once`,
+        });
+    });
+    await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
+  });
 }

@@ -22,7 +22,16 @@ import { QUEUES } from '../../queues/catalog.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { TIER_CHANGE_KINDS, bearerMatches, enableDefaultMetrics, registry as processRegistry } from '../metrics.ts';
 
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'] as const;
+export const QUEUE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'paused',
+  'completed',
+  'failed',
+] as const;
 const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'claimed', 'sent', 'skipped', 'failed'];
 
 export interface SystemMetricsDeps {
@@ -43,7 +52,12 @@ async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T>
   let timer: NodeJS.Timeout | undefined;
   work.catch(() => {});
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -53,16 +67,49 @@ async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T>
 export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
   const registry = new Registry();
   const timeoutMs = deps.timeoutMs ?? 2_000;
-  const up = new Gauge({ name: 'tierline_metrics_source_up', help: 'Whether the last scrape could read the source (redis, postgres).', labelNames: ['source'] as const, registers: [registry] });
-  const queueJobs = new Gauge({ name: 'tierline_queue_jobs', help: 'Jobs in each queue by state, read from Redis at scrape time.', labelNames: ['queue', 'state'] as const, registers: [registry] });
-  const decisions = new Gauge({ name: 'tierline_decisions_stored', help: 'Tier changes recorded in the decisions table, by kind.', labelNames: ['kind'] as const, registers: [registry] });
-  const outbox = new Gauge({ name: 'tierline_outbox_notifications', help: 'Outbox notifications by status.', labelNames: ['status'] as const, registers: [registry] });
-  const owed = new Gauge({ name: 'tierline_recompute_requests_owed', help: 'Partners owed a recompute (recompute_requests rows).', registers: [registry] });
-  const deadLetters = new Gauge({ name: 'tierline_dead_letters_stored', help: 'Events in the dead-letter store, by whether they were replayed.', labelNames: ['replayed'] as const, registers: [registry] });
+  const up = new Gauge({
+    name: 'tierline_metrics_source_up',
+    help: 'Whether the last scrape could read the source (redis, postgres).',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const queueJobs = new Gauge({
+    name: 'tierline_queue_jobs',
+    help: 'Jobs in each queue by state, read from Redis at scrape time.',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+  });
+  const decisions = new Gauge({
+    name: 'tierline_decisions_stored',
+    help: 'Tier changes recorded in the decisions table, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const outbox = new Gauge({
+    name: 'tierline_outbox_notifications',
+    help: 'Outbox notifications by status.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const owed = new Gauge({
+    name: 'tierline_recompute_requests_owed',
+    help: 'Partners owed a recompute (recompute_requests rows).',
+    registers: [registry],
+  });
+  const deadLetters = new Gauge({
+    name: 'tierline_dead_letters_stored',
+    help: 'Events in the dead-letter store, by whether they were replayed.',
+    labelNames: ['replayed'] as const,
+    registers: [registry],
+  });
 
   const readRedis = async (): Promise<void> => {
     const names = Object.values(QUEUES);
-    const counts = await within(Promise.all(names.map((name) => deps.queues[name].getJobCounts(...QUEUE_STATES))), timeoutMs, 'redis');
+    const counts = await within(
+      Promise.all(names.map((name) => deps.queues[name].getJobCounts(...QUEUE_STATES))),
+      timeoutMs,
+      'redis',
+    );
     queueJobs.reset();
     names.forEach((queue, i) => {
       for (const state of QUEUE_STATES) queueJobs.set({ queue, state }, counts[i]?.[state] ?? 0);
@@ -77,8 +124,15 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
           .select([sql<string | null>`criteria->>'kind'`.as('kind'), sql<string>`count(*)::text`.as('n')])
           .groupBy(sql`criteria->>'kind'`)
           .execute(),
-        deps.db.selectFrom('outbox').select(['status', sql<string>`count(*)::text`.as('n')]).groupBy('status').execute(),
-        deps.db.selectFrom('recompute_requests').select(sql<string>`count(*)::text`.as('n')).executeTakeFirst(),
+        deps.db
+          .selectFrom('outbox')
+          .select(['status', sql<string>`count(*)::text`.as('n')])
+          .groupBy('status')
+          .execute(),
+        deps.db
+          .selectFrom('recompute_requests')
+          .select(sql<string>`count(*)::text`.as('n'))
+          .executeTakeFirst(),
         deps.db
           .selectFrom('dead_letters')
           .select([sql<boolean>`replayed_at is not null`.as('replayed'), sql<string>`count(*)::text`.as('n')])
@@ -108,7 +162,10 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
     } catch (error) {
       clear();
       up.set({ source }, 0);
-      deps.log.warn({ source, reason: error instanceof Error ? error.message : String(error) }, 'metrics: cannot read source');
+      deps.log.warn(
+        { source, reason: error instanceof Error ? error.message : String(error) },
+        'metrics: cannot read source',
+      );
     }
   };
 
@@ -140,10 +197,17 @@ export function registerMetrics(app: FastifyInstance, options: MetricsRouteOptio
   app.get('/metrics', async (request, reply) => {
     if (options.tokens.length > 0 && !bearerMatches(request.headers.authorization, options.tokens)) {
       request.log.warn({ path: '/metrics' }, 'refused metrics scrape without a valid token');
-      return reply.code(401).header('www-authenticate', 'Bearer realm="tierline-metrics"').send({ error: 'Unauthorized', message: 'a bearer token is required' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="tierline-metrics"')
+        .send({ error: 'Unauthorized', message: 'a bearer token is required' });
     }
     await system.refresh();
     const merged = Registry.merge([processRegistry, system.registry]);
-    return reply.code(200).header('content-type', merged.contentType).header('cache-control', 'no-store').send(await merged.metrics());
+    return reply
+      .code(200)
+      .header('content-type', merged.contentType)
+      .header('cache-control', 'no-store')
+      .send(await merged.metrics());
   });
 }

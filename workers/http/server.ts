@@ -36,7 +36,13 @@ import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config
 import { adminTokenFromEnv, redactedRequest, registerDashboard } from './dashboard.ts';
 import { registerMetrics } from './metrics.ts';
 import { metricsTokensFromEnv } from '../metrics.ts';
-import { SIGNATURE_HEADER, checkFreshness, matchesBody, parseSignatureHeader, type ParsedSignature } from './signature.ts';
+import {
+  SIGNATURE_HEADER,
+  checkFreshness,
+  matchesBody,
+  parseSignatureHeader,
+  type ParsedSignature,
+} from './signature.ts';
 
 export interface ServerOptions {
   /** Verifies unsubscribe tokens; TIERLINE_UNSUBSCRIBE_SECRET (or the development secret) by default. */
@@ -80,7 +86,12 @@ async function withTimeout<T>(work: () => Promise<T>, ms: number): Promise<T> {
   // The loser of the race must not surface later as an unhandled rejection.
   running.catch(() => {});
   try {
-    return await Promise.race([running, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      running,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -95,7 +106,8 @@ export function bodyRunId(raw: Uint8Array): string {
   return `http-${createHash('sha256').update(raw).digest('hex')}`;
 }
 
-type Split = { ok: true; events: string[]; dead: DeadLetterInput[] } | { ok: false; reason: string; dead: DeadLetterInput[] };
+type Split =
+  { ok: true; events: string[]; dead: DeadLetterInput[] } | { ok: false; reason: string; dead: DeadLetterInput[] };
 
 /** From the verified raw body to the events to queue and the dead letters to keep. */
 export function splitBody(raw: Buffer, source: Source): Split {
@@ -126,13 +138,25 @@ export function splitBody(raw: Buffer, source: Source): Split {
       return;
     }
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > MAX_EVENT_BYTES) dead.push({ raw: Buffer.from(text, 'utf8'), reason: `event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`, ...identify(element), source });
+    if (bytes > MAX_EVENT_BYTES)
+      dead.push({
+        raw: Buffer.from(text, 'utf8'),
+        reason: `event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`,
+        ...identify(element),
+        source,
+      });
     else events.push(text);
   });
   if (unserialisable.length > 0) {
     // The element's own text cannot be rebuilt: keep the whole body, naming the elements.
-    const which = unserialisable.length > 10 ? `${unserialisable.slice(0, 10).join(', ')}, ...` : unserialisable.join(', ');
-    dead.push({ raw, source, eventId: null, reason: `element ${which} of the request body is nested too deeply to store (the other elements were queued)` });
+    const which =
+      unserialisable.length > 10 ? `${unserialisable.slice(0, 10).join(', ')}, ...` : unserialisable.join(', ');
+    dead.push({
+      raw,
+      source,
+      eventId: null,
+      reason: `element ${which} of the request body is nested too deeply to store (the other elements were queued)`,
+    });
   }
   return { ok: true, events, dead };
 }
@@ -157,8 +181,16 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   for (const source of SOURCES) {
     const secret = secrets[source];
-    if (!secret) log.warn({ source, variable: secretVariable(source) }, `no secret configured for ${source}: POST /events/${source} refuses every request (set ${secretVariable(source)})`);
-    else if (secret.length < 16) log.warn({ source, variable: secretVariable(source) }, `the ${source} secret is shorter than 16 characters; use a long random one`);
+    if (!secret)
+      log.warn(
+        { source, variable: secretVariable(source) },
+        `no secret configured for ${source}: POST /events/${source} refuses every request (set ${secretVariable(source)})`,
+      );
+    else if (secret.length < 16)
+      log.warn(
+        { source, variable: secretVariable(source) },
+        `the ${source} secret is shorter than 16 characters; use a long random one`,
+      );
   }
 
   const signatures = new WeakMap<FastifyRequest, ParsedSignature>();
@@ -186,14 +218,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         const parsed = signatures.get(request);
         if (!secret || !parsed) return refuse(reply, request, source, 'signature not checked');
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        if (!matchesBody(secret, raw, parsed)) return refuse(reply, request, source, 'signature does not match the body');
+        if (!matchesBody(secret, raw, parsed))
+          return refuse(reply, request, source, 'signature does not match the body');
 
         const split = splitBody(raw, source);
         try {
           if (split.dead.length > 0) await recordDeadLetters(db, split.dead);
         } catch (error) {
           request.log.error({ source, err: error }, 'cannot store dead letters');
-          return reply.code(503).header('retry-after', '5').send({ error: 'Service Unavailable', message: 'the event store is unavailable; retry later' });
+          return reply
+            .code(503)
+            .header('retry-after', '5')
+            .send({ error: 'Service Unavailable', message: 'the event store is unavailable; retry later' });
         }
         if (!split.ok) {
           request.log.warn({ source, reason: split.reason, deadLettered: split.dead.length }, 'refused webhook body');
@@ -204,7 +240,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         const runId = bodyRunId(raw);
         const payloads: IngestPayload[] = [];
         for (let i = 0; i < split.events.length; i += MAX_EVENTS_PER_JOB) {
-          payloads.push({ events: split.events.slice(i, i + MAX_EVENTS_PER_JOB).map((text) => ({ raw: text, receivedAt })), origin: 'http', runId });
+          payloads.push({
+            events: split.events.slice(i, i + MAX_EVENTS_PER_JOB).map((text) => ({ raw: text, receivedAt })),
+            origin: 'http',
+            runId,
+          });
         }
         let jobs: string[];
         try {
@@ -212,19 +252,31 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           jobs = [...new Set(added.map((job) => job.id).filter((id): id is string => id !== undefined))];
         } catch (error) {
           request.log.error({ source, err: error }, 'cannot enqueue events');
-          return reply.code(503).header('retry-after', '5').send({ error: 'Service Unavailable', message: 'the queue is unavailable; retry later' });
+          return reply
+            .code(503)
+            .header('retry-after', '5')
+            .send({ error: 'Service Unavailable', message: 'the queue is unavailable; retry later' });
         }
-        request.log.info({ source, accepted: split.events.length, deadLettered: split.dead.length, jobs: jobs.length }, 'events queued');
+        request.log.info(
+          { source, accepted: split.events.length, deadLettered: split.dead.length, jobs: jobs.length },
+          'events queued',
+        );
         const body: AcceptedResponse = { accepted: split.events.length, deadLettered: split.dead.length, jobs };
         return reply.code(202).send(body);
       },
     });
   }
 
-  registerUnsubscribe(app, { db, secret: options.unsubscribeSecret ?? readVariable('TIERLINE_UNSUBSCRIBE_SECRET') ?? DEVELOPMENT_UNSUBSCRIBE_SECRET });
+  registerUnsubscribe(app, {
+    db,
+    secret: options.unsubscribeSecret ?? readVariable('TIERLINE_UNSUBSCRIBE_SECRET') ?? DEVELOPMENT_UNSUBSCRIBE_SECRET,
+  });
 
   registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
-  registerDashboard(app, { queues, token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined) });
+  registerDashboard(app, {
+    queues,
+    token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined),
+  });
 
   app.get('/healthz', async (request, reply) => {
     const check = async (name: string, probe: () => Promise<unknown>): Promise<Check> => {
@@ -248,7 +300,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // unexpected is logged here and answered without details.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: httpName(status), message: error.message });
+    if (status >= 400 && status < 500)
+      return reply.code(status).send({ error: httpName(status), message: error.message });
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'Internal Server Error', message: 'internal error' });
   });
@@ -268,6 +321,11 @@ async function pingRedis(redis: RedisConnection | undefined, queues: Queues): Pr
 }
 
 function httpName(status: number): string {
-  const names: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type' };
+  const names: Record<number, string> = {
+    400: 'Bad Request',
+    404: 'Not Found',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+  };
   return names[status] ?? 'Client Error';
 }

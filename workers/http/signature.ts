@@ -23,8 +23,13 @@ function mac(secret: string, rawBody: string | Uint8Array, timestamp: number): B
  * The header value for a body: `t=<timestamp>,v1=<hex>`. `rawBody` must be the exact bytes
  * sent (a string is hashed as UTF-8); `timestamp` is in unix seconds.
  */
-export function signBody(secret: string, rawBody: string | Uint8Array, timestamp: number = Math.floor(Date.now() / 1000)): string {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`timestamp must be whole unix seconds, got ${timestamp}`);
+export function signBody(
+  secret: string,
+  rawBody: string | Uint8Array,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): string {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new RangeError(`timestamp must be whole unix seconds, got ${timestamp}`);
   return `t=${timestamp},v1=${mac(secret, rawBody, timestamp).toString('hex')}`;
 }
 
@@ -36,14 +41,17 @@ export interface ParsedSignature {
 
 export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
 
-export type HeaderResult = { ok: true; value: ParsedSignature } | { ok: false; failure: SignatureFailure; reason: string };
+export type HeaderResult =
+  { ok: true; value: ParsedSignature } | { ok: false; failure: SignatureFailure; reason: string };
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 
 /** Parses the header without trusting it; unknown keys (future schemes) are ignored. */
 export function parseSignatureHeader(header: string | string[] | undefined): HeaderResult {
-  if (header === undefined || header === '') return { ok: false, failure: 'missing', reason: 'no X-Tierline-Signature header' };
-  if (Array.isArray(header) || header.length > 1_024) return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header' };
+  if (header === undefined || header === '')
+    return { ok: false, failure: 'missing', reason: 'no X-Tierline-Signature header' };
+  if (Array.isArray(header) || header.length > 1_024)
+    return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header' };
   let timestamp: number | undefined;
   const signatures: Buffer[] = [];
   for (const part of header.split(',')) {
@@ -52,21 +60,40 @@ export function parseSignatureHeader(header: string | string[] | undefined): Hea
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     if (key === 't') {
-      if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header (t= must be unix seconds, once)' };
+      if (timestamp !== undefined || !/^\d{1,12}$/.test(value))
+        return {
+          ok: false,
+          failure: 'malformed',
+          reason: 'malformed X-Tierline-Signature header (t= must be unix seconds, once)',
+        };
       timestamp = Number(value);
     } else if (key === 'v1') {
-      if (!HEX_SHA256.test(value) || signatures.length >= MAX_SIGNATURES) return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header (v1= must be 64 hex digits)' };
+      if (!HEX_SHA256.test(value) || signatures.length >= MAX_SIGNATURES)
+        return {
+          ok: false,
+          failure: 'malformed',
+          reason: 'malformed X-Tierline-Signature header (v1= must be 64 hex digits)',
+        };
       signatures.push(Buffer.from(value, 'hex'));
     }
   }
-  if (timestamp === undefined || signatures.length === 0) return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header (needs t= and v1=)' };
+  if (timestamp === undefined || signatures.length === 0)
+    return { ok: false, failure: 'malformed', reason: 'malformed X-Tierline-Signature header (needs t= and v1=)' };
   return { ok: true, value: { timestamp, signatures } };
 }
 
 /** The header's timestamp is within the tolerance of `nowSeconds`. */
-export function checkFreshness(parsed: ParsedSignature, nowSeconds: number, toleranceSeconds = TOLERANCE_SECONDS): HeaderResult {
+export function checkFreshness(
+  parsed: ParsedSignature,
+  nowSeconds: number,
+  toleranceSeconds = TOLERANCE_SECONDS,
+): HeaderResult {
   if (Math.abs(nowSeconds - parsed.timestamp) > toleranceSeconds) {
-    return { ok: false, failure: 'stale', reason: `signature timestamp is more than ${toleranceSeconds} s from the receiver's clock` };
+    return {
+      ok: false,
+      failure: 'stale',
+      reason: `signature timestamp is more than ${toleranceSeconds} s from the receiver's clock`,
+    };
   }
   return { ok: true, value: parsed };
 }
@@ -92,6 +119,7 @@ export function verifySignature(
   if (!parsed.ok) return parsed;
   const fresh = checkFreshness(parsed.value, nowSeconds, toleranceSeconds);
   if (!fresh.ok) return fresh;
-  if (!matchesBody(secret, rawBody, parsed.value)) return { ok: false, failure: 'mismatch', reason: 'signature does not match the body' };
+  if (!matchesBody(secret, rawBody, parsed.value))
+    return { ok: false, failure: 'mismatch', reason: 'signature does not match the body' };
   return { ok: true };
 }

@@ -16,7 +16,11 @@ function page(title: string, body: string): string {
 export function registerUnsubscribe(app: FastifyInstance, deps: { db: Kysely<DB>; secret: string }): void {
   // A scope of its own: the form parser must not open the JSON-only event endpoints to forms.
   void app.register(async (scope) => {
-    scope.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data'],
+      { parseAs: 'string' },
+      (_request, body, done) => done(null, body),
+    );
     const claimsOf = (query: unknown) => {
       const token = (query as { token?: unknown }).token;
       return typeof token === 'string' ? verifyUnsubscribeToken(token, deps.secret) : undefined;
@@ -27,14 +31,21 @@ export function registerUnsubscribe(app: FastifyInstance, deps: { db: Kysely<DB>
       if (!claims) return reply.code(400).send(page('Invalid link', '<p>This unsubscribe link is not valid.</p>'));
       const what = claims.kind === '*' ? 'all Tierline emails' : `“${claims.kind}” emails`;
       const token = escapeHtml((request.query as { token: string }).token);
-      return reply.send(page('Unsubscribe', `<p>Stop sending ${escapeHtml(what)} to ${escapeHtml(claims.email)}?</p><form method="post" action="/unsubscribe?token=${token}"><button type="submit">Unsubscribe</button></form>`));
+      return reply.send(
+        page(
+          'Unsubscribe',
+          `<p>Stop sending ${escapeHtml(what)} to ${escapeHtml(claims.email)}?</p><form method="post" action="/unsubscribe?token=${token}"><button type="submit">Unsubscribe</button></form>`,
+        ),
+      );
     });
     scope.post('/unsubscribe', async (request, reply) => {
       const claims = claimsOf(request.query);
       reply.type('text/html; charset=utf-8');
       if (!claims) return reply.code(400).send(page('Invalid link', '<p>This unsubscribe link is not valid.</p>'));
       await recordOptOut(deps.db, claims);
-      return reply.send(page('Unsubscribed', `<p>${escapeHtml(claims.email)} will no longer receive these emails.</p>`));
+      return reply.send(
+        page('Unsubscribed', `<p>${escapeHtml(claims.email)} will no longer receive these emails.</p>`),
+      );
     });
   });
 }

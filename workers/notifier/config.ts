@@ -55,7 +55,10 @@ export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
   };
   const smtpUrl = read('SMTP_URL');
   const secret = read('TIERLINE_UNSUBSCRIBE_SECRET');
-  if (smtpUrl && !secret) throw new NotifierConfigError('TIERLINE_UNSUBSCRIBE_SECRET must be set when SMTP_URL is (it signs the unsubscribe links)');
+  if (smtpUrl && !secret)
+    throw new NotifierConfigError(
+      'TIERLINE_UNSUBSCRIBE_SECRET must be set when SMTP_URL is (it signs the unsubscribe links)',
+    );
   const config: NotifierConfig = {
     smtpUrl,
     outboxDir: read('MAIL_OUTBOX_DIR'),
@@ -75,7 +78,9 @@ export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
     smtpTimeoutMs: read('TIERLINE_SMTP_TIMEOUT_MS'),
   };
   if (config.smtpTimeoutMs * 3 >= config.claimTimeoutMs) {
-    throw new NotifierConfigError('TIERLINE_MAIL_CLAIM_TIMEOUT_MS must be more than three times TIERLINE_SMTP_TIMEOUT_MS: a live send must never look crashed');
+    throw new NotifierConfigError(
+      'TIERLINE_MAIL_CLAIM_TIMEOUT_MS must be more than three times TIERLINE_SMTP_TIMEOUT_MS: a live send must never look crashed',
+    );
   }
   return config;
 }

@@ -74,14 +74,20 @@ function primaryContacts(contacts: unknown): Recipient[] {
     if (typeof c.role !== 'string' || c.role.trim().toLowerCase() !== 'primary') continue;
     if (typeof c.email !== 'string' || c.email.trim() === '') continue;
     const key = c.email.trim().toLowerCase();
-    if (!seen.has(key)) seen.set(key, { key, address: normaliseAddress(c.email), name: typeof c.name === 'string' ? headerText(c.name, 100) : '' });
+    if (!seen.has(key))
+      seen.set(key, {
+        key,
+        address: normaliseAddress(c.email),
+        name: typeof c.name === 'string' ? headerText(c.name, 100) : '',
+      });
   }
   return [...seen.values()];
 }
 
 function programFor(set: ProgramSet, version: string, today: number): Program {
   const exact = set.versions.find((v) => v.program.version === version);
-  return (exact ?? set.versions[versionIndexOn(set, today)] ?? set.versions[set.versions.length - 1])?.program as Program;
+  return (exact ?? set.versions[versionIndexOn(set, today)] ?? set.versions[set.versions.length - 1])
+    ?.program as Program;
 }
 
 function retryDelay(config: NotifierConfig, attempts: number): number {
@@ -111,7 +117,14 @@ class OutboxNotifier implements Notifier {
   }
 
   start(): void {
-    this.deps.log.info({ transport: this.transport.description, perSecond: this.deps.config.perSecond, perPartnerPerDay: this.deps.config.perPartnerPerDay }, 'notifier started');
+    this.deps.log.info(
+      {
+        transport: this.transport.description,
+        perSecond: this.deps.config.perSecond,
+        perPartnerPerDay: this.deps.config.perPartnerPerDay,
+      },
+      'notifier started',
+    );
     this.loop = this.run();
   }
 
@@ -174,7 +187,11 @@ class OutboxNotifier implements Notifier {
       today: formatDay(today),
       capRecheckMs: config.capRecheckMs,
     });
-    if (deferred > 0) this.deps.log.info({ deferred, perPartnerPerDay: config.perPartnerPerDay }, 'notifications over their partner’s daily cap wait for the next day');
+    if (deferred > 0)
+      this.deps.log.info(
+        { deferred, perPartnerPerDay: config.perPartnerPerDay },
+        'notifications over their partner’s daily cap wait for the next day',
+      );
     for (let i = 0; i < claimed.length; i++) {
       const row = claimed[i] as ClaimedRow;
       if (this.stopping) {
@@ -185,8 +202,13 @@ class OutboxNotifier implements Notifier {
         await this.process(row, set, today);
       } catch (error) {
         // A bug or a lost database: leave the row claimed; it is re-claimed after the timeout.
-        if (error instanceof LostClaim) this.deps.log.warn({ outboxId: row.id }, 'claim lost to another notifier; leaving the row to it');
-        else this.deps.log.error({ outboxId: row.id, partnerId: row.partnerId, err: error instanceof Error ? error.message : String(error) }, 'notification not finished; it will be claimed again');
+        if (error instanceof LostClaim)
+          this.deps.log.warn({ outboxId: row.id }, 'claim lost to another notifier; leaving the row to it');
+        else
+          this.deps.log.error(
+            { outboxId: row.id, partnerId: row.partnerId, err: error instanceof Error ? error.message : String(error) },
+            'notification not finished; it will be claimed again',
+          );
       }
     }
     return claimed.length;
@@ -207,14 +229,24 @@ class OutboxNotifier implements Notifier {
       log.error({ err: (error as Error).message }, 'notification payload unreadable; recorded as failed');
       return finish({ status: 'failed', error: (error as Error).message.slice(0, 1000) });
     }
-    const partner = await db.selectFrom('partners').select(['name', 'contacts', 'status']).where('partner_id', '=', row.partnerId).executeTakeFirst();
+    const partner = await db
+      .selectFrom('partners')
+      .select(['name', 'contacts', 'status'])
+      .where('partner_id', '=', row.partnerId)
+      .executeTakeFirst();
     if (!partner) return finish({ status: 'skipped', reason: 'unknown partner' });
     if (partner.status === 'terminated') return finish({ status: 'skipped', reason: 'partner terminated' });
     const primaries = primaryContacts(partner.contacts);
     if (primaries.length === 0) return finish({ status: 'skipped', reason: 'no primary contact' });
-    const out = await optedOut(db, row.partnerId, row.kind, primaries.map((p) => p.key));
+    const out = await optedOut(
+      db,
+      row.partnerId,
+      row.kind,
+      primaries.map((p) => p.key),
+    );
     const recipients = primaries.filter((p) => !out.has(p.key));
-    if (recipients.length === 0) return finish({ status: 'skipped', reason: `every primary contact opted out of ${row.kind}` });
+    if (recipients.length === 0)
+      return finish({ status: 'skipped', reason: `every primary contact opted out of ${row.kind}` });
 
     const program = programFor(set, payload.scorecard.program.version, today);
     const deliveries: Deliveries = { ...row.deliveries };
@@ -235,7 +267,10 @@ class OutboxNotifier implements Notifier {
           return await record(key, delivery);
         } catch (error) {
           if (error instanceof LostClaim || attempt >= 5) throw error;
-          log.warn({ attempt, err: error instanceof Error ? error.message : String(error) }, 'cannot record a sent message yet; retrying');
+          log.warn(
+            { attempt, err: error instanceof Error ? error.message : String(error) },
+            'cannot record a sent message yet; retrying',
+          );
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         }
       }
@@ -247,7 +282,13 @@ class OutboxNotifier implements Notifier {
       const messageId = stableMessageId(row.dedupKey, r.key);
       const attempts = (prior?.attempts ?? 0) + 1;
       if (!r.address) {
-        await record(r.key, { status: 'failed', messageId, attempts: prior?.attempts ?? 0, at: new Date().toISOString(), error: 'invalid address' });
+        await record(r.key, {
+          status: 'failed',
+          messageId,
+          attempts: prior?.attempts ?? 0,
+          at: new Date().toISOString(),
+          error: 'invalid address',
+        });
         log.warn('a primary contact has an invalid address; not sent');
         continue;
       }
@@ -259,7 +300,11 @@ class OutboxNotifier implements Notifier {
         return finish({ status: 'failed', error: error.message.slice(0, 1000) });
       }
       await this.bucket.take();
-      if (prior?.status === 'sending') log.warn({ messageId }, 'resending a message whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID');
+      if (prior?.status === 'sending')
+        log.warn(
+          { messageId },
+          'resending a message whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID',
+        );
       await record(r.key, { status: 'sending', messageId, attempts, at: new Date().toISOString() });
       let result;
       try {
@@ -267,23 +312,45 @@ class OutboxNotifier implements Notifier {
       } catch (error) {
         const failure = classifySendError(error);
         if (failure.permanent) {
-          await record(r.key, { status: 'failed', messageId, attempts, at: new Date().toISOString(), error: failure.message });
+          await record(r.key, {
+            status: 'failed',
+            messageId,
+            attempts,
+            at: new Date().toISOString(),
+            error: failure.message,
+          });
           log.warn({ err: failure.message }, 'a recipient refused permanently; recorded as failed');
           continue;
         }
-        await record(r.key, { status: 'retry', messageId, attempts, at: new Date().toISOString(), error: failure.message });
+        await record(r.key, {
+          status: 'retry',
+          messageId,
+          attempts,
+          at: new Date().toISOString(),
+          error: failure.message,
+        });
         transient = failure.message;
         break;
       }
       await this.deps.hooks?.afterSend?.(row, messageId);
-      await recordSent(r.key, { status: 'sent', messageId: result.messageId || messageId, attempts, at: new Date().toISOString(), response: result.response.slice(0, 500), ...(result.path ? { path: result.path } : {}) });
+      await recordSent(r.key, {
+        status: 'sent',
+        messageId: result.messageId || messageId,
+        attempts,
+        at: new Date().toISOString(),
+        response: result.response.slice(0, 500),
+        ...(result.path ? { path: result.path } : {}),
+      });
       if (result.path) log.info({ path: result.path }, 'email written to file');
       else log.info({ messageId }, 'email sent');
     }
 
     if (transient !== undefined) {
       if (row.attempts >= config.maxAttempts) {
-        log.error({ attempts: row.attempts, err: transient }, 'giving up on a notification after repeated transient failures');
+        log.error(
+          { attempts: row.attempts, err: transient },
+          'giving up on a notification after repeated transient failures',
+        );
         return finish({ status: 'failed', error: `gave up after ${row.attempts} attempts: ${transient}` });
       }
       const delayMs = retryDelay(config, row.attempts);
@@ -293,17 +360,40 @@ class OutboxNotifier implements Notifier {
     const mine = recipients.map((r) => deliveries[r.key]).filter((d): d is Delivery => d !== undefined);
     const sent = mine.filter((d) => d.status === 'sent');
     const failed = recipients.filter((r) => deliveries[r.key]?.status === 'failed');
-    const failures = failed.length > 0 ? `${failed.length} of ${recipients.length} recipients failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`.slice(0, 1000) : null;
-    if (sent.length > 0) return finish({ status: 'sent', messageIds: sent.map((d) => d.messageId), lastError: failures });
+    const failures =
+      failed.length > 0
+        ? `${failed.length} of ${recipients.length} recipients failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`.slice(
+            0,
+            1000,
+          )
+        : null;
+    if (sent.length > 0)
+      return finish({ status: 'sent', messageIds: sent.map((d) => d.messageId), lastError: failures });
     return finish({ status: 'failed', error: failures ?? 'no recipient accepted the message' });
   }
 
-  private compose(row: ClaimedRow, program: Program, partnerName: string, recipient: Recipient, messageId: string): OutgoingMail {
+  private compose(
+    row: ClaimedRow,
+    program: Program,
+    partnerName: string,
+    recipient: Recipient,
+    messageId: string,
+  ): OutgoingMail {
     const { config } = this.deps;
     const address = recipient.address as string;
-    const token = signUnsubscribeToken({ partnerId: row.partnerId, email: recipient.key, kind: row.kind }, config.unsubscribeSecret);
+    const token = signUnsubscribeToken(
+      { partnerId: row.partnerId, email: recipient.key, kind: row.kind },
+      config.unsubscribeSecret,
+    );
     const link = unsubscribeUrl(config.publicUrl, token);
-    const content = composeNotification({ kind: row.kind, payload: row.payload, program, partnerName, recipientName: recipient.name, unsubscribeUrl: link });
+    const content = composeNotification({
+      kind: row.kind,
+      payload: row.payload,
+      program,
+      partnerName,
+      recipientName: recipient.name,
+      unsubscribeUrl: link,
+    });
     const rendered = renderEmail(content);
     const notification = sha256(row.dedupKey);
     const stem = `${row.kind.replace(/[^a-z-]/g, '-')}-${row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
@@ -335,7 +425,11 @@ class OutboxNotifier implements Notifier {
     });
     const outcome = await Promise.race([(this.loop ?? Promise.resolve()).then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.deps.log.warn({ timeoutMs }, 'notifier still sending at shutdown; its row is claimed again after the claim timeout');
+    if (outcome === 'timeout')
+      this.deps.log.warn(
+        { timeoutMs },
+        'notifier still sending at shutdown; its row is claimed again after the claim timeout',
+      );
     this.transport.close();
     this.deps.log.info('notifier stopped');
   }

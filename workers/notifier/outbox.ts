@@ -85,8 +85,14 @@ export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<
         .where('status', 'in', ['pending', 'claimed'])
         .where((eb) =>
           eb.or([
-            eb.and([eb('status', '=', 'pending'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])]),
-            eb.and([eb('status', '=', 'claimed'), eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${seconds(options.claimTimeoutMs)})`)]),
+            eb.and([
+              eb('status', '=', 'pending'),
+              eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]),
+            ]),
+            eb.and([
+              eb('status', '=', 'claimed'),
+              eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${seconds(options.claimTimeoutMs)})`),
+            ]),
           ]),
         )
         .orderBy('id')
@@ -98,7 +104,10 @@ export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<
 
       const charging = [...new Set(candidates.filter((c) => c.quota_day === null).map((c) => c.partner_id))].sort();
       // Sorted, so two notifiers never wait on each other's locks in opposite orders.
-      for (const partnerId of charging) await sql`select pg_advisory_xact_lock(hashtextextended(${`tierline-notifier-cap:${partnerId}`}, 0))`.execute(trx);
+      for (const partnerId of charging)
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`tierline-notifier-cap:${partnerId}`}, 0))`.execute(
+          trx,
+        );
       const used = new Map<string, number>();
       if (charging.length > 0) {
         const rows = await trx
@@ -145,7 +154,16 @@ export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<
         .returning(['id', 'dedup_key', 'kind', 'partner_id', 'payload', 'attempts', 'deliveries', 'claimed_at'])
         .execute();
       const claimed = rows
-        .map((r) => ({ id: r.id, dedupKey: r.dedup_key, kind: r.kind, partnerId: r.partner_id, payload: r.payload as unknown, attempts: r.attempts, deliveries: r.deliveries ?? {}, claimedAt: r.claimed_at as Date }))
+        .map((r) => ({
+          id: r.id,
+          dedupKey: r.dedup_key,
+          kind: r.kind,
+          partnerId: r.partner_id,
+          payload: r.payload as unknown,
+          attempts: r.attempts,
+          deliveries: r.deliveries ?? {},
+          claimedAt: r.claimed_at as Date,
+        }))
         .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       return { claimed, deferred: defer.length };
     });
@@ -155,10 +173,19 @@ export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<
 export type Lease = Date | undefined;
 
 /** Records one recipient's delivery state and renews the claim. */
-export async function writeDelivery(db: Kysely<DB>, row: ClaimedRow, lease: Date, email: string, delivery: Delivery): Promise<Lease> {
+export async function writeDelivery(
+  db: Kysely<DB>,
+  row: ClaimedRow,
+  lease: Date,
+  email: string,
+  delivery: Delivery,
+): Promise<Lease> {
   const updated = await notifierDb(db)
     .updateTable('outbox')
-    .set({ deliveries: sql`deliveries || jsonb_build_object(${email}::text, ${JSON.stringify(delivery)}::jsonb)`, claimed_at: MS_NOW })
+    .set({
+      deliveries: sql`deliveries || jsonb_build_object(${email}::text, ${JSON.stringify(delivery)}::jsonb)`,
+      claimed_at: MS_NOW,
+    })
     .where('id', '=', row.id)
     .where('status', '=', 'claimed')
     .where('claimed_at', '=', lease)
@@ -177,11 +204,20 @@ type Finish =
 /** Ends this notifier's claim on a row. Returns false when the claim had been lost. */
 export async function finishRow(db: Kysely<DB>, row: ClaimedRow, lease: Date, finish: Finish): Promise<boolean> {
   const ndb = notifierDb(db);
-  const base = ndb.updateTable('outbox').where('id', '=', row.id).where('status', '=', 'claimed').where('claimed_at', '=', lease);
+  const base = ndb
+    .updateTable('outbox')
+    .where('id', '=', row.id)
+    .where('status', '=', 'claimed')
+    .where('claimed_at', '=', lease);
   let query;
   switch (finish.status) {
     case 'sent':
-      query = base.set({ status: 'sent', sent_at: sql<Date>`now()`, message_id: finish.messageIds.join(' '), last_error: finish.lastError });
+      query = base.set({
+        status: 'sent',
+        sent_at: sql<Date>`now()`,
+        message_id: finish.messageIds.join(' '),
+        last_error: finish.lastError,
+      });
       break;
     case 'failed':
       query = base.set({ status: 'failed', last_error: finish.error });
@@ -190,7 +226,11 @@ export async function finishRow(db: Kysely<DB>, row: ClaimedRow, lease: Date, fi
       query = base.set({ status: 'skipped', skip_reason: finish.reason });
       break;
     case 'retry':
-      query = base.set({ status: 'pending', last_error: finish.error, next_attempt_at: sql<Date>`now() + make_interval(secs => ${seconds(finish.delayMs)})` });
+      query = base.set({
+        status: 'pending',
+        last_error: finish.error,
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${seconds(finish.delayMs)})`,
+      });
       break;
     case 'release':
       // Handed back unstarted at shutdown: another notifier may take it at once.

@@ -42,11 +42,15 @@ export async function startNotifierRole(deps: NotifierRoleDeps): Promise<Notifie
   const config = deps.config ?? notifierConfigFromEnv();
   const log = deps.log.child({ role: 'notifier' });
   if (config.unsubscribeSecret === DEVELOPMENT_UNSUBSCRIBE_SECRET) {
-    log.warn('TIERLINE_UNSUBSCRIBE_SECRET is unset: unsubscribe links are signed with the development secret (acceptable only for .eml files)');
+    log.warn(
+      'TIERLINE_UNSUBSCRIBE_SECRET is unset: unsubscribe links are signed with the development secret (acceptable only for .eml files)',
+    );
   }
   const notifier = startNotifier({ db: deps.db, log, config, ...(deps.programs ? { programs: deps.programs } : {}) });
   const connection = openRedis(deps.settings, 'worker');
-  connection.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error (notifier wake-ups)'));
+  connection.on('error', (error: Error) =>
+    log.warn({ err: error.message }, 'redis connection error (notifier wake-ups)'),
+  );
   const events = new QueueEvents(QUEUES.recompute, { connection, prefix: deps.settings.prefix });
   events.on('completed', ({ returnvalue }) => {
     if (wroteNotifications(returnvalue)) notifier.wake();

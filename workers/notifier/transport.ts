@@ -46,7 +46,8 @@ export interface SmtpSettings {
   auth?: { user: string; pass: string };
 }
 
-const truthy = (value: string | null): boolean => value !== null && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+const truthy = (value: string | null): boolean =>
+  value !== null && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
 /** SMTP_URL → connection settings: smtps:// or ?secure=true is TLS from the start (port 465 by default), else 587 with STARTTLS when offered. */
 export function parseSmtpUrl(url: string): SmtpSettings {
@@ -56,7 +57,8 @@ export function parseSmtpUrl(url: string): SmtpSettings {
   } catch {
     throw new Error('SMTP_URL is not a URL');
   }
-  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`SMTP_URL must start with smtp:// or smtps://, not ${u.protocol}//`);
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+    throw new Error(`SMTP_URL must start with smtp:// or smtps://, not ${u.protocol}//`);
   if (!u.hostname) throw new Error('SMTP_URL has no host');
   const secure = u.protocol === 'smtps:' || truthy(u.searchParams.get('secure'));
   const settings: SmtpSettings = {
@@ -115,7 +117,10 @@ export function smtpTransport(url: string, timeoutMs: number): MailTransport {
       // A message with one recipient that the server refused comes back as an error
       // (EENVELOPE); this is belt and braces for servers that answer otherwise.
       if (info.rejected.length > 0 && info.accepted.length === 0) {
-        const error = Object.assign(new Error(`recipient refused: ${info.rejected.join(', ')}`), { code: 'EENVELOPE', responseCode: 550 });
+        const error = Object.assign(new Error(`recipient refused: ${info.rejected.join(', ')}`), {
+          code: 'EENVELOPE',
+          responseCode: 550,
+        });
         throw error;
       }
       return { messageId: info.messageId, response: info.response };
@@ -148,7 +153,11 @@ export function fileTransport(dir: string): MailTransport {
   };
 }
 
-export function createMailTransport(config: { smtpUrl: string | undefined; outboxDir: string; smtpTimeoutMs: number }): MailTransport {
+export function createMailTransport(config: {
+  smtpUrl: string | undefined;
+  outboxDir: string;
+  smtpTimeoutMs: number;
+}): MailTransport {
   return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpTimeoutMs) : fileTransport(config.outboxDir);
 }
 
@@ -160,7 +169,25 @@ export interface SendFailure {
 
 // Connection-level trouble, and the server's authentication refusals (a configuration
 // problem, not the message's: the operator fixes it and the retries go through).
-const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'ENOAUTH', 'EOAUTH2', 'EPROXY', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EMAXLIMIT', 'ECLOSED']);
+const TRANSIENT_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'EPROXY',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EMAXLIMIT',
+  'ECLOSED',
+]);
 const AUTH_REPLIES = new Set([530, 534, 535, 538]);
 // Refused before any server was asked: the message or the address itself is at fault.
 const PERMANENT_CODES = new Set(['EENVELOPE', 'EMESSAGE', 'EADDRESS']);
@@ -169,10 +196,18 @@ export function classifySendError(error: unknown): SendFailure {
   const e = (error ?? {}) as { code?: unknown; responseCode?: unknown; response?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const reply = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const text = typeof e.response === 'string' && e.response ? e.response : typeof e.message === 'string' ? e.message : String(error);
+  const text =
+    typeof e.response === 'string' && e.response
+      ? e.response
+      : typeof e.message === 'string'
+        ? e.message
+        : String(error);
   const words = text.replace(/\s+/g, ' ').trim();
   // Server replies usually start with their own code; say it once.
-  const message = [code, reply !== undefined && !words.startsWith(String(reply)) ? reply : undefined, words].filter((x) => x !== undefined && x !== '').join(' ').slice(0, 1000);
+  const message = [code, reply !== undefined && !words.startsWith(String(reply)) ? reply : undefined, words]
+    .filter((x) => x !== undefined && x !== '')
+    .join(' ')
+    .slice(0, 1000);
   if (reply !== undefined) {
     if (reply >= 500 && !AUTH_REPLIES.has(reply)) return { permanent: true, message };
     return { permanent: false, message };

@@ -23,15 +23,21 @@ const MAX_TOKEN_LENGTH = 4096;
 
 function mac(secret: string, payload: string): Buffer {
   if (!secret) throw new Error('an unsubscribe secret is required');
-  return createHmac('sha256', secret).update(DOMAIN + payload).digest();
+  return createHmac('sha256', secret)
+    .update(DOMAIN + payload)
+    .digest();
 }
 
 export function signUnsubscribeToken(claims: UnsubscribeClaims, secret: string): string {
-  const payload = Buffer.from(JSON.stringify({ v: 1, p: claims.partnerId, e: claims.email.toLowerCase(), k: claims.kind }), 'utf8').toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ v: 1, p: claims.partnerId, e: claims.email.toLowerCase(), k: claims.kind }),
+    'utf8',
+  ).toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
-const isKind = (k: unknown): k is UnsubscribeClaims['kind'] => k === '*' || (NOTIFICATION_KINDS as readonly unknown[]).includes(k);
+const isKind = (k: unknown): k is UnsubscribeClaims['kind'] =>
+  k === '*' || (NOTIFICATION_KINDS as readonly unknown[]).includes(k);
 
 /** The claims of a token signed with `secret`, or undefined for anything else (tampered, malformed, another secret). */
 export function verifyUnsubscribeToken(token: string, secret: string): UnsubscribeClaims | undefined {
