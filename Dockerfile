@@ -19,6 +19,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY bin ./bin
 COPY db ./db
 COPY domain ./domain
+COPY services ./services
 COPY queues ./queues
 COPY scripts ./scripts
 COPY workers ./workers

@@ -3,12 +3,12 @@
 // does not parse can never succeed, so it fails for good (and its events are dead-lettered).
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Kysely } from 'kysely';
-import { recordDeadLetters } from '../db/repositories/dead-letters.ts';
-import { applyEventBatch, countOutcomes, type Outcome, type OutcomeCounts } from '../db/repositories/ingest-batch.ts';
+import { countOutcomes, type Outcome, type OutcomeCounts } from '../services/ingest/outcomes.ts';
+import { deadLetterPayload, receiveEvents } from '../services/ingest/receive.ts';
 import type { DB } from '../db/types.ts';
 import type { Source } from '../domain/events/schema.ts';
 import { JOBS, isSource } from '../queues/catalog.ts';
-import { enqueueRecomputes, type Queues } from '../queues/queues.ts';
+import type { Queues } from '../queues/queues.ts';
 import { afterCommit } from './chaos.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { ProgramCache } from './program-cache.ts';
@@ -33,21 +33,14 @@ export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCo
     maxInFlight: 2,
     flush: async (items) => {
       const program = await deps.programs.get();
-      const result = await applyEventBatch(deps.db, { currency: program.currency, timezone: program.timezone }, items);
-      afterCommit();
-      // After the commit: a crash here leaves the requests in Postgres for the retry
-      // (which re-enqueues pending ones) or the reconciler.
-      await enqueueRecomputes(deps.queues, result.recompute);
-      return result.outcomes;
+      return receiveEvents(deps, { currency: program.currency, timezone: program.timezone }, items, afterCommit);
     },
   });
   return async (job) => {
     const parsed = JOBS.ingestEvents.payload.safeParse(job.data);
     if (!parsed.success) {
       const reason = `invalid ${job.name} payload: ${parsed.error.message}`;
-      await recordDeadLetters(deps.db, [
-        { raw: Buffer.from(JSON.stringify(job.data) ?? 'undefined'), source: job.queueName, eventId: null, reason },
-      ]);
+      await deadLetterPayload(deps.db, job.data, job.queueName, reason);
       throw new UnrecoverableError(reason);
     }
     if (!isSource(job.queueName)) throw new UnrecoverableError(`${job.name} on unexpected queue ${job.queueName}`);

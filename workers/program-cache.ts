@@ -2,7 +2,7 @@
 // workers without a restart.
 import type { Kysely } from 'kysely';
 import type { ProgramSet } from '../domain/program/load.ts';
-import { loadProgramSet } from '../db/repositories/programs.ts';
+import { loadProgramSet } from '../services/programs.ts';
 import type { DB } from '../db/types.ts';
 
 export class NoProgramError extends Error {

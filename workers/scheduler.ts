@@ -2,7 +2,7 @@
 // Upserted under stable keys, so however many scheduler processes start, each fires once.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { loadProgramSet } from '../db/repositories/programs.ts';
+import { loadProgramSet } from '../services/programs.ts';
 import { readVariable } from '../db/env.ts';
 import type { DB } from '../db/types.ts';
 import { JOBS } from '../queues/catalog.ts';

@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import { databaseUrl } from '../../db/config.ts';
 import { createDb, ensureDatabase, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { storeProgramVersions } from '../../db/repositories/programs.ts';
+import { storeProgramVersions } from '../../services/programs.ts';
 import type { DB } from '../../db/types.ts';
 import { loadProgramTexts, type ProgramSet } from '../../domain/program/load.ts';
 import { checkRedis, openRedis, queueSettings, type RedisConnection } from '../../queues/connection.ts';

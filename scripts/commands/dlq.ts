@@ -3,8 +3,8 @@
 // it through); fixed events are applied and marked replayed, still-broken ones stay.
 import type { Command } from 'commander';
 import { listDeadLetters, markReplayed } from '../../db/repositories/dead-letters.ts';
-import { applyEventBatch, type OwedRecompute } from '../../db/repositories/ingest-batch.ts';
-import { loadProgramSet } from '../../db/repositories/programs.ts';
+import { applyEventBatch, type OwedRecompute } from '../../services/ingest/batch.ts';
+import { loadProgramSet } from '../../services/programs.ts';
 import { isSource } from '../../queues/catalog.ts';
 import { enqueueRecomputes } from '../../queues/queues.ts';
 import { CliError } from '../lib/errors.ts';

@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
-import { loadProgramSet } from '../../db/repositories/programs.ts';
+import { loadProgramSet } from '../../services/programs.ts';
 import { pendingRecomputes, requestRecomputes } from '../../db/repositories/recompute-requests.ts';
 import { toJsonb } from '../../db/json.ts';
 import type { DB } from '../../db/types.ts';

@@ -1,23 +1,18 @@
 // `tierline program load P` / `program list`: validate and store program versions; a file
 // that does not validate is refused whole, with every problem by path.
 import type { Command } from 'commander';
-import { listProgramVersions, storeProgramVersions } from '../../db/repositories/programs.ts';
-import { inTransaction } from '../../db/transactions.ts';
+import { listProgramVersions } from '../../db/repositories/programs.ts';
+import { loadProgramVersions, queueRecomputeOfAll } from '../../services/programs.ts';
 import { CliError } from '../lib/errors.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
-import { requestRecomputeOfAll } from '../../db/repositories/recompute-requests.ts';
-import { JOBS, QUEUES, jobKey } from '../../queues/catalog.ts';
-import { enqueueMany } from '../../queues/queues.ts';
 
 /** Queues a run over every partner; if Redis is unreachable the reconciler does it later. */
 async function wakeAll(out: (line: string) => void, owed: number): Promise<void> {
   try {
     const services = await openQueueServices('producer');
     try {
-      await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{}], {
-        jobId: jobKey('program-load', String(Date.now())),
-      });
+      await queueRecomputeOfAll(services.queues, Date.now());
     } finally {
       await services.close();
     }
@@ -33,21 +28,11 @@ export async function loadPrograms(files: string[], out: (line: string) => void 
   const set = await readProgramFiles(files);
   const db = await openDatabase();
   try {
-    const result = await inTransaction(db, async (trx) => {
-      const stored = await storeProgramVersions(
-        trx,
-        set.versions.map((v) => v.program),
-      );
-      if (!stored.ok) return { stored, owed: 0 };
-      // A new version changes evaluation from its effectiveFrom: every partner owes a
-      // recompute from there, in the same transaction as the version itself.
-      const fresh = stored.value
-        .filter((v) => v.stored)
-        .map((v) => v.effectiveFrom)
-        .sort();
-      const owed = fresh[0] ? await requestRecomputeOfAll(trx, fresh[0], `program:${set.id}`) : 0;
-      return { stored, owed };
-    });
+    const result = await loadProgramVersions(
+      db,
+      set.id,
+      set.versions.map((v) => v.program),
+    );
     if (!result.stored.ok) throw new CliError(`program refused:\n  ${result.stored.problems.join('\n  ')}`);
     for (const v of result.stored.value)
       out(`${v.stored ? 'loaded' : 'already loaded'} ${set.id} ${v.version} (effective from ${v.effectiveFrom})`);

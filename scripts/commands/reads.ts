@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { sql } from 'kysely';
 import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
-import { loadProgramSet } from '../../db/repositories/programs.ts';
+import { loadProgramSet } from '../../services/programs.ts';
 import { activeOverrides } from '../../db/repositories/recompute.ts';
 import { parseDay } from '../../domain/dates.ts';
 import { evaluatePartner, type Scorecard } from '../../domain/evaluation/scorecard.ts';

@@ -11,7 +11,7 @@ import {
   type Incoming,
   type OutcomeCounts,
   type OwedRecompute,
-} from '../../db/repositories/ingest-batch.ts';
+} from '../../services/ingest/batch.ts';
 import type { DB } from '../../db/types.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { enqueueRecomputes, type Queues } from '../../queues/queues.ts';

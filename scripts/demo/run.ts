@@ -18,7 +18,7 @@ import { redact } from '../../db/config.ts';
 import { readVariable } from '../../db/env.ts';
 import { createDb, ensureDatabase, maintenanceClient, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { storeProgramVersions } from '../../db/repositories/programs.ts';
+import { storeProgramVersions } from '../../services/programs.ts';
 import { inTransaction } from '../../db/transactions.ts';
 import type { DB } from '../../db/types.ts';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';

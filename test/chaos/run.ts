@@ -17,7 +17,7 @@ import pg from 'pg';
 import { databaseUrl } from '../../db/config.ts';
 import { createDb, maintenanceClient, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { storeProgramVersions } from '../../db/repositories/programs.ts';
+import { storeProgramVersions } from '../../services/programs.ts';
 import type { DB } from '../../db/types.ts';
 import { QUEUES } from '../../queues/catalog.ts';
 import { openRedis, type QueueSettings } from '../../queues/connection.ts';

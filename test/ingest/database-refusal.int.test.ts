@@ -4,7 +4,7 @@
 // reason, and the others are stored. Validation catches everything we know of today, so
 // the refused event is made by hand, after validation (a corrupted prepared result).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPreparedBatch, prepareEventBatch } from '../../db/repositories/ingest-batch.ts';
+import { applyPreparedBatch, prepareEventBatch } from '../../services/ingest/batch.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { dealEvent } from './support.ts';
 

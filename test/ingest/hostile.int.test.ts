@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
 import { rawHash } from '../../db/repositories/dead-letters.ts';
-import type { OutcomeCounts } from '../../db/repositories/ingest-batch.ts';
+import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { validateEvent } from '../../domain/events/parse.ts';
 import { FactFolder } from '../../domain/facts/fold.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';

@@ -9,7 +9,7 @@ import { Job } from 'bullmq';
 import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/events/parse.ts';
 import type { PartnerFacts } from '../../domain/facts/types.ts';
-import type { OutcomeCounts } from '../../db/repositories/ingest-batch.ts';
+import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { JOBS, type QueueName } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { waitForJobs } from '../../queues/wait.ts';

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { storeProgramVersions } from '../../db/repositories/programs.ts';
+import { storeProgramVersions } from '../../services/programs.ts';
 import { createNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
 import { claimRows, finishRow } from '../../workers/notifier/outbox.ts';
 import { recordOptOut } from '../../workers/notifier/preferences.ts';

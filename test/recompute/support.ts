@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
-import { applyEventBatch, countOutcomes } from '../../db/repositories/ingest-batch.ts';
+import { applyEventBatch, countOutcomes } from '../../services/ingest/batch.ts';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';

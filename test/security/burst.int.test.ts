@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { OutcomeCounts } from '../../db/repositories/ingest-batch.ts';
+import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { buildServer } from '../../workers/http/server.ts';
 import { signBody } from '../../workers/http/signature.ts';

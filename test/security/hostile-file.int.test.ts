@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { OutcomeCounts } from '../../db/repositories/ingest-batch.ts';
+import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { HOSTILE_CASES, caseBytes, outcomeOf } from '../fixtures/hostile/cases.ts';
 import { counts, ingestOne, withCliEnv } from '../ingest/support.ts';

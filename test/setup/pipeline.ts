@@ -3,7 +3,7 @@
 // so a test that forgets stop() fails.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { storeProgramVersions } from '../../db/repositories/programs.ts';
+import { storeProgramVersions } from '../../services/programs.ts';
 import { loadProgramTexts, type ProgramSet } from '../../domain/program/load.ts';
 import { checkRedis, openRedis, type QueueSettings, type RedisConnection } from '../../queues/connection.ts';
 import { closeQueues, openQueues, type Queues } from '../../queues/queues.ts';

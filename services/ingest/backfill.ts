@@ -1,0 +1,76 @@
+// The bulk path for history: batches straight into Postgres, in arrival order, one
+// transaction at a time, then one recompute wake-up per affected partner. The next batch is
+// validated and hashed (JavaScript) while the previous one's statements run in Postgres, so
+// neither waits for the other.
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import type { EventContext } from '../../domain/events/schema.ts';
+import { enqueueRecomputes, type Queues } from '../../queues/queues.ts';
+import { applyPreparedBatch, pendingRecomputes } from './batch.ts';
+import { addOutcomes, countOutcomes, noOutcomes, type OutcomeCounts } from './outcomes.ts';
+import { emptyBatch, prepareEvent, type PreparedBatch } from './prepare.ts';
+
+/** Events per backfill transaction (as before: the stored rows, received_seq included, are the same). */
+const BACKFILL_BATCH = 2_000;
+/** Events validated between two turns of the event loop while a batch is in flight. */
+const YIELD_EVERY = 200;
+
+export async function backfillLines(
+  db: Kysely<DB>,
+  queues: Queues,
+  ctx: EventContext,
+  lines: AsyncIterable<Buffer>,
+  onLine?: (bytes: number, events: number) => void,
+): Promise<OutcomeCounts> {
+  const counts = noOutcomes();
+  const partners = new Set<string>();
+  let batch: PreparedBatch = emptyBatch();
+  let inFlight: Promise<void> | undefined;
+  let failed: { error: unknown } | undefined;
+  let bytes = 0;
+  let events = 0;
+  const settle = async (): Promise<void> => {
+    await inFlight;
+    inFlight = undefined;
+    if (failed) throw failed.error;
+  };
+  const flush = async (): Promise<void> => {
+    if (batch.items.length === 0) return;
+    const ready = batch;
+    batch = emptyBatch();
+    // One transaction at a time: the batches commit in arrival order.
+    await settle();
+    inFlight = applyPreparedBatch(db, ready).then(
+      (result) => {
+        addOutcomes(counts, countOutcomes(result.outcomes));
+        for (const p of result.partners) partners.add(p);
+      },
+      (error: unknown) => {
+        failed = { error };
+      },
+    );
+  };
+  try {
+    for await (const line of lines) {
+      bytes += line.byteLength + 1;
+      events++;
+      prepareEvent(batch, ctx, { raw: line });
+      if (batch.items.length >= BACKFILL_BATCH) await flush();
+      // Let the batch in flight take its next statement's reply: lines are read a megabyte
+      // (thousands of events) at a time, and its transaction would otherwise wait for them.
+      else if (inFlight && batch.items.length % YIELD_EVERY === 0) await new Promise(setImmediate);
+      onLine?.(bytes, events);
+    }
+    await flush();
+    await settle();
+  } finally {
+    await inFlight;
+  }
+  // The requests are in Postgres already; these jobs only wake the recompute workers.
+  const affected = [...partners];
+  for (let i = 0; i < affected.length; i += 10_000) {
+    const latest = await pendingRecomputes(db, affected.slice(i, i + 10_000));
+    await enqueueRecomputes(queues, latest);
+  }
+  return counts;
+}
