@@ -2,12 +2,8 @@
 // re-validates each event as stored (so a fixed program, or a row corrected in place, lets
 // it through); fixed events are applied and marked replayed, still-broken ones stay.
 import type { Command } from 'commander';
-import { listDeadLetters, markReplayed } from '../../db/repositories/dead-letters.ts';
-import { applyEventBatch, type OwedRecompute } from '../../services/ingest/batch.ts';
-import { loadProgramSet } from '../../services/programs.ts';
-import { isSource } from '../../queues/catalog.ts';
-import { enqueueRecomputes } from '../../queues/queues.ts';
-import { CliError } from '../lib/errors.ts';
+import { listDeadLetters, replayDeadLetters, wakeRecomputes } from '../../services/dead-letters.ts';
+import { refusalsAsCliErrors } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 
 const preview = (raw: Buffer): string => {
@@ -50,31 +46,15 @@ export async function listDlq(options: { json?: boolean; all?: boolean }): Promi
 export async function replayDlq(options: { id?: string[] }): Promise<{ replayed: number; stillBroken: number }> {
   const db = await openDatabase();
   try {
-    const program = await loadProgramSet(db);
-    if (!program) throw new CliError('no program is loaded: run `tierline program load FILE` first');
-    const rows = await listDeadLetters(db, { ids: options.id });
-    const replayed: string[] = [];
-    const owed: OwedRecompute[] = [];
-    for (const row of rows) {
-      const source = row.source !== null && isSource(row.source) ? row.source : undefined;
-      const result = await applyEventBatch(db, { currency: program.currency, timezone: program.timezone }, [
-        { source, raw: row.raw },
-      ]);
-      if (result.outcomes[0] !== 'dead-lettered') {
-        replayed.push(row.id);
-        owed.push(...result.recompute);
-      }
-    }
-    await markReplayed(db, replayed);
+    const { owed, ...summary } = await refusalsAsCliErrors(() => replayDeadLetters(db, options.id));
     if (owed.length > 0) {
       const services = await openQueueServices('producer');
       try {
-        await enqueueRecomputes(services.queues, owed);
+        await wakeRecomputes(services.queues, owed);
       } finally {
         await services.close();
       }
     }
-    const summary = { replayed: replayed.length, stillBroken: rows.length - replayed.length };
     console.log(`replayed ${summary.replayed}, still broken ${summary.stillBroken}`);
     return summary;
   } finally {

@@ -2,13 +2,10 @@
 // the stored state. `scorecard --as-of D` evaluates the stored facts for that day instead
 // of reading the last stored scorecard.
 import type { Command } from 'commander';
-import { sql } from 'kysely';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
-import { loadProgramSet } from '../../services/programs.ts';
-import { activeOverrides } from '../../db/repositories/recompute.ts';
 import { parseDay } from '../../domain/dates.ts';
-import { evaluatePartner, type Scorecard } from '../../domain/evaluation/scorecard.ts';
-import { CliError } from '../lib/errors.ts';
+import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
+import { lastScorecard, ledger, listDecisions, scorecardOn } from '../../services/reads.ts';
+import { CliError, refusalsAsCliErrors } from '../lib/errors.ts';
 import { openDatabase } from '../lib/services.ts';
 
 type Json = { json?: boolean };
@@ -42,20 +39,9 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
       const day = parseDay(options.asOf);
       if (day === undefined)
         throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
-      const program = await loadProgramSet(db);
-      if (!program) throw new CliError('no program is loaded: run `tierline program load FILE` first');
-      const facts = (await loadPartnerFacts(db, [partnerId], program.currency)).get(partnerId);
-      if (facts) {
-        const overrides = await db.transaction().execute((trx) => activeOverrides(trx, [partnerId]));
-        scorecard = evaluatePartner(program, facts, day, overrides.get(partnerId) ?? []).scorecard;
-      }
+      scorecard = await refusalsAsCliErrors(() => scorecardOn(db, partnerId, day));
     } else {
-      const row = await db
-        .selectFrom('scorecards')
-        .select('scorecard')
-        .where('partner_id', '=', partnerId)
-        .executeTakeFirst();
-      scorecard = row?.scorecard as unknown as Scorecard | undefined;
+      scorecard = await lastScorecard(db, partnerId);
     }
     if (!scorecard) throw new CliError(`no scorecard for partner ${partnerId}`);
     console.log(options.json ? JSON.stringify(scorecard) : describeScorecard(scorecard));
@@ -68,18 +54,7 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
 export async function readLedger(partnerId: string, options: Json): Promise<void> {
   const db = await openDatabase();
   try {
-    const entries = await db
-      .selectFrom('ledger_entries')
-      .selectAll()
-      .where('partner_id', '=', partnerId)
-      .orderBy('id')
-      .execute();
-    const totals = await db
-      .selectFrom('ledger_entries')
-      .select(['benefit', 'currency', sql<string>`sum(amount)::text`.as('total')])
-      .where('partner_id', '=', partnerId)
-      .groupBy(['benefit', 'currency'])
-      .execute();
+    const { entries, totals } = await ledger(db, partnerId);
     const byBenefit = Object.fromEntries(totals.map((t) => [t.benefit, t.total]));
     if (options.json) {
       console.log(
@@ -117,13 +92,7 @@ export async function readLedger(partnerId: string, options: Json): Promise<void
 export async function readDecisions(partnerId: string, options: Json): Promise<void> {
   const db = await openDatabase();
   try {
-    const rows = await db
-      .selectFrom('decisions')
-      .selectAll()
-      .where('partner_id', '=', partnerId)
-      .orderBy('day')
-      .orderBy('id')
-      .execute();
+    const rows = await listDecisions(db, partnerId);
     for (const d of rows) {
       if (options.json) {
         console.log(

@@ -4,7 +4,7 @@
 // workers/metrics.ts) and GET /healthz (Redis, Postgres, and its workers running and taking the
 // jobs that wait for them) on that port.
 import { Option, type Command } from 'commander';
-import { sql } from 'kysely';
+import { pingDatabase } from '../../db/repositories/health.ts';
 import { startWorkers, ROLES, type Role } from '../../workers/runner.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { waitingJobs } from '../../workers/progress.ts';
@@ -84,7 +84,7 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
     const health = async (): Promise<HealthReport> => {
       const [redis, postgres] = await Promise.all([
         check(() => services.connection.ping()),
-        check(() => sql`select 1`.execute(db)),
+        check(() => pingDatabase(db)),
       ]);
       // Progress, not just PING: a worker with jobs waiting that takes none is stuck (workers/progress.ts).
       const queues = await runner.progress.report((queue) => waitingJobs(services.queues[queue as QueueName]));

@@ -1,10 +1,10 @@
 // Opening the services a command needs, with one-line errors that name the service, where
 // it was looked for and the variable that configures it (SPEC §7).
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import { ConfigError, databaseUrl } from '../../db/config.ts';
 import { createDb } from '../../db/connect.ts';
 import { migrationStatus } from '../../db/migrate.ts';
+import { pingDatabase } from '../../db/repositories/health.ts';
 import type { DB } from '../../db/types.ts';
 import {
   checkRedis,
@@ -29,7 +29,7 @@ export async function openDatabase(options: { max?: number; requireSchema?: bool
     throw new CliError(oneLine(error), 1, { cause: error });
   }
   try {
-    await sql`select 1`.execute(db);
+    await pingDatabase(db);
     if (options.requireSchema !== false) {
       const pending = (await migrationStatus(db)).filter((m) => !m.applied);
       if (pending.length > 0)
