@@ -4,7 +4,7 @@
 // owe a recompute. Called by the ingest worker, `tierline ingest --backfill` and `dlq replay`.
 import type { Kysely, Transaction } from 'kysely';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
-import { writeFacts } from '../../db/repositories/facts-write.ts';
+import { writeFacts } from './facts.ts';
 import { markStale } from '../../db/repositories/inbox.ts';
 import { pendingRecomputes, requestRecomputes, type OwedRecompute } from '../../db/repositories/recompute-requests.ts';
 import { inTransaction, isBadData } from '../../db/transactions.ts';

@@ -2,7 +2,7 @@
 // is a duplicate (same payload hash as the claimed one) or a conflict (a different one).
 // The inbox key is the second guard of exactly-once (the first is the job id).
 import type { Kysely } from 'kysely';
-import type { Claimed } from '../../db/repositories/facts-write.ts';
+import type { Claimed } from './facts.ts';
 import { claimInboxRows, countDeliveries, recordConflicts } from '../../db/repositories/inbox.ts';
 import type { DB } from '../../db/types.ts';
 import type { Outcome } from './outcomes.ts';
