@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { startNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
 import { recordOptOut } from '../../workers/notifier/preferences.ts';
 import {
