@@ -9,7 +9,6 @@ import type {
   DecisionsTable,
   EffectiveTierHistoryTable,
   LedgerEntriesTable,
-  OutboxTable,
   RecomputeRequestRow,
   ScorecardsTable,
 } from '../types.ts';
@@ -170,19 +169,4 @@ export async function insertLedgerEntries(
   rows: readonly Insertable<LedgerEntriesTable>[],
 ): Promise<void> {
   await inSlices(rows, (slice) => db.insertInto('ledger_entries').values(slice).execute());
-}
-
-/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner of each row inserted. */
-export async function insertOutbox(db: Kysely<DB>, rows: readonly Insertable<OutboxTable>[]): Promise<string[]> {
-  const inserted: string[] = [];
-  await inSlices(rows, async (slice) => {
-    const done = await db
-      .insertInto('outbox')
-      .values(slice)
-      .onConflict((oc) => oc.column('dedup_key').doNothing())
-      .returning('partner_id')
-      .execute();
-    for (const r of done) inserted.push(r.partner_id);
-  });
-  return inserted;
 }

@@ -8,12 +8,12 @@ import {
   insertDecisions,
   insertHistory,
   insertLedgerEntries,
-  insertOutbox,
   ledgerSums,
   recordedDecisions,
   supersedeHistory,
   upsertScorecards,
 } from '../../db/repositories/recompute.ts';
+import { insertOutbox } from '../../db/repositories/outbox.ts';
 import type { DB } from '../../db/types.ts';
 import type { NotificationRequest } from '../../domain/alerts.ts';
 import { formatDay } from '../../domain/dates.ts';
