@@ -263,7 +263,33 @@ export interface OutboxTable {
   message_id: string | null;
   attempts: Generated<number>;
   last_error: string | null;
+  /** When a row may be tried again (a transient failure, a rate cap); null = due now. */
+  next_attempt_at: NullableTimestamp;
+  /** The day (program timezone) whose per-partner cap the row counts against, set on its first claim. */
+  quota_day: ColumnType<Day | null, Day | null | undefined, Day | null>;
+  /** Each recipient's message, by lower-case email. */
+  deliveries: JsonbWithDefault<Deliveries>;
+  skip_reason: string | null;
 }
+
+export type DeliveryStatus = 'sending' | 'sent' | 'failed' | 'retry';
+
+/** One recipient's message of one notification (outbox.deliveries). */
+export interface Delivery {
+  status: DeliveryStatus;
+  messageId: string;
+  /** Sends tried (a 'sending' left by a crash counts). */
+  attempts: number;
+  /** ISO timestamp of the last change. */
+  at: string;
+  /** The server's reply to a sent message. */
+  response?: string;
+  /** File mode: where the message was written. */
+  path?: string;
+  error?: string;
+}
+
+export type Deliveries = Record<string, Delivery>;
 
 export interface NotificationPreferencesTable {
   partner_id: string;

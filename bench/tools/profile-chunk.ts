@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { sql } from 'kysely';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { partnerId, writeFacts } from '../../scripts/generate/facts-sql.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { AS_OF, openEnv } from '../lib/env.ts';
 import { round, stopwatch } from '../lib/stats.ts';
 

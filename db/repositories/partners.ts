@@ -32,3 +32,12 @@ export async function overdueRequests(db: Db, olderThanMs: number, limit: number
     .limit(limit)
     .execute();
 }
+
+/** What the notifier needs of a partner: its name, contacts and status. */
+export async function partnerContacts(db: Db, partnerId: string) {
+  return db
+    .selectFrom('partners')
+    .select(['name', 'contacts', 'status'])
+    .where('partner_id', '=', partnerId)
+    .executeTakeFirst();
+}

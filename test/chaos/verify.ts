@@ -9,7 +9,7 @@ import type { DB } from '../../db/types.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { stableMessageId } from '../../workers/notifier/notifier.ts';
-import type { Deliveries } from '../../workers/notifier/outbox.ts';
+import type { Deliveries } from '../../db/types.ts';
 import { normaliseFacts } from '../ingest/support.ts';
 import { compareWithReference } from '../recompute/support.ts';
 import { rawHash, type FeedData } from './feed.ts';

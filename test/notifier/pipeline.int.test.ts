@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { startNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
-import { recordOptOut } from '../../workers/notifier/preferences.ts';
+import { recordOptOut } from '../../services/notifications/opt-out.ts';
 import {
   certificationEvent,
   cliEnv,

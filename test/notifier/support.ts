@@ -9,7 +9,7 @@ import type { SampleNotification } from '../../domain/email/samples.ts';
 import { SAMPLE_NOTIFICATIONS } from '../../domain/email/samples.ts';
 import { notifierConfigFromEnv, type NotifierConfig } from '../../workers/notifier/config.ts';
 import type { Notifier } from '../../workers/notifier/notifier.ts';
-import { notifierDb, type Deliveries } from '../../workers/notifier/outbox.ts';
+import type { Deliveries } from '../../db/types.ts';
 
 export const SECRET = 'notifier-test-secret';
 
@@ -93,7 +93,7 @@ export interface OutboxView {
 }
 
 export async function outboxRows(db: Kysely<DB>): Promise<OutboxView[]> {
-  return notifierDb(db)
+  return db
     .selectFrom('outbox')
     .select([
       'id',

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {

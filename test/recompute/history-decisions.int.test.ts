@@ -4,7 +4,7 @@
 // it; recomputing again writes no new history rows and no new decisions.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {

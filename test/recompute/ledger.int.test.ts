@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { readLedger } from '../../scripts/commands/reads.ts';
-import { recomputePartners } from '../../workers/recompute.ts';
+import { recomputePartners } from '../../services/recompute/partners.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {

@@ -7,7 +7,7 @@
 // TIERLINE_NIGHTLY_PARTNERS=1000 runs it smaller (10,000 takes about a minute on 2 cores).
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { RecomputeSummary } from '../../workers/recompute.ts';
+import type { RecomputeSummary } from '../../services/recompute/summary.ts';
 import { JOBS, type ChunkPayload } from '../../queues/catalog.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { generateHistory } from '../../scripts/generate/history.ts';

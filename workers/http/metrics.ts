@@ -14,9 +14,15 @@
 // (rather than stale values); the scrape itself still answers 200.
 // Protected by a bearer token when TIERLINE_METRICS_TOKEN or TIERLINE_ADMIN_TOKEN is set.
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
+import {
+  deadLettersByReplayed,
+  decisionsByKind,
+  outboxByStatus,
+  owedRecomputes,
+} from '../../db/repositories/metrics.ts';
 import type { DB, OutboxStatus } from '../../db/types.ts';
 import { QUEUES } from '../../queues/catalog.ts';
 import type { Queues } from '../../queues/queues.ts';
@@ -119,25 +125,10 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
   const readPostgres = async (): Promise<void> => {
     const [byKind, byStatus, requests, dead] = await within(
       Promise.all([
-        deps.db
-          .selectFrom('decisions')
-          .select([sql<string | null>`criteria->>'kind'`.as('kind'), sql<string>`count(*)::text`.as('n')])
-          .groupBy(sql`criteria->>'kind'`)
-          .execute(),
-        deps.db
-          .selectFrom('outbox')
-          .select(['status', sql<string>`count(*)::text`.as('n')])
-          .groupBy('status')
-          .execute(),
-        deps.db
-          .selectFrom('recompute_requests')
-          .select(sql<string>`count(*)::text`.as('n'))
-          .executeTakeFirst(),
-        deps.db
-          .selectFrom('dead_letters')
-          .select([sql<boolean>`replayed_at is not null`.as('replayed'), sql<string>`count(*)::text`.as('n')])
-          .groupBy(sql`replayed_at is not null`)
-          .execute(),
+        decisionsByKind(deps.db),
+        outboxByStatus(deps.db),
+        owedRecomputes(deps.db),
+        deadLettersByReplayed(deps.db),
       ]),
       timeoutMs,
       'postgres',
@@ -148,7 +139,7 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
     outbox.reset();
     for (const status of OUTBOX_STATUSES) outbox.set({ status }, 0);
     for (const row of byStatus) outbox.set({ status: row.status }, Number(row.n));
-    owed.set(Number(requests?.n ?? 0));
+    owed.set(Number(requests ?? 0));
     deadLetters.reset();
     deadLetters.set({ replayed: 'false' }, 0);
     deadLetters.set({ replayed: 'true' }, 0);

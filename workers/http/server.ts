@@ -21,7 +21,7 @@ import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../notifier/config.ts';
 import { registerUnsubscribe } from './unsubscribe.ts';
 import { createHash } from 'node:crypto';
 import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
 import { readVariable } from '../../db/env.ts';
@@ -36,6 +36,7 @@ import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config
 import { adminTokenFromEnv, redactedRequest, registerDashboard } from './dashboard.ts';
 import { registerMetrics } from './metrics.ts';
 import { metricsTokensFromEnv } from '../metrics.ts';
+import { pingDatabase } from '../../db/repositories/health.ts';
 import {
   SIGNATURE_HEADER,
   checkFreshness,
@@ -290,7 +291,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     };
     const [redis, postgres] = await Promise.all([
       check('redis', () => pingRedis(options.redis, queues)),
-      check('postgres', () => sql`select 1`.execute(db)),
+      check('postgres', () => pingDatabase(db)),
     ]);
     const ok = redis === 'ok' && postgres === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', redis, postgres });

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import { recordOptOut } from '../notifier/preferences.ts';
+import { recordOptOut } from '../../services/notifications/opt-out.ts';
 import { verifyUnsubscribeToken } from '../notifier/unsubscribe.ts';
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

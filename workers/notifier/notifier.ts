@@ -21,8 +21,11 @@ import type { Program } from '../../domain/program/schema.ts';
 import { today as clockToday } from '../clock.ts';
 import { NoProgramError, ProgramCache } from '../program-cache.ts';
 import type { NotifierConfig } from './config.ts';
-import { claimRows, finishRow, writeDelivery, type ClaimedRow, type Deliveries, type Delivery } from './outbox.ts';
-import { optedOut } from './preferences.ts';
+import { finishRow, writeDelivery } from '../../db/repositories/outbox.ts';
+import { optedOut } from '../../db/repositories/notification-preferences.ts';
+import { partnerContacts } from '../../db/repositories/partners.ts';
+import type { Deliveries, Delivery } from '../../db/types.ts';
+import { claimRows, type ClaimedRow } from '../../services/notifications/claim.ts';
 import { TokenBucket } from './rate.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
@@ -229,11 +232,7 @@ class OutboxNotifier implements Notifier {
       log.error({ err: (error as Error).message }, 'notification payload unreadable; recorded as failed');
       return finish({ status: 'failed', error: (error as Error).message.slice(0, 1000) });
     }
-    const partner = await db
-      .selectFrom('partners')
-      .select(['name', 'contacts', 'status'])
-      .where('partner_id', '=', row.partnerId)
-      .executeTakeFirst();
+    const partner = await partnerContacts(db, row.partnerId);
     if (!partner) return finish({ status: 'skipped', reason: 'unknown partner' });
     if (partner.status === 'terminated') return finish({ status: 'skipped', reason: 'partner terminated' });
     const primaries = primaryContacts(partner.contacts);

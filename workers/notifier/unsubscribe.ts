@@ -2,7 +2,7 @@
 // header (RFC 2369, one-click per RFC 8058) whose token names the partner, the contact and
 // the kind of email, signed with HMAC-SHA256 under TIERLINE_UNSUBSCRIBE_SECRET. The HTTP
 // receiver serves GET/POST /unsubscribe?token=..., verifies the token with
-// verifyUnsubscribeToken and records the opt-out with recordOptOut (preferences.ts).
+// verifyUnsubscribeToken and records the opt-out with recordOptOut (services/notifications/opt-out.ts).
 //
 // Format: base64url(JSON {v:1, p, e, k}) "." base64url(HMAC(secret, "tierline-unsubscribe.v1." + payload)).
 // Tokens do not expire: an unsubscribe link must keep working in an old email.

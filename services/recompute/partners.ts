@@ -2,30 +2,27 @@
 // history, decisions, scorecards and ledger of a whole batch of partners in one
 // transaction, under their advisory locks. Facts are read after the locks are taken, so a
 // batch never writes a state older than one another recompute has committed.
-import type { Kysely, Transaction } from 'kysely';
-import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
+import type { Kysely } from 'kysely';
+import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
 import {
   activeOverrides,
   clearRequests,
   lockPartners,
   scorecardDays,
   takeRequests,
-  writeDecisions,
-  writeHistories,
-  writeLedgers,
-  writeOutbox,
-  writeScorecards,
-} from '../db/repositories/recompute.ts';
-import { inTransaction } from '../db/transactions.ts';
-import type { DB } from '../db/types.ts';
-import { notificationRequests, type NotificationRequest } from '../domain/alerts.ts';
-import { formatDay, type Day } from '../domain/dates.ts';
-import { explainDay } from '../domain/evaluation/explain.ts';
-import { evaluatePartner, type PartnerEvaluation } from '../domain/evaluation/scorecard.ts';
-import type { TierChange } from '../domain/evaluation/timeline.ts';
-import { emptyFacts, type PartnerFacts } from '../domain/facts/types.ts';
-import { versionIndexOn, type ProgramSet } from '../domain/program/load.ts';
-import type { Program } from '../domain/program/schema.ts';
+} from '../../db/repositories/recompute.ts';
+import { inTransaction } from '../../db/transactions.ts';
+import type { DB } from '../../db/types.ts';
+import { notificationRequests, type NotificationRequest } from '../../domain/alerts.ts';
+import { formatDay, type Day } from '../../domain/dates.ts';
+import { explainDay } from '../../domain/evaluation/explain.ts';
+import { evaluatePartner, type PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
+import type { TierChange } from '../../domain/evaluation/timeline.ts';
+import { emptyFacts, type PartnerFacts } from '../../domain/facts/types.ts';
+import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
+import type { Program } from '../../domain/program/schema.ts';
+import { emptySummary, mergeSummaries, type RecomputeSummary } from './summary.ts';
+import { writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from './write.ts';
 
 /**
  * Partners per transaction: their facts are held in memory together (a chunk of 500 with
@@ -33,33 +30,6 @@ import type { Program } from '../domain/program/schema.ts';
  * it commits, which a streaming recompute of one of them waits for.
  */
 export const BATCH_SIZE = 100;
-
-export interface RecomputeSummary {
-  partners: number;
-  changes: Record<TierChange['kind'], number>;
-  ledgerEntries: number;
-  decisions: number;
-  notifications: number;
-}
-
-export function emptySummary(): RecomputeSummary {
-  return {
-    partners: 0,
-    changes: { promoted: 0, demoted: 0, override: 0, restarted: 0, track: 0 },
-    ledgerEntries: 0,
-    decisions: 0,
-    notifications: 0,
-  };
-}
-
-export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): RecomputeSummary {
-  into.partners += more.partners;
-  into.ledgerEntries += more.ledgerEntries;
-  into.decisions += more.decisions;
-  into.notifications += more.notifications ?? 0;
-  for (const k of Object.keys(into.changes) as TierChange['kind'][]) into.changes[k] += more.changes[k];
-  return into;
-}
 
 export interface RecomputeOptions {
   /**
@@ -93,7 +63,7 @@ export async function recomputeEach(
   return out;
 }
 
-/** Recomputes partners as of `asOf` and sums what changed. */
+/** Recomputes partners as of `asOf` and sums what changed (a nightly chunk is one call). */
 export async function recomputePartners(
   db: Kysely<DB>,
   program: ProgramSet,
@@ -115,7 +85,7 @@ interface Evaluated {
 }
 
 async function recomputeBatch(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   program: ProgramSet,
   partnerIds: string[],
   asOf: Day,

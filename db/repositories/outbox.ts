@@ -1,0 +1,174 @@
+// The outbox's statements. A row moves pending → claimed → sent | failed | skipped, or back
+// to pending with a next_attempt_at after a transient failure. Every write after the claim
+// is fenced on the claim (status 'claimed' and the claimed_at the notifier holds): a
+// notifier presumed dead that wakes up again cannot overwrite the work of the one that
+// re-claimed its row. Each fenced write also renews the claim (the lease).
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { DB, Delivery, OutboxTable } from '../types.ts';
+
+/** One statement may bind at most 65,535 parameters: multi-row inserts go in slices. */
+const ROWS_PER_INSERT = 5_000;
+
+const MS_NOW = sql<Date>`date_trunc('milliseconds', now())`;
+const seconds = (ms: number): number => ms / 1000;
+
+/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner of each row inserted. */
+export async function insertOutbox(db: Kysely<DB>, rows: readonly Insertable<OutboxTable>[]): Promise<string[]> {
+  const inserted: string[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const done = await db
+      .insertInto('outbox')
+      .values(rows.slice(i, i + ROWS_PER_INSERT))
+      .onConflict((oc) => oc.column('dedup_key').doNothing())
+      .returning('partner_id')
+      .execute();
+    for (const r of done) inserted.push(r.partner_id);
+  }
+  return inserted;
+}
+
+/**
+ * Owed rows in id order, locked (SKIP LOCKED, so several notifiers claim side by side):
+ * pending ones that are due, and claimed ones whose claim is older than `claimTimeoutMs`.
+ */
+export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number) {
+  return db
+    .selectFrom('outbox')
+    .select(['id', 'partner_id', 'quota_day'])
+    .where('status', 'in', ['pending', 'claimed'])
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('status', '=', 'pending'),
+          eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]),
+        ]),
+        eb.and([
+          eb('status', '=', 'claimed'),
+          eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${seconds(claimTimeoutMs)})`),
+        ]),
+      ]),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Serialises charging this partner's daily cap across notifiers, for the transaction's length. */
+export async function lockPartnerCap(db: Kysely<DB>, partnerId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`tierline-notifier-cap:${partnerId}`}, 0))`.execute(db);
+}
+
+/** Per partner, the rows charged to `day` that are pending, claimed or sent. */
+export async function chargedOn(db: Kysely<DB>, partnerIds: readonly string[], day: string) {
+  const used = new Map<string, number>();
+  if (partnerIds.length === 0) return used;
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['partner_id', sql<string>`count(*)`.as('n')])
+    .where('partner_id', 'in', [...partnerIds])
+    .where('quota_day', '=', day)
+    .where('status', 'in', ['pending', 'claimed', 'sent'])
+    .groupBy('partner_id')
+    .execute();
+  for (const r of rows) used.set(r.partner_id, Number(r.n));
+  return used;
+}
+
+/** Leaves these rows pending, due again in `delayMs`. */
+export async function deferRows(db: Kysely<DB>, ids: readonly string[], delayMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('outbox')
+    .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${seconds(delayMs)})` })
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** Claims these rows, charging a row claimed for the first time to `day`. */
+export async function claimByIds(db: Kysely<DB>, ids: readonly string[], day: string) {
+  return db
+    .updateTable('outbox')
+    .set({
+      status: 'claimed',
+      claimed_at: MS_NOW,
+      attempts: sql<number>`attempts + 1`,
+      quota_day: sql<string>`coalesce(quota_day, ${day}::date)`,
+      next_attempt_at: null,
+    })
+    .where('id', 'in', [...ids])
+    .returning(['id', 'dedup_key', 'kind', 'partner_id', 'payload', 'attempts', 'deliveries', 'claimed_at'])
+    .execute();
+}
+
+/** The lease after a fenced write, or undefined when the claim was lost (another notifier re-claimed the row). */
+export type Lease = Date | undefined;
+
+/** Records one recipient's delivery state and renews the claim. */
+export async function writeDelivery(
+  db: Kysely<DB>,
+  row: { id: string },
+  lease: Date,
+  email: string,
+  delivery: Delivery,
+): Promise<Lease> {
+  const updated = await db
+    .updateTable('outbox')
+    .set({
+      deliveries: sql`deliveries || jsonb_build_object(${email}::text, ${JSON.stringify(delivery)}::jsonb)`,
+      claimed_at: MS_NOW,
+    })
+    .where('id', '=', row.id)
+    .where('status', '=', 'claimed')
+    .where('claimed_at', '=', lease)
+    .returning('claimed_at')
+    .executeTakeFirst();
+  return updated?.claimed_at ?? undefined;
+}
+
+export type Finish =
+  | { status: 'sent'; messageIds: string[]; lastError: string | null }
+  | { status: 'failed'; error: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'retry'; error: string; delayMs: number }
+  | { status: 'release' };
+
+/** Ends the claim on a row. Returns false when the claim had been lost. */
+export async function finishRow(db: Kysely<DB>, row: { id: string }, lease: Date, finish: Finish): Promise<boolean> {
+  const base = db
+    .updateTable('outbox')
+    .where('id', '=', row.id)
+    .where('status', '=', 'claimed')
+    .where('claimed_at', '=', lease);
+  let query;
+  switch (finish.status) {
+    case 'sent':
+      query = base.set({
+        status: 'sent',
+        sent_at: sql<Date>`now()`,
+        message_id: finish.messageIds.join(' '),
+        last_error: finish.lastError,
+      });
+      break;
+    case 'failed':
+      query = base.set({ status: 'failed', last_error: finish.error });
+      break;
+    case 'skipped':
+      query = base.set({ status: 'skipped', skip_reason: finish.reason });
+      break;
+    case 'retry':
+      query = base.set({
+        status: 'pending',
+        last_error: finish.error,
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${seconds(finish.delayMs)})`,
+      });
+      break;
+    case 'release':
+      // Handed back unstarted at shutdown: another notifier may take it at once.
+      query = base.set({ status: 'pending', claimed_at: null, attempts: sql<number>`greatest(attempts - 1, 0)` });
+      break;
+  }
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
