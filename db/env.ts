@@ -10,7 +10,7 @@
 // imports only zod and pure helpers from domain/.
 import { z } from 'zod';
 import { parseDay } from '../domain/dates.ts';
-import { headerText, normaliseAddress } from '../domain/email/safety.ts';
+import { headerText, normaliseAddress } from '../email/safety.ts';
 
 /** A variable holds a value its reader refuses; the message names the variable. */
 export class ConfigError extends Error {
