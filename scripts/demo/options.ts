@@ -1,5 +1,5 @@
 // `tierline demo` options: parsed and checked up front, each failure one line naming the option.
-import { ConfigError, readEnv } from '../../db/env.ts';
+import { ConfigError, readEnv } from '../../config/env.ts';
 import { CliError } from '../lib/errors.ts';
 
 export interface DemoOptions {
@@ -70,7 +70,7 @@ export function parseDemoOptions(
     throw new CliError(
       `--queue-prefix: the demo wipes its queues, so the prefix must contain "demo": ${raw.queuePrefix}`,
     );
-  // The whole environment is checked here, before the demo touches anything (db/env.ts).
+  // The whole environment is checked here, before the demo touches anything (config/env.ts).
   let today: string;
   try {
     today = readEnv(env).TIERLINE_TODAY ?? DEMO_TODAY;

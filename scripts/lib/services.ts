@@ -2,7 +2,8 @@
 // it was looked for and the variable that configures it (SPEC §7).
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { ConfigError, databaseUrl } from '../../db/config.ts';
+import { ConfigError } from '../../config/env.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { createDb } from '../../db/connect.ts';
 import { migrationStatus } from '../../db/migrate.ts';
 import type { DB } from '../../db/types.ts';

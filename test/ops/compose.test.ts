@@ -4,7 +4,7 @@
 //     (commit b2835e8acc1e42e7aecbc27a9bc4a1fc66ef21ba). The file is YAML-parsed with merge
 //     keys (`<<:`), as Compose does, and validated after the merge.
 //  2. Against the code: every variable a Tierline service sets is in the environment schema
-//     (db/env.ts; test/config checks the code reads nothing else), every service's environment
+//     (config/env.ts; test/config checks the code reads nothing else), every service's environment
 //     passes it as the commands' start-up check does, the commands are real `tierline` subcommands with real options, `--only` names
 //     real roles and every role runs somewhere, and health checks probe the ports the
 //     commands listen on.
@@ -16,8 +16,8 @@ import { join, resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { databaseUrl, redisUrl } from '../../db/config.ts';
-import { ENV_NAMES, readEnv } from '../../db/env.ts';
+import { databaseUrl, redisUrl } from '../../config/urls.ts';
+import { ENV_NAMES, readEnv } from '../../config/env.ts';
 import { queueSettings } from '../../queues/connection.ts';
 import { bodyLimitFromEnv } from '../../workers/http/config.ts';
 import { notifierConfigFromEnv } from '../../workers/notifier/config.ts';
