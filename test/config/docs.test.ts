@@ -2,7 +2,7 @@
 // fails when someone changes one without the other.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { README, renderConfigReference, withConfigReference } from '../../scripts/config-docs.ts';
+import { README, renderConfigReference, withConfigReference } from '../../tools/config-docs.ts';
 import { ENV_NAMES } from '../../config/env.ts';
 
 describe('README configuration reference', () => {
