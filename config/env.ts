@@ -284,6 +284,11 @@ const SHAPE = {
     accepts: 'any',
     shownDefault: 'unset',
   }),
+  TIERLINE_FROM_SOURCE: variable(
+    flag().default(false),
+    '`bin/tierline.js` runs the TypeScript through tsx even when an up-to-date build (`dist/`, `npm run build`) is there',
+    { group: 'logs, debugging and tests', accepts: '`1`/`true`, `0`/`false`', shownDefault: 'unset (off)' },
+  ),
   NO_COLOR: variable(text().optional(), 'any value: `demo` prints without colours', {
     group: 'logs, debugging and tests',
     accepts: 'any',
