@@ -70,14 +70,14 @@ export default tseslint.config(
   {
     // Benchmark tooling writes synthetic facts set-based in SQL text built from numbers and
     // constants (never from input). Shown as warnings, not errors, until it moves to sql``.
-    files: ['bench/**/*.ts', 'scripts/generate/facts-sql.ts'],
+    files: ['bench/**/*.ts', 'tools/generate/facts-sql.ts'],
     rules: {
       'no-restricted-properties': ['warn', ...NO_STRING_SQL.properties],
       'no-restricted-syntax': ['warn', ...NO_STRING_SQL.syntax],
     },
   },
   {
-    files: ['domain/**/*.ts'],
+    files: ['domain/**/*.ts', 'email/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', 'Date', 'fetch', 'process', 'setTimeout', 'setInterval'],
       'no-restricted-properties': [
@@ -94,7 +94,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'eslint.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['bin/**/*.js', 'tools/**/*.js', 'eslint.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

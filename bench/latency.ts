@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { sql } from 'kysely';
 import { Command } from 'commander';
 import { createDb, ensureDatabase, withDatabase } from '../db/connect.ts';
-import { databaseUrl } from '../db/config.ts';
+import { databaseUrl } from '../config/urls.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { applyEventBatch } from '../services/ingest/batch.ts';
 import { storeProgramVersions } from '../services/programs.ts';

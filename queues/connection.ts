@@ -1,8 +1,8 @@
 // Redis connections for queues. Every queue name lives under one prefix, hash-tagged by
 // default ("{tierline}") so all of a queue's keys land in one Redis Cluster slot.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { redact, redisUrl } from '../db/config.ts';
-import { readVariable } from '../db/env.ts';
+import { readVariable, redact } from '../config/env.ts';
+import { redisUrl } from '../config/urls.ts';
 
 export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 

@@ -1,6 +1,6 @@
 // The only clock of the pipeline. TIERLINE_TODAY pins "today" (YYYY-MM-DD) for demos,
 // tests and replays of a past day; otherwise it is the current day in the program's zone.
-import { readVariable } from '../db/env.ts';
+import { readVariable } from '../config/env.ts';
 import { dayOrThrow, type Day } from '../domain/dates.ts';
 import { dayInZone } from '../domain/timestamps.ts';
 

@@ -2,7 +2,7 @@
 // signatures never reach the output: known fields are redacted by path, and any other
 // email-shaped text (an SMTP server quoting the address it refused) is masked.
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { readVariable } from '../db/env.ts';
+import { readVariable } from '../config/env.ts';
 
 export const REDACT_PATHS = [
   '*.email',

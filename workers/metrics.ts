@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readVariable } from '../db/env.ts';
+import { readVariable } from '../config/env.ts';
 import { JOBS } from '../queues/catalog.ts';
 
 /** The process-wide registry. */

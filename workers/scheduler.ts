@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { loadProgramSet } from '../services/programs.ts';
-import { readVariable } from '../db/env.ts';
+import { readVariable } from '../config/env.ts';
 import type { DB } from '../db/types.ts';
 import { JOBS } from '../queues/catalog.ts';
 import { RETENTION, type Queues } from '../queues/queues.ts';

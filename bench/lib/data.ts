@@ -1,9 +1,9 @@
 // Seeded event files for the scenarios that read JSON Lines (backfill, evaluate): the same
-// generator as `npm run generate` (scripts/generate/history.ts), so the files can be
+// generator as `npm run generate` (tools/generate/history.ts), so the files can be
 // reproduced and shared with `npm run generate -- --partners N --events M --seed S`.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 import { AS_OF } from './env.ts';
 
 export async function writeEventsFile(path: string, partners: number, events: number, seed: number): Promise<number> {

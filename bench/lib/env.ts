@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { databaseUrl } from '../../db/config.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { createDb, ensureDatabase, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { storeProgramVersions } from '../../services/programs.ts';

@@ -19,7 +19,7 @@ import { sql } from 'kysely';
 import { JOBS, QUEUES } from '../../queues/catalog.ts';
 import { closeQueues, enqueueMany, openQueues } from '../../queues/queues.ts';
 import { openRedis, queueSettings } from '../../queues/connection.ts';
-import { partnerId, writeFacts } from '../../scripts/generate/facts-sql.ts';
+import { partnerId, writeFacts } from '../../tools/generate/facts-sql.ts';
 import {
   AS_OF,
   deleteKeys,

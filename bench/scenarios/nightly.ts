@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { JOBS, QUEUES } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
-import { partnerId, writeFacts } from '../../scripts/generate/facts-sql.ts';
+import { partnerId, writeFacts } from '../../tools/generate/facts-sql.ts';
 import { AS_OF, openEnv, recomputeAll, sleep, startWorkers, stopAll, type BenchEnv } from '../lib/env.ts';
 import { latencySummary, round, stopwatch } from '../lib/stats.ts';
 

@@ -1,12 +1,12 @@
 // Profiles one nightly chunk in this process (run with node --cpu-prof): a fresh database
-// with `--partners` partners of `--deals-per-partner` deals (scripts/generate/facts-sql.ts),
+// with `--partners` partners of `--deals-per-partner` deals (tools/generate/facts-sql.ts),
 // then recomputePartners over them twice (the first run after a load, then the steady one),
 // printing the wall time of each and how it splits between reading facts, the engine, and
 // writing.   npx tsx --cpu-prof --cpu-prof-dir bench/out/prof bench/tools/profile-chunk.ts
 import { Command } from 'commander';
 import { sql } from 'kysely';
 import { dayOrThrow } from '../../domain/dates.ts';
-import { partnerId, writeFacts } from '../../scripts/generate/facts-sql.ts';
+import { partnerId, writeFacts } from '../../tools/generate/facts-sql.ts';
 import { recomputePartners } from '../../services/recompute/partners.ts';
 import { AS_OF, openEnv } from '../lib/env.ts';
 import { round, stopwatch } from '../lib/stats.ts';

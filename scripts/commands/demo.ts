@@ -1,14 +1,36 @@
 // `tierline demo [--duration 60s] [--partners 2000] [--seed 42]`: the whole pipeline on a
-// realistic program with live events, on the local services or fallbacks (scripts/demo/).
+// realistic program with live events, on the local services or fallbacks. The demo is a
+// development tool (tools/demo/) loaded only when the command runs: the production build has
+// no tools/, yet its --help still lists `demo`, and running it says where the demo lives.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runDemo } from '../demo/run.ts';
+import type * as TsxApi from 'tsx/esm/api';
 import {
   DEFAULT_DATABASE,
   DEFAULT_QUEUE_PREFIX,
   DEMO_TODAY,
-  parseDemoOptions,
+  type DemoEntry,
   type RawDemoOptions,
-} from '../demo/options.ts';
+} from '../lib/demo-entry.ts';
+import { CliError } from '../lib/errors.ts';
+
+const NOT_HERE =
+  'demo: the demo ships with the source tree (tools/demo/), not the production image; run it from a clone';
+
+async function loadDemo(): Promise<DemoEntry> {
+  // Compiled, this module is dist/scripts/commands/demo.js and the demo stays TypeScript in the
+  // source tree, one folder further up. The path is built at run time so that tsc neither
+  // follows it into tools/ nor compiles tools/ into dist/.
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = new URL(`${compiled ? '../../../' : '../../'}tools/demo/run.ts`, import.meta.url);
+  if (!existsSync(entry)) throw new CliError(NOT_HERE);
+  if (compiled) {
+    const tsx = (await import('tsx/esm/api').catch(() => undefined)) as typeof TsxApi | undefined;
+    if (tsx === undefined) throw new CliError(`${NOT_HERE} with its dev dependencies (npm ci)`);
+    tsx.register();
+  }
+  return (await import(entry.href)) as DemoEntry;
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -33,7 +55,15 @@ export function registerDemo(program: Command): void {
       `\nServices: DATABASE_URL / REDIS_URL, else the local defaults; when no PostgreSQL answers, an embedded one\n(data in <data-dir>/pg); when no Redis answers and redis-server is on the PATH, a private one.\n"Today" is TIERLINE_TODAY, default ${DEMO_TODAY}. Emails: SMTP_URL, else .eml files in MAIL_OUTBOX_DIR (./outbox).`,
     )
     .action(async (raw: RawDemoOptions) => {
-      await runDemo(parseDemoOptions(raw));
+      const demo = await loadDemo();
+      try {
+        await demo.runDemoCommand(raw);
+      } catch (error) {
+        // Run from dist/, the demo's modules are the TypeScript copies: its CliError is another class.
+        if (error instanceof Error && error.name === 'CliError' && !(error instanceof CliError))
+          throw new CliError(error.message, (error as CliError).exitCode, { cause: error.cause });
+        throw error;
+      }
       // Everything is closed by now; should a stray handle keep the process alive, leave anyway.
       setTimeout(() => process.exit(process.exitCode ?? 0), 5_000).unref();
     });

@@ -2,7 +2,7 @@
 // migrations (SPEC §7). Every failure becomes a one-line CliError, which the CLI
 // prints without a stack trace (exit 1).
 import type { Command } from 'commander';
-import { databaseUrl } from '../../db/config.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { createDb, ensureDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { CliError } from '../lib/errors.ts';

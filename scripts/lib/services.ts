@@ -1,7 +1,8 @@
 // Opening the services a command needs, with one-line errors that name the service, where
 // it was looked for and the variable that configures it (SPEC §7).
 import type { Kysely } from 'kysely';
-import { ConfigError, databaseUrl } from '../../db/config.ts';
+import { ConfigError } from '../../config/env.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { createDb } from '../../db/connect.ts';
 import { migrationStatus } from '../../db/migrate.ts';
 import { pingDatabase } from '../../db/repositories/health.ts';

@@ -1,7 +1,7 @@
-import { ConfigError, readEnv, type TierlineEnv } from '../../db/env.ts';
+import { ConfigError, readEnv, type TierlineEnv } from '../../config/env.ts';
 import { CliError } from './errors.ts';
 
-/** The whole environment, checked before a long-running command starts anything (db/env.ts): a bad value is one line naming it. */
+/** The whole environment, checked before a long-running command starts anything (config/env.ts): a bad value is one line naming it. */
 export function startupConfig(): TierlineEnv {
   try {
     return readEnv();

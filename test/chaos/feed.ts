@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { validateEvent } from '../../domain/events/parse.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
-import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
+import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { signBody, SIGNATURE_HEADER } from '../../workers/http/signature.ts';
 import { prng } from '../setup/prng.ts';
 

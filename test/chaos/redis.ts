@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../scripts/demo/processes.ts';
-import { redisAnswers } from '../../scripts/demo/redis-server.ts';
+import { freePort } from '../../tools/demo/processes.ts';
+import { redisAnswers } from '../../tools/demo/redis-server.ts';
 import { adopt } from './processes.ts';
 
 export class ChaosRedis {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { databaseUrl } from '../../db/config.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { createDb, maintenanceClient, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { storeProgramVersions } from '../../services/programs.ts';

@@ -1,17 +1,17 @@
-// README's configuration table is generated from the environment schema (db/env.ts): this
+// README's configuration table is generated from the environment schema (config/env.ts): this
 // fails when someone changes one without the other.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { README, renderConfigReference, withConfigReference } from '../../scripts/config-docs.ts';
-import { ENV_NAMES } from '../../db/env.ts';
+import { README, renderConfigReference, withConfigReference } from '../../tools/config-docs.ts';
+import { ENV_NAMES } from '../../config/env.ts';
 
 describe('README configuration reference', () => {
   const readme = readFileSync(README, 'utf8');
 
-  it('is up to date with db/env.ts', () => {
+  it('is up to date with config/env.ts', () => {
     expect(
       withConfigReference(readme) === readme,
-      'README.md is out of date with the environment schema (db/env.ts): run `npm run docs:config`',
+      'README.md is out of date with the environment schema (config/env.ts): run `npm run docs:config`',
     ).toBe(true);
   });
 

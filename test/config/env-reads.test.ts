@@ -1,10 +1,10 @@
-// Every environment variable the code reads is in the one schema (db/env.ts), so README's
+// Every environment variable the code reads is in the one schema (config/env.ts), so README's
 // table (generated from it) is complete and a bad value is caught at start-up. A read is
 // process.env.X, env.X, env['X'], readVariable('X') or commander's .env('X').
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_NAMES } from '../../db/env.ts';
+import { ENV_NAMES } from '../../config/env.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -31,11 +31,11 @@ function variablesRead(text: string): string[] {
 }
 
 describe('environment variables', () => {
-  it('every one the code reads in workers/, queues/, db/ and scripts/ is in the schema', () => {
+  it('every one the code reads in config/, db/, email/, queues/, scripts/, tools/ and workers/ is in the schema', () => {
     const known = new Set<string>(ENV_NAMES);
     const unknown: string[] = [];
     let reads = 0;
-    for (const file of ['workers', 'queues', 'db', 'scripts'].flatMap(sourceFiles)) {
+    for (const file of ['config', 'db', 'email', 'queues', 'scripts', 'tools', 'workers'].flatMap(sourceFiles)) {
       for (const name of variablesRead(readFileSync(join(root, file), 'utf8'))) {
         reads++;
         // Assignments (the demo moving TIERLINE_TODAY) are reads for this purpose too.
@@ -43,7 +43,7 @@ describe('environment variables', () => {
       }
     }
     expect(reads).toBeGreaterThan(20);
-    expect(unknown, 'add these to db/env.ts (then `npm run docs:config`)').toEqual([]);
+    expect(unknown, 'add these to config/env.ts (then `npm run docs:config`)').toEqual([]);
   });
 
   it('the scan finds every kind of read', () => {

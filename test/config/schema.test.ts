@@ -1,12 +1,12 @@
-// The environment schema (db/env.ts): defaults, empty = unset, one line naming each bad
+// The environment schema (config/env.ts): defaults, empty = unset, one line naming each bad
 // variable (never echoing a secret), the readers elsewhere delegating to it, and the
 // long-running commands refusing a bad value before they touch any service.
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ENV_NAMES, readEnv, readVariable } from '../../db/env.ts';
-import { databaseUrl } from '../../db/config.ts';
+import { ConfigError, ENV_NAMES, readEnv, readVariable } from '../../config/env.ts';
+import { databaseUrl } from '../../config/urls.ts';
 import { queueSettings } from '../../queues/connection.ts';
 import { today } from '../../workers/clock.ts';
 import { adminTokenFromEnv } from '../../workers/http/dashboard.ts';
@@ -47,6 +47,7 @@ describe('environment schema', () => {
       TIERLINE_PUBLIC_URL: 'https://tiers.example.com/',
       TIERLINE_MAIL_FROM: ' Tiers@Example.COM ',
       TIERLINE_NIGHTLY_TZ: 'Europe/Berlin',
+      TIERLINE_NIGHTLY_CRON: '*/15 6 * * MON-FRI',
     });
     expect(env).toMatchObject({
       PORT: 9090,
@@ -55,7 +56,10 @@ describe('environment schema', () => {
       TIERLINE_PUBLIC_URL: 'https://tiers.example.com',
       TIERLINE_MAIL_FROM: 'tiers@example.com',
       TIERLINE_NIGHTLY_TZ: 'Europe/Berlin',
+      TIERLINE_NIGHTLY_CRON: '*/15 6 * * MON-FRI',
     });
+    // Six fields: seconds first, as BullMQ reads them.
+    expect(readVariable('TIERLINE_NIGHTLY_CRON', { TIERLINE_NIGHTLY_CRON: '30 0 2 * * *' })).toBe('30 0 2 * * *');
   });
 
   it.each([
@@ -64,6 +68,10 @@ describe('environment schema', () => {
     ['REDIS_CLUSTER', 'yes', /expected 1, true, 0 or false/],
     ['TIERLINE_TODAY', '2026-02-30', /expected a date YYYY-MM-DD/],
     ['TIERLINE_NIGHTLY_CRON', 'every night', /cron expression/],
+    // Refused by the parser BullMQ schedules with, though shaped like a cron line.
+    ['TIERLINE_NIGHTLY_CRON', '61 2 * * *', /cron expression.*expected range 0-59/],
+    ['TIERLINE_NIGHTLY_CRON', '0 2 31 2 *', /cron expression.*day of month/],
+    ['TIERLINE_NIGHTLY_CRON', '0 2 * *', /cron expression of 5 or 6 fields/],
     ['TIERLINE_NIGHTLY_TZ', 'Mars/Olympus', /IANA time zone/],
     ['TIERLINE_SHUTDOWN_TIMEOUT_MS', '5s', /whole number/],
     ['PORT', '70000', /0-65535/],

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDemoOptions, parseDuration } from '../../scripts/demo/options.ts';
+import { parseDemoOptions, parseDuration } from '../../tools/demo/options.ts';
 import { closedPort, runDemo } from './run-demo.ts';
 
 const raw = {

@@ -1,9 +1,9 @@
-// scripts/render-demo.ts replays a terminal capture of the demo: status lines rewritten in
+// tools/render-demo.ts replays a terminal capture of the demo: status lines rewritten in
 // place, cli-progress's bar, colours. The committed docs/demo.txt is what its capture shows.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { screen, terminalPage } from '../../scripts/render-demo.ts';
+import { screen, terminalPage } from '../../tools/render-demo.ts';
 import { repoRoot } from './run-demo.ts';
 
 const text = (raw: string): string[] => screen(raw).map((cells) => cells.map((c) => c.ch).join(''));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fastEvent } from '../../domain/events/fast.ts';
 import { canonicalJson, structuralProblem, validateEvent, validateWithSchemas } from '../../domain/events/parse.ts';
 import type { EventContext } from '../../domain/events/schema.ts';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 
 type Json = Record<string, unknown>;
 

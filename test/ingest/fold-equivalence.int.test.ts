@@ -13,7 +13,7 @@ import { dayOrThrow } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { evaluatePartner } from '../../domain/evaluation/scorecard.ts';
 import type { OutcomeCounts } from '../../services/ingest/batch.ts';
-import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
+import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { readLines } from '../../scripts/lib/lines.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import type { WakePayload } from '../../queues/catalog.ts';

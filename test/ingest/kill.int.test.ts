@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
-import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
+import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {
   countRows,

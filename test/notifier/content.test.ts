@@ -2,12 +2,12 @@
 // each kind's subject and parts, escaping of CRM values, header safety, signed unsubscribe
 // tokens, SMTP_URL parsing and the classification of send failures.
 import { describe, expect, it } from 'vitest';
-import { composeNotification, type ComposeInput } from '../../domain/email/content.ts';
-import { formatLongDate, formatMoney, formatPercent, joinWords } from '../../domain/email/format.ts';
-import { criterionKindAt, needPhrase } from '../../domain/email/metrics.ts';
-import { headerText, normaliseAddress } from '../../domain/email/safety.ts';
-import { SAMPLE_NOTIFICATIONS } from '../../domain/email/samples.ts';
-import { renderEmail } from '../../domain/email/templates.ts';
+import { composeNotification, type ComposeInput } from '../../email/content.ts';
+import { formatLongDate, formatMoney, formatPercent, joinWords } from '../../email/format.ts';
+import { criterionKindAt, needPhrase } from '../../email/metrics.ts';
+import { headerText, normaliseAddress } from '../../email/safety.ts';
+import { SAMPLE_NOTIFICATIONS } from '../../email/samples.ts';
+import { renderEmail } from '../../email/templates.ts';
 import { notifierConfigFromEnv } from '../../workers/notifier/config.ts';
 import { stableMessageId } from '../../workers/notifier/notifier.ts';
 import { TokenBucket } from '../../workers/notifier/rate.ts';

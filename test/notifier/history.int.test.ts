@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 import { withCliEnv } from '../ingest/support.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
 import { describeWithPostgres } from '../setup/db.ts';

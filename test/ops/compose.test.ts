@@ -4,20 +4,21 @@
 //     (commit b2835e8acc1e42e7aecbc27a9bc4a1fc66ef21ba). The file is YAML-parsed with merge
 //     keys (`<<:`), as Compose does, and validated after the merge.
 //  2. Against the code: every variable a Tierline service sets is in the environment schema
-//     (db/env.ts; test/config checks the code reads nothing else), every service's environment
+//     (config/env.ts; test/config checks the code reads nothing else), every service's environment
 //     passes it as the commands' start-up check does, the commands are real `tierline` subcommands with real options, `--only` names
 //     real roles and every role runs somewhere, and health checks probe the ports the
 //     commands listen on.
-//  3. Dockerfile and .dockerignore: node:20-slim, npm ci, the CLI as entrypoint, every
-//     source folder copied and none of them ignored.
+//  3. Dockerfile and .dockerignore: a build stage compiling dist/ (npm run build) and a
+//     node:20-slim image with production dependencies, dist/, bin/ and examples/ only, the
+//     CLI as entrypoint; no production folder ignored; no dev dependency needed at run time.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { databaseUrl, redisUrl } from '../../db/config.ts';
-import { ENV_NAMES, readEnv } from '../../db/env.ts';
+import { databaseUrl, redisUrl } from '../../config/urls.ts';
+import { ENV_NAMES, readEnv } from '../../config/env.ts';
 import { queueSettings } from '../../queues/connection.ts';
 import { bodyLimitFromEnv } from '../../workers/http/config.ts';
 import { notifierConfigFromEnv } from '../../workers/notifier/config.ts';
@@ -25,6 +26,12 @@ import { ROLES } from '../../workers/runner.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(join(root, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(join(root, path)).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
 
 type Env = Record<string, string | number | boolean | null>;
 interface Service {
@@ -232,25 +239,73 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
+  const [build = '', runtime = ''] = dockerfile.split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM '));
   const ignored = read('.dockerignore')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
+  const pkg = JSON.parse(read('package.json')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    scripts: Record<string, string>;
+  };
+  const buildConfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
 
-  it('builds on node:20-slim with npm ci and runs the tierline CLI', () => {
-    expect(dockerfile).toMatch(/^FROM node:20-slim\s*$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/tierline\.js"\]\s*$/m);
-    expect(dockerfile).toMatch(/^USER node\s*$/m);
+  it('builds dist/ in a first stage and runs it on node:20-slim with production dependencies only', () => {
+    expect(build).toMatch(/^FROM node:20-slim AS build\s*$/m);
+    expect(build).toMatch(/^RUN npm ci\b/m);
+    expect(build).toMatch(/^RUN npm run build\s*$/m);
+    expect(runtime).toMatch(/^FROM node:20-slim\s*$/m);
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "bin\/tierline\.js"\]\s*$/m);
+    expect(runtime).toMatch(/^USER node\s*$/m);
   });
 
-  it('copies every source folder the CLI needs and ignores none of them', () => {
-    const copied = [...dockerfile.matchAll(/^COPY (\S+) /gm)].map((m) => (m[1] as string).replace(/^\.\//, ''));
-    for (const dir of ['bin', 'db', 'domain', 'queues', 'scripts', 'workers', 'examples', 'package.json']) {
-      expect(copied.join(' '), dir).toContain(dir);
-      expect(ignored, `${dir} is in .dockerignore`).not.toContain(dir);
-    }
+  it('copies dist/, bin/ and examples/ into the image, and no sources', () => {
+    const copied = [...runtime.matchAll(/^COPY (?:--from=(\S+) )?(\S+) /gm)].map((m) =>
+      `${m[1] ? `${m[1]}:` : ''}${m[2] as string}`.replace(/^\.\//, ''),
+    );
+    expect(copied).toEqual(['package.json', 'bin', 'build:/app/dist', 'examples']);
+  });
+
+  it('lets the build stage see every production folder, bin/ and the build script', () => {
+    expect(build).toMatch(/^COPY \. \.\s*$/m);
+    for (const path of [
+      ...buildConfig.include,
+      'bin',
+      'examples',
+      'package.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+    ])
+      expect(ignored, `${path} is in .dockerignore`).not.toContain(path);
+    expect(ignored).toContain('tools/*');
+    expect(ignored).toContain('!tools/build.js');
+    expect(pkg.scripts.build ?? '').toContain('tools/build.js');
     expect(ignored).toContain('node_modules');
+    expect(ignored).toContain('dist');
     expect(ignored).toContain('.env');
+  });
+
+  it('needs no dev dependency at run time: tsx, the demo and the generators stay out of the image', () => {
+    expect(pkg.devDependencies).toHaveProperty('tsx');
+    expect(pkg.dependencies).not.toHaveProperty('tsx');
+    // Every package the compiled folders import is a production dependency (or Node's own).
+    // tsx is the one exception: `tierline demo` tries it and, without it, says the demo is not here.
+    const imported = new Set<string>();
+    for (const folder of buildConfig.include.filter((f) => existsSync(join(root, f))))
+      for (const file of sourceFiles(folder)) {
+        const text = read(file).replace(/^import type .*$/gm, '');
+        for (const m of text.matchAll(/(?:from |import\()'([^'.][^']*)'/g)) {
+          const name = (m[1] as string)
+            .split('/')
+            .slice(0, (m[1] as string).startsWith('@') ? 2 : 1)
+            .join('/');
+          if (!name.startsWith('node:')) imported.add(name);
+        }
+      }
+    expect(imported.size).toBeGreaterThan(10);
+    const missing = [...imported].filter((name) => !(name in pkg.dependencies) && name !== 'tsx');
+    expect(missing, 'imported by production code but not a production dependency').toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngest } from '../../scripts/commands/ingest.ts';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 import { cliEnv, countRows, pollUntil, repoRoot, withCliEnv, type ChildWorker } from '../ingest/support.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 

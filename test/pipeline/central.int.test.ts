@@ -9,7 +9,7 @@ import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { JOBS, MAX_EVENTS_PER_JOB, type QueueName } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { waitForJobs, type JobRef } from '../../queues/wait.ts';
-import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
+import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { waitUntilDrained } from './drain.ts';

@@ -14,7 +14,7 @@ import { evaluatePartner } from '../../domain/evaluation/scorecard.ts';
 import { timelineStart } from '../../domain/facts/types.ts';
 import { buildContributions, valueOn } from '../../domain/metrics/contributions.ts';
 import { loadProgramTexts, type ProgramSet } from '../../domain/program/load.ts';
-import { generateHistory, type GeneratedEvent } from '../../scripts/generate/history.ts';
+import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 
 const loaded = loadProgramTexts([{ name: 'acme', text: readFileSync('examples/acme/program.json', 'utf8') }]);
 if (!loaded.ok) throw new Error(loaded.problems.join('\n'));

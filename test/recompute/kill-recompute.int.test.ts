@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { JOBS } from '../../queues/catalog.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {

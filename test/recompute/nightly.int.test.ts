@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { RecomputeSummary } from '../../services/recompute/summary.ts';
 import { JOBS, type ChunkPayload } from '../../queues/catalog.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
-import { generateHistory } from '../../scripts/generate/history.ts';
+import { generateHistory } from '../../tools/generate/history.ts';
 import type { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';

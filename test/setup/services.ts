@@ -4,7 +4,7 @@
 // has no Docker engine). Runs in the vitest main process (global setup).
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { databaseUrl, redisUrl } from '../../db/config.ts';
+import { databaseUrl, redisUrl } from '../../config/urls.ts';
 import { maintenanceClient } from '../../db/connect.ts';
 import type { ServiceProvision } from './provided.ts';
 

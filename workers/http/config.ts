@@ -1,5 +1,5 @@
 // Receiver settings from the environment: one shared secret per source, and the body limit.
-import { ConfigError, readVariable } from '../../db/env.ts';
+import { ConfigError, readVariable } from '../../config/env.ts';
 import { SOURCES, type Source } from '../../domain/events/schema.ts';
 
 export type SourceSecrets = Partial<Record<Source, string>>;

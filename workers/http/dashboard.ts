@@ -14,7 +14,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { readVariable } from '../../db/env.ts';
+import { readVariable } from '../../config/env.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { bearerMatches, sameSecret } from '../metrics.ts';
 

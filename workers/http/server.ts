@@ -24,7 +24,7 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { identify, recordDeadLetters, type DeadLetterInput } from '../../db/repositories/dead-letters.ts';
-import { readVariable } from '../../db/env.ts';
+import { readVariable } from '../../config/env.ts';
 import type { DB } from '../../db/types.ts';
 import { MAX_EVENT_BYTES } from '../../domain/events/parse.ts';
 import { SOURCES, type Source } from '../../domain/events/schema.ts';

@@ -1,6 +1,6 @@
-// The notifier's settings, from the environment (README "Notifications", db/env.ts). A
+// The notifier's settings, from the environment (README "Notifications", config/env.ts). A
 // typo fails at start-up with the variable's name, not mid-send.
-import { ConfigError, readVariable, type EnvName } from '../../db/env.ts';
+import { ConfigError, readVariable, type EnvName } from '../../config/env.ts';
 
 export interface NotifierConfig {
   /** smtp://, smtps:// or smtp://...?secure=true; undefined = write .eml files to outboxDir. */
@@ -43,7 +43,7 @@ export const DEVELOPMENT_UNSUBSCRIBE_SECRET = 'tierline-development-unsubscribe-
 type Env = Record<string, string | undefined>;
 
 export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
-  // Each variable is parsed by the environment schema (db/env.ts); only the rules that
+  // Each variable is parsed by the environment schema (config/env.ts); only the rules that
   // relate two variables live here.
   const read = <K extends EnvName>(name: K) => {
     try {

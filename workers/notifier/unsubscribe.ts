@@ -8,7 +8,7 @@
 // Tokens do not expire: an unsubscribe link must keep working in an old email.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NotificationKind } from '../../domain/alerts.ts';
-import { NOTIFICATION_KINDS } from '../../domain/email/content.ts';
+import { NOTIFICATION_KINDS } from '../../email/content.ts';
 
 export interface UnsubscribeClaims {
   partnerId: string;

@@ -14,8 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { destination, pino, type Logger } from 'pino';
-import { redact } from '../../db/config.ts';
-import { readVariable } from '../../db/env.ts';
+import { readVariable, redact } from '../../config/env.ts';
 import { createDb, ensureDatabase, maintenanceClient, withDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { storeProgramVersions } from '../../services/programs.ts';
@@ -35,11 +34,12 @@ import {
 import { closeQueues, enqueueMany, openQueues, type Queues } from '../../queues/queues.ts';
 import { REDACT_PATHS } from '../../workers/logger.ts';
 import { ROLES, startWorkers, type Runner } from '../../workers/runner.ts';
-import { CliError, describeError } from '../lib/errors.ts';
-import { readProgramFiles } from '../lib/program-files.ts';
+import type { DemoEntry } from '../../scripts/lib/demo-entry.ts';
+import { CliError, describeError } from '../../scripts/lib/errors.ts';
+import { readProgramFiles } from '../../scripts/lib/program-files.ts';
 import { backfillHistory } from './backfill.ts';
 import { LiveEvents, type LiveKind } from './live.ts';
-import type { DemoOptions } from './options.ts';
+import { parseDemoOptions, type DemoOptions } from './options.ts';
 import { clearStatus, colour, count, print, say, seconds, status, Stop } from './output.ts';
 import { provideServices, type DemoServices } from './services.ts';
 import { printSummary, snapshot, type Snapshot } from './summary.ts';
@@ -234,6 +234,9 @@ function installSignals(stop: Stop, state: State): () => void {
     process.removeListener('SIGTERM', onSignal);
   };
 }
+
+/** What `tierline demo` (scripts/commands/demo.ts) loads and calls. */
+export const runDemoCommand: DemoEntry['runDemoCommand'] = (raw) => runDemo(parseDemoOptions(raw));
 
 export async function runDemo(o: DemoOptions): Promise<void> {
   const started = performance.now();

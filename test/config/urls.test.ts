@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, databaseUrl, redact, redisUrl } from '../../db/config.ts';
+import { ConfigError, redact } from '../../config/env.ts';
+import { databaseUrl, redisUrl } from '../../config/urls.ts';
 
 describe('service URLs', () => {
   it('default to the local services', () => {

@@ -1,7 +1,7 @@
 // Numbers, dates and lists as a person reads them in an email. Exact: amounts stay decimal
 // strings all the way to Intl.NumberFormat (which formats a numeric string without going
 // through a binary float), rates are shifted by string arithmetic.
-import { decimalToRatio, formatRatio } from '../money.ts';
+import { decimalToRatio, formatRatio } from '../domain/money.ts';
 
 const MONTHS = [
   'January',

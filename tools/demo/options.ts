@@ -1,6 +1,7 @@
 // `tierline demo` options: parsed and checked up front, each failure one line naming the option.
-import { ConfigError, readEnv } from '../../db/env.ts';
-import { CliError } from '../lib/errors.ts';
+import { ConfigError, readEnv } from '../../config/env.ts';
+import { DEMO_TODAY, type RawDemoOptions } from '../../scripts/lib/demo-entry.ts';
+import { CliError } from '../../scripts/lib/errors.ts';
 
 export interface DemoOptions {
   /** How long live events stream, in ms. */
@@ -21,22 +22,6 @@ export interface DemoOptions {
   /** Average events per partner in the generated history. */
   eventsPerPartner: number;
 }
-
-export interface RawDemoOptions {
-  duration: string;
-  partners: string;
-  seed: string;
-  rate: string;
-  dayEvery: string;
-  database: string;
-  queuePrefix: string;
-  dataDir: string;
-}
-
-/** The day the demo pins "today" to: the generated history ends there. */
-export const DEMO_TODAY = '2026-11-23';
-export const DEFAULT_DATABASE = 'tierline_demo';
-export const DEFAULT_QUEUE_PREFIX = '{tierline-demo}';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
@@ -70,7 +55,7 @@ export function parseDemoOptions(
     throw new CliError(
       `--queue-prefix: the demo wipes its queues, so the prefix must contain "demo": ${raw.queuePrefix}`,
     );
-  // The whole environment is checked here, before the demo touches anything (db/env.ts).
+  // The whole environment is checked here, before the demo touches anything (config/env.ts).
   let today: string;
   try {
     today = readEnv(env).TIERLINE_TODAY ?? DEMO_TODAY;

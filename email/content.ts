@@ -3,8 +3,8 @@
 // the benefits gained or at stake, and where the partner stands. Pure: the payload is the
 // outbox row's (domain/alerts.ts), the program the version the scorecard was computed with.
 import { z } from 'zod';
-import type { NotificationKind } from '../alerts.ts';
-import type { Program, Track } from '../program/schema.ts';
+import type { NotificationKind } from '../domain/alerts.ts';
+import type { Program, Track } from '../domain/program/schema.ts';
 import { capitalise, formatCount, formatLongDate, formatPercent, joinWords } from './format.ts';
 import { criterionKindAt, metricLabel, metricValue, metricWords, needPhrase, type CriterionKind } from './metrics.ts';
 import { headerText } from './safety.ts';

@@ -2,9 +2,9 @@
 // revenue12m (deals, sum, trailing P12M) is "trailing-12-month revenue", techCertified
 // (certifications, countDistinct personId, certificationId tech-expert) counts "people with
 // tech-expert". A metric with a `description` uses it; one the rules cannot name keeps its id.
-import type { UnmetEntry } from '../evaluation/scorecard.ts';
-import { parsePeriod } from '../period.ts';
-import type { Criterion, Metric, Program } from '../program/schema.ts';
+import type { UnmetEntry } from '../domain/evaluation/scorecard.ts';
+import { parsePeriod } from '../domain/period.ts';
+import type { Criterion, Metric, Program } from '../domain/program/schema.ts';
 import { capitalise, formatCount, formatMoney, isOne } from './format.ts';
 
 export interface MetricWords {

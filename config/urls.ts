@@ -1,9 +1,7 @@
 // Service URLs from the environment (SPEC §8), parsed by the one environment schema
-// (db/env.ts) so a typo in DATABASE_URL / REDIS_URL fails with one line naming the
+// (config/env.ts) so a typo in DATABASE_URL / REDIS_URL fails with one line naming the
 // variable, instead of a driver error deep inside the first query.
 import { readVariable, type Env } from './env.ts';
-
-export { ConfigError, redact } from './env.ts';
 
 export const DEFAULT_DATABASE_URL = readVariable('DATABASE_URL', {});
 export const DEFAULT_REDIS_URL = readVariable('REDIS_URL', {});

@@ -1,5 +1,5 @@
 // `npm run render-emails`: renders one email of each kind (the samples in
-// domain/email/samples.ts, for examples/acme/program.json) with the notifier's own composing
+// email/samples.ts, for examples/acme/program.json) with the notifier's own composing
 // and templates, writes docs/emails/<name>.html and .txt, and screenshots each in a real
 // headless Chromium (Debian's `chromium`; CHROMIUM_PATH to use another) to
 // docs/emails/<name>.png, framed by the subject and addresses a mail client shows.
@@ -8,9 +8,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { composeNotification } from '../domain/email/content.ts';
-import { SAMPLE_NOTIFICATIONS } from '../domain/email/samples.ts';
-import { renderEmail } from '../domain/email/templates.ts';
+import { composeNotification } from '../email/content.ts';
+import { SAMPLE_NOTIFICATIONS } from '../email/samples.ts';
+import { renderEmail } from '../email/templates.ts';
 import { loadProgramTexts } from '../domain/program/load.ts';
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../workers/notifier/config.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from '../workers/notifier/unsubscribe.ts';

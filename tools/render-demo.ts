@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { readVariable } from '../db/env.ts';
+import { readVariable } from '../config/env.ts';
 
 const CHROMIUM_ARGS = [
   '--headless',

@@ -1,7 +1,7 @@
 // Realistic notifications for the Acme program (examples/acme/program.json) as the
 // recompute writes them to the outbox: previews (`npm run render-emails`) and tests use them.
-import type { NotificationKind } from '../alerts.ts';
-import type { Scorecard } from '../evaluation/scorecard.ts';
+import type { NotificationKind } from '../domain/alerts.ts';
+import type { Scorecard } from '../domain/evaluation/scorecard.ts';
 
 export interface SampleNotification {
   /** File name in docs/emails (without extension). */

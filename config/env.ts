@@ -5,12 +5,23 @@
 // the long-running commands check the whole environment at start-up, so a bad value fails
 // at once, in one line naming the variable, not mid-job.
 //
-// It lives in db/ because db/ is the lowest layer that reads the environment
-// (db/config.ts: DATABASE_URL) and must not import queues/ or workers/; this module
-// imports only zod and pure helpers from domain/.
+// config/ sits below db/, queues/ and workers/ and imports none of them: only zod, the
+// value kinds (./kinds.ts) and pure helpers from domain/ and email/.
 import { z } from 'zod';
-import { parseDay } from '../domain/dates.ts';
-import { headerText, normaliseAddress } from '../domain/email/safety.ts';
+import {
+  cron,
+  day,
+  emailAddress,
+  flag,
+  httpUrl,
+  integer,
+  port,
+  positiveNumber,
+  text,
+  timeZone,
+  urlOf,
+} from './kinds.ts';
+import { headerText } from '../email/safety.ts';
 
 /** A variable holds a value its reader refuses; the message names the variable. */
 export class ConfigError extends Error {
@@ -56,83 +67,6 @@ function variable<T extends z.ZodType>(inner: T, description: string, doc: EnvDo
   const schema = z.preprocess(blankIsUnset, inner).describe(description);
   ENV_DOCS.add(schema, doc);
   return schema;
-}
-
-const text = () => z.string();
-
-function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const range = max === Number.MAX_SAFE_INTEGER ? `a whole number ≥ ${min}` : `a whole number ${min}-${max}`;
-  return z
-    .string()
-    .regex(/^\d+$/, { error: `expected ${range}` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, { error: `expected ${range}` })
-        .max(max, { error: `expected ${range}` }),
-    );
-}
-
-const port = () => integer(0, 65_535);
-
-function positiveNumber() {
-  return z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, { error: 'expected a positive number' })
-    .transform(Number)
-    .pipe(z.number().positive({ error: 'expected a positive number' }));
-}
-
-function flag() {
-  return z
-    .enum(['1', 'true', '0', 'false'], { error: 'expected 1, true, 0 or false' })
-    .transform((v) => v === '1' || v === 'true');
-}
-
-const urlOf = (protocol: RegExp, expected: string) => z.url({ protocol, error: `expected ${expected}` });
-
-function httpUrl() {
-  return urlOf(/^https?$/, 'an http:// or https:// URL').transform((raw) =>
-    new URL(raw).toString().replace(/\/+$/, ''),
-  );
-}
-
-function day() {
-  return z.string().refine((v) => parseDay(v) !== undefined, { error: 'expected a date YYYY-MM-DD' });
-}
-
-function cron() {
-  // Five fields (minute hour day month weekday), or six with seconds first, as BullMQ reads them.
-  return z.string().regex(/^[\d*/,?LW#A-Za-z-]+(\s+[\d*/,?LW#A-Za-z-]+){4,5}$/, {
-    error: 'expected a cron expression of 5 or 6 fields, e.g. "0 2 * * *"',
-  });
-}
-
-function timeZone() {
-  return z.string().refine(
-    (zone) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'expected an IANA time zone, e.g. Europe/Berlin' },
-  );
-}
-
-function emailAddress() {
-  return z.string().transform((raw, ctx) => {
-    const address = normaliseAddress(raw);
-    if (address === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected an email address' });
-      return z.NEVER;
-    }
-    return address;
-  });
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -350,6 +284,11 @@ const SHAPE = {
     accepts: 'any',
     shownDefault: 'unset',
   }),
+  TIERLINE_FROM_SOURCE: variable(
+    flag().default(false),
+    '`bin/tierline.js` runs the TypeScript through tsx even when an up-to-date build (`dist/`, `npm run build`) is there',
+    { group: 'logs, debugging and tests', accepts: '`1`/`true`, `0`/`false`', shownDefault: 'unset (off)' },
+  ),
   NO_COLOR: variable(text().optional(), 'any value: `demo` prints without colours', {
     group: 'logs, debugging and tests',
     accepts: 'any',

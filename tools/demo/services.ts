@@ -5,10 +5,11 @@
 // fails in a second without first setting up a database.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, databaseUrl, redact, redisUrl } from '../../db/config.ts';
+import { ConfigError, redact } from '../../config/env.ts';
+import { databaseUrl, redisUrl } from '../../config/urls.ts';
 import { maintenanceClient } from '../../db/connect.ts';
 import { describeTarget } from '../../db/connection-errors.ts';
-import { CliError } from '../lib/errors.ts';
+import { CliError } from '../../scripts/lib/errors.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { findRedisServer, redisAnswers, startPrivateRedis } from './redis-server.ts';
 

@@ -1,10 +1,10 @@
 // `npm run docs:config [-- --check]`: writes README's configuration table from the
-// environment schema (db/env.ts), between <!-- config:start --> and <!-- config:end -->,
+// environment schema (config/env.ts), between <!-- config:start --> and <!-- config:end -->,
 // so the table cannot drift from what the code accepts. --check only reports (exit 1 when
 // the README is out of date); test/config/docs.test.ts does the same in `npm test`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ENV_DOCS, ENV_GROUPS, ENV_NAMES, ENV_SCHEMA } from '../db/env.ts';
+import { ENV_DOCS, ENV_GROUPS, ENV_NAMES, ENV_SCHEMA } from '../config/env.ts';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const START = '<!-- config:start -->';
@@ -24,7 +24,7 @@ function shownDefault(name: (typeof ENV_NAMES)[number]): string {
 export function renderConfigReference(): string {
   const lines = [
     START,
-    '<!-- generated from db/env.ts by `npm run docs:config`: change the schema, then run it -->',
+    '<!-- generated from config/env.ts by `npm run docs:config`: change the schema, then run it -->',
     'Every variable is checked when `workers`, `serve` and `demo` start: an invalid value stops the',
     'command with one line naming the variable. An empty value counts as unset.',
     '',
@@ -61,7 +61,7 @@ function main(): void {
   if (process.argv.includes('--check')) {
     if (next !== current) {
       process.stderr.write(
-        'README.md: the configuration table is out of date with db/env.ts; run `npm run docs:config`\n',
+        'README.md: the configuration table is out of date with config/env.ts; run `npm run docs:config`\n',
       );
       process.exitCode = 1;
     }
