@@ -9,9 +9,7 @@ import { validateEvent } from '../../domain/events/parse.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { signBody, SIGNATURE_HEADER } from '../../workers/http/signature.ts';
-import { prng } from '../setup/prng.ts';
-
-export { prng };
+import { prng, shuffle } from '../setup/prng.ts';
 
 export type Source = 'crm' | 'lms' | 'erp';
 const SOURCES: Source[] = ['crm', 'lms', 'erp'];
@@ -38,14 +36,6 @@ export interface FeedData {
     bodies: number;
     reposted: number;
   };
-}
-
-function shuffle<T>(items: T[], rnd: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
 }
 
 const pick = <T>(items: readonly T[], rnd: () => number): T => items[Math.floor(rnd() * items.length)] as T;

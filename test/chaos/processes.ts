@@ -4,11 +4,9 @@
 // once, the way a supervisor would; its log is appended to.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort } from '../../tools/demo/processes.ts';
-
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+import { repoRoot } from '../setup/paths.ts';
 
 // Whatever happens to the harness, nothing it started outlives it.
 const children = new Set<ChildProcess>();

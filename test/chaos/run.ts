@@ -34,11 +34,13 @@ import {
   terminateBackends,
   type FaultCounts,
 } from './faults.ts';
-import { buildFeed, prng, sendAll, type SendStats, type Source } from './feed.ts';
+import { buildFeed, sendAll, type SendStats, type Source } from './feed.ts';
 import { Fleet } from './processes.ts';
 import { ChaosRedis } from './redis.ts';
 import { ChaosSmtp, type SmtpMode } from './smtp.ts';
 import { sample, verify, type Check } from './verify.ts';
+import { prng } from '../setup/prng.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 const TODAY = '2026-11-23';
 const MIN_KILLS = 24;
@@ -114,27 +116,6 @@ async function ingestEmpty(queues: Queues): Promise<boolean> {
     if (Object.values(c).some((n) => n > 0)) return false;
   }
   return true;
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-  everyMs = 500,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await sleep(everyMs);
-  }
 }
 
 function logLines(pattern: RegExp): string[] {
@@ -304,8 +285,12 @@ async function main(): Promise<void> {
     `main feed accepted (${fmt(stats.events)} events, ${fmt(stats.retries)} retried posts); recompute queue paused, waiting for the ingest queues to empty`,
   );
 
-  await until('ingest queues to empty before the wipe', 300_000, async () =>
-    (await ingestEmpty(queues)) ? true : undefined,
+  await pollUntil(
+    'ingest queues to empty before the wipe',
+    async () => ((await ingestEmpty(queues)) ? true : undefined),
+    300_000,
+    500,
+    { retryErrors: true },
   );
   const owed = await retrying(() =>
     db
@@ -324,20 +309,20 @@ async function main(): Promise<void> {
   await terminateBackends(db, database, counts);
   await lateFeed;
   feeding = false;
-  await until(
+  await pollUntil(
     `${MIN_KILLS} worker kills`,
-    300_000,
     async () => (counts.workerKills >= MIN_KILLS ? true : undefined),
+    300_000,
     250,
+    { retryErrors: true },
   );
   killing = false;
   await kills;
   say(`faults over (${counts.workerKills} worker kills); waiting for the pipeline to drain`);
 
   let last = '';
-  await until(
+  await pollUntil(
     'the pipeline to drain',
-    480_000,
     async () => {
       const a = await drained(queues, db);
       if (a !== undefined) {
@@ -348,7 +333,9 @@ async function main(): Promise<void> {
       await sleep(1_500);
       return (await drained(queues, db)) === undefined ? true : undefined;
     },
+    480_000,
     2_000,
+    { retryErrors: true },
   );
   const health = await Promise.all(fleet.workers.map(async (s) => [s.name, await s.health()] as const));
   const unhealthy = health.filter(([, h]) => h?.status !== 200).map(([name, h]) => `${name}: ${JSON.stringify(h)}`);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { screen, terminalPage } from '../../tools/render-demo.ts';
-import { repoRoot } from './run-demo.ts';
+import { repoRoot } from '../setup/paths.ts';
 
 const text = (raw: string): string[] => screen(raw).map((cells) => cells.map((c) => c.ch).join(''));
 

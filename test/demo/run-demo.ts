@@ -1,10 +1,7 @@
 // Runs `tierline demo` as a child process, the way `npm run demo` does, and collects its output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { repoRoot } from '../setup/paths.ts';
 
 export interface DemoRun {
   code: number | null;

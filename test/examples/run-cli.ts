@@ -1,11 +1,8 @@
 // Shared helpers for the example tests: run the real CLI as a child process and compare
 // its JSON Lines against scorecards computed by hand from SPEC.md (see each test file).
 import { spawnSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { repoRoot } from '../setup/paths.ts';
 
 export interface Unmet {
   path: string;

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHash } from '../../db/repositories/dead-letters.ts';
 import { replayDlq } from '../../scripts/commands/dlq.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import { cliEnv, counts, dealEvent, ingestJobs, ingestOne, partnerEvent, repoRoot, withCliEnv } from './support.ts';
+import { cliEnv, counts, dealEvent, ingestJobs, ingestOne, partnerEvent, withCliEnv } from './support.ts';
+import { repoRoot } from '../setup/paths.ts';
 
 const run = promisify(execFile);
 

@@ -18,7 +18,8 @@ import { readLines } from '../../scripts/lib/lines.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import type { WakePayload } from '../../queues/catalog.ts';
 import { createPipeline, loadExampleProgram, type Pipeline } from '../setup/pipeline.ts';
-import { normaliseAll, prng, reorderKeys, shuffle, withCliEnv } from './support.ts';
+import { normaliseAll, reorderKeys, withCliEnv } from './support.ts';
+import { prng, shuffle } from '../setup/prng.ts';
 
 const AS_OF = '2026-11-23';
 

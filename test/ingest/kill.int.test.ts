@@ -13,19 +13,10 @@ import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import {
-  countRows,
-  ingestQueuesDrained,
-  normaliseAll,
-  pollUntil,
-  prng,
-  reorderKeys,
-  shuffle,
-  spawnIngestWorker,
-  stopChild,
-  withCliEnv,
-  type ChildWorker,
-} from './support.ts';
+import { countRows, ingestQueuesDrained, normaliseAll, reorderKeys, spawnIngestWorker, withCliEnv } from './support.ts';
+import { stopChild, type ChildWorker } from '../setup/children.ts';
+import { prng, shuffle } from '../setup/prng.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 describe('ingest: a worker killed mid-batch', () => {
   let pipeline: Pipeline;

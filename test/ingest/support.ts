@@ -1,10 +1,7 @@
 // Shared helpers for the ingest integration tests: event builders, enqueue-and-wait, the
 // CLI environment of a pipeline, a child-process worker, and a normal form of PartnerFacts
 // so facts read back from Postgres can be compared with the domain's fold.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Job } from 'bullmq';
 import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/events/parse.ts';
@@ -13,9 +10,9 @@ import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { JOBS, type QueueName } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { waitForJobs } from '../../queues/wait.ts';
+import { spawnTierline, type ChildWorker } from '../setup/children.ts';
+import { withEnv } from '../setup/env.ts';
 import type { Pipeline } from '../setup/pipeline.ts';
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Json = Record<string, unknown>;
 type Source = 'crm' | 'lms' | 'erp';
@@ -177,34 +174,8 @@ export function cliEnv(pipeline: Pipeline): Record<string, string> {
 }
 
 /** Runs `fn` with the pipeline's service variables in process.env, restoring them after. */
-export async function withCliEnv<T>(pipeline: Pipeline, fn: () => Promise<T>): Promise<T> {
-  const env = cliEnv(pipeline);
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-export async function pollUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-  everyMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export function withCliEnv<T>(pipeline: Pipeline, fn: () => Promise<T>): Promise<T> {
+  return withEnv(cliEnv(pipeline), fn);
 }
 
 export async function countRows(pipeline: Pipeline, table: string): Promise<number> {
@@ -214,36 +185,13 @@ export async function countRows(pipeline: Pipeline, table: string): Promise<numb
   return Number(rows[0]?.n ?? 0);
 }
 
-export interface ChildWorker {
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the exit code or signal. */
-  exited: Promise<number | string | null>;
-}
-
 /** `tierline workers --only ingest` as a child process on the pipeline's services. */
 export function spawnIngestWorker(pipeline: Pipeline): ChildWorker {
-  const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'ingest'], {
-    cwd: repoRoot,
-    env: { ...process.env, ...cliEnv(pipeline), LOG_LEVEL: 'warn', TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnTierline(['workers', '--only', 'ingest'], {
+    ...cliEnv(pipeline),
+    LOG_LEVEL: 'warn',
+    TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000',
   });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  return { child, output: () => out, exited };
-}
-
-/** Stops a child worker: SIGTERM, then SIGKILL if it has not exited in time. */
-export async function stopChild(worker: ChildWorker | undefined, timeoutMs = 15_000): Promise<void> {
-  if (!worker || worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs);
-  await worker.exited;
-  clearTimeout(timer);
 }
 
 /** Whether every ingest queue of the pipeline has nothing waiting, delayed or active. */
@@ -304,14 +252,4 @@ export function normaliseFacts(facts: PartnerFacts): unknown {
 /** Every partner's normal form, by partnerId. */
 export function normaliseAll(all: ReadonlyMap<string, PartnerFacts>): Record<string, unknown> {
   return Object.fromEntries([...all.keys()].sort().map((id) => [id, normaliseFacts(all.get(id) as PartnerFacts)]));
-}
-
-export { prng } from '../setup/prng.ts';
-
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
 }

@@ -11,6 +11,7 @@ import { generateHistory } from '../../tools/generate/history.ts';
 import { withCliEnv } from '../ingest/support.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { startSmtp, type TestSmtp } from './smtp.ts';
 import { SECRET, outboxRows, settled } from './support.ts';
@@ -21,23 +22,19 @@ describeWithPostgres('notifications when history is loaded', () => {
   let pipeline: Pipeline;
   let smtp: TestSmtp;
   let dir: string;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     smtp = await startSmtp();
     dir = await mkdtemp(path.join(tmpdir(), 'tierline-history-'));
-    const env = {
+    restoreEnv = setEnv({
       TIERLINE_TODAY: AS_OF,
       SMTP_URL: smtp.url,
       TIERLINE_UNSUBSCRIBE_SECRET: SECRET,
       TIERLINE_MAIL_POLL_MS: '50',
       TIERLINE_MAIL_PER_SECOND: '1000',
       TIERLINE_MAIL_PER_PARTNER_PER_DAY: '100',
-    };
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    });
     pipeline = await createPipeline();
     await pipeline.startWorkers(['recompute', 'notifier']);
   });
@@ -46,10 +43,7 @@ describeWithPostgres('notifications when history is loaded', () => {
     await pipeline?.stop();
     await smtp?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
   });
 
   it(

@@ -3,26 +3,18 @@
 // through a real SMTP server. A promotion, a grace entry and a near-promotion each arrive
 // exactly once, even when the recompute runs three times; and a notifier process killed
 // mid-send and restarted still delivers that email once.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { recomputePartners } from '../../services/recompute/partners.ts';
 import { startNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
 import { recordOptOut } from '../../services/notifications/opt-out.ts';
-import {
-  certificationEvent,
-  cliEnv,
-  dealEvent,
-  ingestJobs,
-  partnerEvent,
-  pollUntil,
-  repoRoot,
-  stopChild,
-  type ChildWorker,
-} from '../ingest/support.ts';
+import { certificationEvent, cliEnv, dealEvent, ingestJobs, partnerEvent } from '../ingest/support.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
+import { spawnTierline, stopChild } from '../setup/children.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { pollUntil } from '../setup/wait.ts';
 import { simpleParser } from 'mailparser';
 import { startSmtp, type TestSmtp } from './smtp.ts';
 import { SECRET, addPartner, addRow, outboxRows, rowById, sample, settled, silent, testConfig } from './support.ts';
@@ -107,14 +99,11 @@ function events() {
 describeWithPostgres('notifications through the pipeline', () => {
   let pipeline: Pipeline;
   let smtp: TestSmtp;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    for (const [k, v] of Object.entries({ ...ENV, SMTP_URL: smtp.url })) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = setEnv({ ...ENV, SMTP_URL: smtp.url });
     pipeline = await createPipeline();
     await recordOptOut(pipeline.database.db, {
       partnerId: 'P-GRACE',
@@ -127,10 +116,7 @@ describeWithPostgres('notifications through the pipeline', () => {
   afterAll(async () => {
     await pipeline?.stop();
     await smtp?.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
   });
 
   it(
@@ -211,25 +197,12 @@ describeWithPostgres('notifications through the pipeline', () => {
     // The server reads the whole message, then never answers: the sender is mid-send.
     smtp.policy = { hold: (rcpt) => rcpt.includes('marco@keystone.example') };
 
-    const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'notifier'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...cliEnv(pipeline),
-        LOG_LEVEL: 'warn',
-        TIERLINE_SMTP_TIMEOUT_MS: '20000',
-        TIERLINE_MAIL_CLAIM_TIMEOUT_MS: '120000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const worker = spawnTierline(['workers', '--only', 'notifier'], {
+      ...cliEnv(pipeline),
+      LOG_LEVEL: 'warn',
+      TIERLINE_SMTP_TIMEOUT_MS: '20000',
+      TIERLINE_MAIL_CLAIM_TIMEOUT_MS: '120000',
     });
-    let output = '';
-    child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-    const worker: ChildWorker = {
-      child,
-      output: () => output,
-      exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal))),
-    };
     let restarted: Notifier | undefined;
     try {
       await pollUntil(
@@ -238,9 +211,9 @@ describeWithPostgres('notifications through the pipeline', () => {
         45_000,
         50,
       ).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\n${output}`);
+        throw new Error(`${(error as Error).message}\n${worker.output()}`);
       });
-      child.kill('SIGKILL');
+      worker.child.kill('SIGKILL');
       expect(await worker.exited).toBe('SIGKILL');
 
       const orphan = await rowById(db, id);

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { storeProgramVersions } from '../../services/programs.ts';
 import { createNotifier, stableMessageId, type Notifier } from '../../workers/notifier/notifier.ts';
 import { finishRow } from '../../db/repositories/outbox.ts';
@@ -54,14 +54,14 @@ describeWithPostgres('notifier: outbox relay', () => {
   afterAll(() => fresh.drop());
 
   beforeEach(async () => {
-    process.env.TIERLINE_TODAY = '2026-11-23';
+    vi.stubEnv('TIERLINE_TODAY', '2026-11-23');
     smtp = await startSmtp();
     await sql`truncate outbox, partners, notification_preferences, audit_log`.execute(fresh.db);
   });
   afterEach(async () => {
     for (const n of notifiers.splice(0)) await n.stop(1_000);
     await smtp.close();
-    delete process.env.TIERLINE_TODAY;
+    vi.unstubAllEnvs();
   });
 
   it('sends each notification once, to the primary contacts only, with both parts and the amounts in words', async () => {
@@ -303,7 +303,7 @@ describeWithPostgres('notifier: outbox relay', () => {
     expect((await rowById(fresh.db, quiet)).status).toBe('sent');
 
     // The next day, once the cap is looked at again, the rest go out.
-    process.env.TIERLINE_TODAY = '2026-11-24';
+    vi.stubEnv('TIERLINE_TODAY', '2026-11-24');
     await sql`update outbox set next_attempt_at = now() where status = 'pending'`.execute(fresh.db);
     await drain(n, fresh.db);
     expect(smtp.received).toHaveLength(5);

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import { track } from '../setup/leaks.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 export interface Received {
   /** RCPT TO addresses of the transaction. */
@@ -110,12 +111,12 @@ export async function startSmtp(policy: SmtpPolicy = {}): Promise<TestSmtp> {
       state.policy = p;
     },
     async waitFor(n, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < n) {
-        if (Date.now() > deadline) throw new Error(`SMTP server got ${received.length} messages, expected ${n}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return received;
+      return pollUntil(
+        `the SMTP server to receive ${n} messages`,
+        async () => (received.length >= n ? received : undefined),
+        timeoutMs,
+        20,
+      );
     },
     async close() {
       release();

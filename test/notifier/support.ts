@@ -10,6 +10,7 @@ import { SAMPLE_NOTIFICATIONS } from '../../email/samples.ts';
 import { notifierConfigFromEnv, type NotifierConfig } from '../../workers/notifier/config.ts';
 import type { Notifier } from '../../workers/notifier/notifier.ts';
 import type { Deliveries } from '../../db/types.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 export const SECRET = 'notifier-test-secret';
 
@@ -132,22 +133,25 @@ export async function owedNow(db: Kysely<DB>, soonMs = 5_000): Promise<number> {
 
 /** Runs rounds until nothing is owed now or within a few seconds (short test backoffs). */
 export async function drain(notifier: Notifier, db: Kysely<DB>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await notifier.runOnce();
-    if ((await owedNow(db)) === 0) return;
-    if (Date.now() > deadline) throw new Error('the outbox did not settle');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await pollUntil(
+    'the outbox to settle',
+    async () => {
+      await notifier.runOnce();
+      return (await owedNow(db)) === 0 ? true : undefined;
+    },
+    timeoutMs,
+    20,
+  );
 }
 
 /** Waits until a running notifier has left nothing owed (pending-but-due or claimed). */
 export async function settled(db: Kysely<DB>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // Three consecutive quiet looks: a row may be between claim and send for an instant.
   let quiet = 0;
-  while (quiet < 3) {
-    if (Date.now() > deadline) throw new Error('the outbox did not settle');
-    quiet = (await owedNow(db)) === 0 ? quiet + 1 : 0;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await pollUntil(
+    'the outbox to settle',
+    async () => ((quiet = (await owedNow(db)) === 0 ? quiet + 1 : 0) >= 3 ? true : undefined),
+    timeoutMs,
+    100,
+  );
 }

@@ -4,7 +4,7 @@
 // only behind the admin token.
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JOBS } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { DASHBOARD_PATH } from '../../workers/http/dashboard.ts';
@@ -50,7 +50,7 @@ describeWithPostgres('operations endpoints', () => {
   };
 
   beforeAll(async () => {
-    process.env.TIERLINE_TODAY = '2026-11-23';
+    vi.stubEnv('TIERLINE_TODAY', '2026-11-23');
     pipeline = await createPipeline();
   });
   afterEach(async () => {
@@ -60,7 +60,7 @@ describeWithPostgres('operations endpoints', () => {
   });
   afterAll(async () => {
     await pipeline?.stop();
-    delete process.env.TIERLINE_TODAY;
+    vi.unstubAllEnvs();
   });
 
   describe('/metrics', () => {

@@ -8,13 +8,14 @@
 // the three webhook secrets, the admin, metrics and unsubscribe secrets, the SMTP password
 // inside SMTP_URL, every signature sent, the unsubscribe token and the dashboard cookie.
 // (LOG_LEVEL=trace: everything debug logs and more.)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signBody } from '../../workers/http/signature.ts';
-import { cliEnv, pollUntil, repoRoot } from '../ingest/support.ts';
+import { cliEnv } from '../ingest/support.ts';
 import { startSmtp, type TestSmtp } from '../notifier/smtp.ts';
+import { spawnTierline, stopChild, type ChildWorker } from '../setup/children.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 const SECRETS = {
   TIERLINE_SECRET_CRM: 'crm-webhook-secret-5f0c3a9e1d7b42',
@@ -36,40 +37,15 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g
 /** The sender address is configuration, not a partner's contact. */
 const FROM = 'no-reply@tierline.localhost';
 
-interface Child {
-  process: ChildProcess;
-  output(): string;
-  exited: Promise<number | string | null>;
-}
-
-function start(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['bin/tierline.js', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, LOG_LEVEL: 'trace' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  return { process: child, output: () => out, exited };
-}
-
-async function stop(child: Child | undefined): Promise<void> {
-  if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), 15_000);
-  await child.exited;
-  clearTimeout(timer);
-}
+/** `tierline ARGS` at LOG_LEVEL=trace, its whole output kept. */
+const start = (args: string[], env: Record<string, string>): ChildWorker =>
+  spawnTierline(args, { ...env, LOG_LEVEL: 'trace' });
 
 describeWithPostgres('logs: no email addresses, no secrets', () => {
   let pipeline: Pipeline;
   let smtp: TestSmtp;
-  let serve: Child | undefined;
-  let workers: Child | undefined;
+  let serve: ChildWorker | undefined;
+  let workers: ChildWorker | undefined;
   let base = '';
   /** Values that must not appear in any log line, by what they are. */
   const secrets = new Map<string, string>([...Object.entries(SECRETS), ['SMTP password', SMTP_PASSWORD]]);
@@ -125,8 +101,8 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
   });
 
   afterAll(async () => {
-    await stop(workers);
-    await stop(serve);
+    await stopChild(workers);
+    await stopChild(serve);
     await smtp?.close();
     await pipeline?.stop();
   });
@@ -248,8 +224,8 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/^tierline_decisions_stored\{kind="promoted"\} 1$/m);
 
-    await stop(workers);
-    await stop(serve);
+    await stopChild(workers);
+    await stopChild(serve);
     return `${serve?.output() ?? ''}${workers?.output() ?? ''}`;
   }
 

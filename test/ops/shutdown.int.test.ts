@@ -15,12 +15,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { generateHistory } from '../../tools/generate/history.ts';
-import { cliEnv, countRows, pollUntil, repoRoot, withCliEnv, type ChildWorker } from '../ingest/support.ts';
+import { cliEnv, countRows, withCliEnv } from '../ingest/support.ts';
+import { spawnTierline, type ChildWorker } from '../setup/children.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 /**
  * Time the child may take beyond the timeout: closing Redis and Postgres (at most 2 s once
@@ -29,29 +30,14 @@ import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 const CLOSE_SLACK_MS = 4_000;
 
 function spawnWorkers(pipeline: Pipeline, timeoutMs: number): ChildWorker & { exitedAt: Promise<number> } {
-  const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'ingest,recompute'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...cliEnv(pipeline),
-      TIERLINE_TODAY: '2026-11-23',
-      TIERLINE_SHUTDOWN_TIMEOUT_MS: String(timeoutMs),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const worker = spawnTierline(['workers', '--only', 'ingest,recompute'], {
+    ...cliEnv(pipeline),
+    TIERLINE_TODAY: '2026-11-23',
+    TIERLINE_SHUTDOWN_TIMEOUT_MS: String(timeoutMs),
+    LOG_LEVEL: 'info',
   });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  let exitedAt!: (at: number) => void;
-  const at = new Promise<number>((resolve) => (exitedAt = resolve));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exitedAt(performance.now());
-      resolve(code ?? signal);
-    }),
-  );
-  return { child, output: () => out, exited, exitedAt: at };
+  const exitedAt = new Promise<number>((resolve) => worker.child.once('exit', () => resolve(performance.now())));
+  return { ...worker, exitedAt };
 }
 
 async function activeJobs(pipeline: Pipeline): Promise<number> {

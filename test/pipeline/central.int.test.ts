@@ -3,7 +3,7 @@
 // equal what `tierline evaluate` computes from the same events.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { JOBS, MAX_EVENTS_PER_JOB, type QueueName } from '../../queues/catalog.ts';
@@ -12,25 +12,10 @@ import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { prng, shuffle } from '../setup/prng.ts';
 import { waitUntilDrained } from './drain.ts';
 
 const AS_OF = '2026-11-23';
-
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
-function shuffle<T>(items: T[], rnd: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
 
 /** Late events: new deals closed months ago, certifications earned long ago. */
 function backdated(events: readonly GeneratedEvent[], rnd: () => number): GeneratedEvent[] {
@@ -99,21 +84,21 @@ describeWithPostgres('pipeline equals evaluate', () => {
   let pipeline: Pipeline;
 
   beforeAll(async () => {
-    process.env.TIERLINE_TODAY = AS_OF;
+    vi.stubEnv('TIERLINE_TODAY', AS_OF);
     pipeline = await createPipeline();
     await pipeline.startWorkers(['ingest', 'recompute']);
   });
 
   afterAll(async () => {
     await pipeline?.stop();
-    delete process.env.TIERLINE_TODAY;
+    vi.unstubAllEnvs();
   });
 
   it(
     'stores the scorecards and ledger totals that evaluate computes, for shuffled, duplicated and late events',
     { timeout: 240_000 },
     async () => {
-      const rnd = seeded(2026);
+      const rnd = prng(2026);
       const history = [...generateHistory({ partners: 250, seed: 11, until: AS_OF, months: 24, eventsPerPartner: 60 })];
       const duplicates = Array.from(
         { length: 400 },

@@ -1,6 +1,7 @@
 // Waiting until the pipeline has nothing left to do: no ingest or recompute job waiting,
 // active or delayed, and no recompute owed in Postgres.
 import type { Pipeline } from '../setup/pipeline.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 export async function drained(pipeline: Pipeline): Promise<boolean> {
   for (const queue of Object.values(pipeline.queues)) {
@@ -15,12 +16,12 @@ export async function drained(pipeline: Pipeline): Promise<boolean> {
 }
 
 export async function waitUntilDrained(pipeline: Pipeline, timeoutMs = 120_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
   // Two consecutive idle looks: a job may be between queues for an instant.
   let idle = 0;
-  while (idle < 2) {
-    if (performance.now() > deadline) throw new Error(`pipeline not drained after ${timeoutMs} ms`);
-    idle = (await drained(pipeline)) ? idle + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await pollUntil(
+    'the pipeline to drain',
+    async () => ((idle = (await drained(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
+    timeoutMs,
+    100,
+  );
 }

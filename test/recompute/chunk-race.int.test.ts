@@ -17,13 +17,13 @@ import {
   ledgerSums,
   nonZero,
   partnerUpserted,
-  pollUntil,
   putFacts,
   reference,
   referenceLines,
   storedScorecard,
   type TestEvent,
 } from './support.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 const AS_OF = '2026-11-23';
 const A = 'P-RACE-A';

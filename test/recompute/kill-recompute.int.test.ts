@@ -12,20 +12,19 @@ import { JOBS } from '../../queues/catalog.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { generateHistory } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {
   cliEnv,
   compareWithReference,
   ledgerSums,
-  pollUntil,
   putFacts,
   reference,
-  setEnv,
   spawnRecomputeWorker,
-  stopChild,
   tableCounts,
-  type ChildWorker,
 } from './support.ts';
+import { stopChild, type ChildWorker } from '../setup/children.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 const AS_OF = '2026-11-23';
 const PARTNERS = 3_000;

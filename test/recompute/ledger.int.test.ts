@@ -20,10 +20,10 @@ import {
   putFacts,
   reference,
   referenceLines,
-  setEnv,
   storedScorecard,
   type TestEvent,
 } from './support.ts';
+import { withEnv } from '../setup/env.ts';
 
 const AS_OF = '2026-11-23';
 const P = 'P-LEDGER';
@@ -137,10 +137,9 @@ describeWithPostgres('recompute: the incentive ledger', () => {
     expect(await ledgerEntries(pipeline.database.db, P)).toEqual(third.entries);
 
     // `tierline ledger ID --json` shows the same totals and every entry.
-    const restore = setEnv(cliEnv(pipeline, AS_OF));
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      await readLedger(P, { json: true });
+      await withEnv(cliEnv(pipeline, AS_OF), () => readLedger(P, { json: true }));
       const printed = JSON.parse(String(log.mock.calls[0]?.[0])) as {
         totals: Record<string, string>;
         entries: unknown[];
@@ -152,7 +151,6 @@ describeWithPostgres('recompute: the incentive ledger', () => {
       expect(printed.entries).toHaveLength(third.entries.length);
     } finally {
       log.mockRestore();
-      restore();
     }
   });
 

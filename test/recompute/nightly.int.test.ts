@@ -13,6 +13,7 @@ import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { generateHistory } from '../../tools/generate/history.ts';
 import type { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {
   cliEnv,
@@ -22,12 +23,10 @@ import {
   reference,
   resetScorecardWriters,
   scorecardWriters,
-  setEnv,
   spawnRecomputeWorker,
-  stopChild,
   tableCounts,
-  type ChildWorker,
 } from './support.ts';
+import { stopChild, type ChildWorker } from '../setup/children.ts';
 
 const AS_OF = '2026-11-23';
 const PARTNERS = Number(process.env.TIERLINE_NIGHTLY_PARTNERS ?? 10_000);

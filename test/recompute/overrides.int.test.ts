@@ -9,6 +9,7 @@ import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import { clearOverrides, listOverrides, setOverride } from '../../scripts/commands/overrides.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import {
   certificationEarned,
@@ -20,13 +21,12 @@ import {
   ledgerSums,
   nonZero,
   partnerUpserted,
-  pollUntil,
   putFacts,
   reference,
   referenceLines,
-  setEnv,
   storedScorecard,
 } from './support.ts';
+import { pollUntil } from '../setup/wait.ts';
 
 const TODAY = '2026-11-23';
 const P = 'P-OVERRIDE';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { sql } from 'kysely';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { loadProgramTexts } from '../../domain/program/load.ts';
 import { loadPrograms } from '../../scripts/commands/program.ts';
@@ -17,7 +17,8 @@ import { reconcileHandler } from '../../workers/recompute-jobs.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
-import { certificationEarned, cliEnv, dealUpserted, partnerUpserted, putFacts, reference, setEnv } from './support.ts';
+import { certificationEarned, cliEnv, dealUpserted, partnerUpserted, putFacts, reference } from './support.ts';
+import { withEnv } from '../setup/env.ts';
 
 const TODAY = '2026-11-23';
 
@@ -25,13 +26,13 @@ describeWithPostgres('owed recomputes', () => {
   let pipeline: Pipeline;
 
   beforeAll(async () => {
-    process.env.TIERLINE_TODAY = TODAY;
+    vi.stubEnv('TIERLINE_TODAY', TODAY);
     pipeline = await createPipeline();
   });
 
   afterAll(async () => {
     await pipeline?.stop();
-    delete process.env.TIERLINE_TODAY;
+    vi.unstubAllEnvs();
   });
 
   const events = [
@@ -94,12 +95,7 @@ describeWithPostgres('owed recomputes', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tierline-v2-')), 'v2.json');
     writeFileSync(file, JSON.stringify(v2));
 
-    const restore = setEnv(cliEnv(pipeline, TODAY));
-    try {
-      await loadPrograms([file], () => {});
-    } finally {
-      restore();
-    }
+    await withEnv(cliEnv(pipeline, TODAY), () => loadPrograms([file], () => {}));
     const owed = await pipeline.database.db
       .selectFrom('recompute_requests')
       .select(['partner_id', 'from_day'])

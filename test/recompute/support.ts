@@ -1,9 +1,6 @@
 // Shared helpers for the recompute integration tests (issue 4): event builders, putting
 // facts straight into Postgres with applyEventBatch, the reference evaluation, reading the
 // stored history/ledger/scorecards back, and `tierline workers --only recompute` children.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
 import { applyEventBatch, countOutcomes } from '../../services/ingest/batch.ts';
@@ -15,10 +12,10 @@ import type { PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
 import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import { decimalToRatio } from '../../domain/money.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
+import { spawnTierline, type ChildWorker } from '../setup/children.ts';
 import { track } from '../setup/leaks.ts';
 import type { Pipeline } from '../setup/pipeline.ts';
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { pollUntil } from '../setup/wait.ts';
 
 type Json = Record<string, unknown>;
 
@@ -216,22 +213,6 @@ export async function tableCounts(db: Kysely<DB>): Promise<Record<string, number
   return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 
-/** Polls `check` until it returns something other than undefined, or fails at the deadline. */
-export async function pollUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-  everyMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** The environment the CLI reads its services from, for this pipeline. */
 export function cliEnv(pipeline: Pipeline, today: string): Record<string, string> {
   return {
@@ -242,24 +223,8 @@ export function cliEnv(pipeline: Pipeline, today: string): Record<string, string
   };
 }
 
-/** Sets variables in process.env; returns a function that restores the previous values. */
-export function setEnv(vars: Record<string, string>): () => void {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-}
-
-export interface ChildWorker {
+export interface RecomputeWorker extends ChildWorker {
   name: string;
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the exit code, or the signal that ended it. */
-  exited: Promise<number | string | null>;
 }
 
 /**
@@ -267,26 +232,15 @@ export interface ChildWorker {
  * Postgres sessions carry `application_name=name`, so rows it writes can be attributed to it.
  * Resolves once the process logs that its workers started.
  */
-export async function spawnRecomputeWorker(pipeline: Pipeline, name: string, today: string): Promise<ChildWorker> {
+export async function spawnRecomputeWorker(pipeline: Pipeline, name: string, today: string): Promise<RecomputeWorker> {
   const url = new URL(pipeline.database.url);
   url.searchParams.set('application_name', name);
-  const child = spawn(process.execPath, ['bin/tierline.js', 'workers', '--only', 'recompute'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...cliEnv(pipeline, today),
-      DATABASE_URL: url.toString(),
-      LOG_LEVEL: 'info',
-      TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnTierline(['workers', '--only', 'recompute'], {
+    ...cliEnv(pipeline, today),
+    DATABASE_URL: url.toString(),
+    LOG_LEVEL: 'info',
+    TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000',
   });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
   let gone = false;
   void exited.then(() => (gone = true));
   const release = track({
@@ -295,28 +249,19 @@ export async function spawnRecomputeWorker(pipeline: Pipeline, name: string, tod
     close: async () => void (child.kill('SIGKILL'), await exited),
   });
   void exited.then(release);
-  const worker: ChildWorker = { name, child, output: () => out, exited };
+  const worker: RecomputeWorker = { name, child, output, exited };
   await pollUntil(
     `worker ${name} to start`,
     async () =>
       gone
-        ? Promise.reject(new Error(`worker ${name} exited: ${out}`))
-        : out.includes('workers started')
+        ? Promise.reject(new Error(`worker ${name} exited: ${output()}`))
+        : output().includes('workers started')
           ? true
           : undefined,
     30_000,
     50,
   );
   return worker;
-}
-
-/** Stops a child worker: SIGTERM, then SIGKILL if it has not exited in time. */
-export async function stopChild(worker: ChildWorker | undefined, timeoutMs = 15_000): Promise<void> {
-  if (!worker || worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs);
-  await worker.exited;
-  clearTimeout(timer);
 }
 
 /**

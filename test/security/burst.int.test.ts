@@ -24,10 +24,10 @@ import {
   nonZero,
   reference,
   referenceLines,
-  setEnv,
   storedScorecard,
 } from '../recompute/support.ts';
 import { describeWithPostgres } from '../setup/db.ts';
+import { setEnv } from '../setup/env.ts';
 import { track } from '../setup/leaks.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildServer } from '../../workers/http/server.ts';
 import { signBody } from '../../workers/http/signature.ts';
 import { HOSTILE_CASES, caseBytes, outcomeOf } from '../fixtures/hostile/cases.ts';
-import { pollUntil } from '../ingest/support.ts';
+import { pollUntil } from '../setup/wait.ts';
 import { waitUntilDrained } from '../pipeline/drain.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { track } from '../setup/leaks.ts';

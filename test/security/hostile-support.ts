@@ -9,7 +9,8 @@ import { simpleParser } from 'mailparser';
 import { expect, it } from 'vitest';
 import { rawHash } from '../../db/repositories/dead-letters.ts';
 import { HOSTILE_CASES, caseBytes, outcomeOf, type HostileCase } from '../fixtures/hostile/cases.ts';
-import { pollUntil } from '../ingest/support.ts';
+import { setEnv } from '../setup/env.ts';
+import { pollUntil } from '../setup/wait.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 
 export const TODAY = '2026-11-23';
@@ -32,8 +33,7 @@ export async function startHostilePipeline(): Promise<HostilePipeline> {
     TIERLINE_MAIL_POLL_MS: '50',
     TIERLINE_UNSUBSCRIBE_SECRET: 'hostile-unsubscribe-secret-0123456789',
   };
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
+  const restoreEnv = setEnv(env);
   const pipeline = await createPipeline();
   await pipeline.startWorkers(['ingest', 'recompute', 'notifier']);
   return {
@@ -42,10 +42,7 @@ export async function startHostilePipeline(): Promise<HostilePipeline> {
     async stop() {
       await pipeline.stop();
       await rm(outboxDir, { recursive: true, force: true });
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
     },
   };
 }

@@ -1,4 +1,7 @@
-/** A small seeded PRNG (mulberry32) for shuffles and fault timings a test can reproduce. */
+// The tests' one source of randomness: a seeded PRNG and a shuffle, so that orders and fault
+// timings can be reproduced from a seed.
+
+/** A small seeded PRNG (mulberry32): numbers in [0, 1). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -8,4 +11,13 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/** Shuffles `items` in place (Fisher–Yates) with `random`, and returns them. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }
