@@ -164,7 +164,7 @@ async function writePartners(
     .execute();
   const won = new Set(written.map((r) => r.partner_id));
   for (const w of winners) {
-    // The track (partnerType) applies to the whole history (SPEC §3a rule 10).
+    // The track (partnerType) applies to the whole history (docs/events.md#facts).
     if (won.has(w.event.partnerId)) touch(affected, w.event.partnerId, null);
     else stale.add(w.index);
   }
