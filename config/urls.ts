@@ -1,4 +1,4 @@
-// Service URLs from the environment (SPEC §8), parsed by the one environment schema
+// Service URLs from the environment (README.md#configuration), parsed by the one environment schema
 // (config/env.ts) so a typo in DATABASE_URL / REDIS_URL fails with one line naming the
 // variable, instead of a driver error deep inside the first query.
 import { readVariable, type Env } from './env.ts';

@@ -1,5 +1,5 @@
 // Opening the system of record: a Kysely instance over a pg Pool, and creating
-// the database itself when it is missing (SPEC §8).
+// the database itself when it is missing (README.md#configuration).
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { toConnectionError, describeTarget } from './connection-errors.ts';

@@ -1,5 +1,5 @@
 // Turns driver-level connection failures into one-line messages that name the
-// service, where it was looked for and which variable configures it (SPEC §7:
+// service, where it was looked for and which variable configures it (docs/cli.md:
 // "unreachable Redis or Postgres — naming which and where").
 
 /** Where a postgres:// URL points, without credentials. */

@@ -1,6 +1,6 @@
 // How PostgreSQL values become JS values. Business days stay 'YYYY-MM-DD' strings
 // (a JS Date would shift them by the process time zone), and money, rates and
-// 64-bit integers stay exact decimal strings: never a binary float (SPEC §2).
+// 64-bit integers stay exact decimal strings: never a binary float (docs/program.md#numbers).
 // Given per pool rather than through pg.types.setTypeParser, so nothing global changes.
 import pg from 'pg';
 

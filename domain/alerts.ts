@@ -1,4 +1,4 @@
-// Which notifications a recompute asks for (SPEC §6): tier changes, entering grace, a dated
+// Which notifications a recompute asks for (docs/notifications.md): tier changes, entering grace, a dated
 // risk of falling below the effective tier, and being close to the next tier. Each request
 // carries a deterministic deduplication key; changes older than notifyChangesWithinDays are
 // recorded but not sent (history being loaded), and terminated partners get nothing sent.

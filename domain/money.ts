@@ -1,6 +1,6 @@
 // Money is held as integer minor units (bigint) of a currency; decimal strings are only the
 // wire format. Conversions are exact: amount × fxRate is computed as a rational and rounded
-// half-even once, to the program currency's minor unit (SPEC §3a rule 16).
+// half-even once, to the program currency's minor unit (docs/events.md#numbers).
 import currencyCodes from 'currency-codes';
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;

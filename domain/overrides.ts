@@ -1,4 +1,4 @@
-// Manual overrides as written in an overrides file (SPEC §3a rule 19): one per line,
+// Manual overrides as written in an overrides file (docs/program.md#policy): one per line,
 // from..until inclusive, later lines winning where they overlap.
 import { z } from 'zod';
 import { dayOrThrow, parseDay } from './dates.ts';

@@ -1,4 +1,4 @@
-// ISO 8601 date periods for trailing windows (SPEC §3a rule 15): years and months are
+// ISO 8601 date periods for trailing windows (docs/program.md#windows): years and months are
 // subtracted first and clamped to the month's end, then weeks and days.
 import { addMonths, type Day } from './dates.ts';
 

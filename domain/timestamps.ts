@@ -1,5 +1,5 @@
 // Timestamps with an explicit offset, reduced to the business day in a program's timezone
-// (SPEC §3a rule 17). Pure: the instant comes from the text, the zone rules from Intl.
+// (docs/events.md#validation). Pure: the instant comes from the text, the zone rules from Intl.
 import { daysFromCivil, parseDay, type Day } from './dates.ts';
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;

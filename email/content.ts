@@ -190,7 +190,7 @@ class Words {
     return this.needsBox(title, next.unmet, target, purpose);
   }
 
-  /** The sentence of SPEC §6 ("You need $88,000 more ... to reach Gold"); a list when it would be long. */
+  /** The sentence of docs/notifications.md ("You need $88,000 more ... to reach Gold"); a list when it would be long. */
   needsBox(
     title: string,
     unmet: readonly Unmet[],

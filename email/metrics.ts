@@ -96,7 +96,7 @@ export function metricValue(words: MetricWords, value: string, currency: string)
 
 export type CriterionKind = 'atLeast' | 'atMost' | 'score';
 
-/** The kind of leaf a scorecard `next.unmet` path points at (SPEC §3a rule 7). */
+/** The kind of leaf a scorecard `next.unmet` path points at (docs/scorecard.md#next). */
 export function criterionKindAt(criteria: Criterion | null | undefined, path: string): CriterionKind | undefined {
   let node: Criterion | undefined = criteria ?? undefined;
   if (!node) return undefined;

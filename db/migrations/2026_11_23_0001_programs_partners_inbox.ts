@@ -1,11 +1,11 @@
 // Program versions, the partner registry and the ingest inbox that makes
-// `(source, id)` delivery idempotent (SPEC §4, §3a.17).
+// `(source, id)` delivery idempotent (docs/events.md#envelope).
 // Migrations never import app code: they must keep working as the app changes.
 import { sql, type Kysely } from 'kysely';
 
 const upStatements = [
   // One arrival order for every event, so "equal versions: the one received last
-  // wins" (SPEC §3a.12) has a tie-breaker that survives restarts.
+  // wins" (docs/events.md#dealupserted) has a tie-breaker that survives restarts.
   `create sequence event_received_seq`,
 
   `create table program_versions (

@@ -1,12 +1,12 @@
 // Fact tables: the current state of every valid event that feeds the metrics
-// (SPEC §4). Money and rates are numeric, business days are date. Every table is
+// (docs/events.md). Money and rates are numeric, business days are date. Every table is
 // indexed by (partner_id, business date) because evaluation reads one partner's
 // facts up to a day.
 import { sql, type Kysely } from 'kysely';
 
 const upStatements = [
   // One row per deal: its latest state (highest version, then latest received_seq)
-  // rewrites every day of history (SPEC §3a.12).
+  // rewrites every day of history (docs/events.md#dealupserted).
   `create table deals (
     partner_id    text not null,
     deal_id       text not null,
@@ -29,7 +29,7 @@ const upStatements = [
   `create index deals_partner_registered_idx on deals (partner_id, registered_at)`,
 
   // Certification facts are events, not states: each earning counts on its own
-  // (re-earning after a revocation counts again, SPEC §3a.14).
+  // (re-earning after a revocation counts again, docs/events.md#certificationearned).
   `create table certifications_earned (
     source           text not null,
     event_id         text not null,
@@ -84,7 +84,7 @@ const upStatements = [
   `create index invoices_partner_booked_idx on invoices (partner_id, booked_at)`,
 
   // No foreign key to invoices: a credit may name an invoice we have not seen
-  // (it then matches no recurring filter, SPEC §3a.13).
+  // (it then matches no recurring filter, docs/events.md#invoicecredited).
   `create table invoice_credits (
     partner_id  text not null,
     invoice_id  text not null,

@@ -1,4 +1,4 @@
-// The dead-letter store (SPEC §4): invalid events kept whole with the reason,
+// The dead-letter store (docs/events.md): invalid events kept whole with the reason,
 // listable and replayable.
 import { sql, type Kysely } from 'kysely';
 

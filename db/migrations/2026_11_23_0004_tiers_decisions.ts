@@ -1,10 +1,10 @@
 // What evaluation produces and remembers: manual overrides, the effective-dated
 // tier history, the decision audit trail, the latest scorecard per partner, and
-// the recompute work still owed (SPEC §3, §5, §8).
+// the recompute work still owed (docs/program.md#evaluation, docs/scorecard.md, README.md#configuration).
 import { sql, type Kysely } from 'kysely';
 
 const upStatements = [
-  // from_day..until_day inclusive (SPEC §3a.19); overlapping overrides: the higher id wins.
+  // from_day..until_day inclusive (docs/program.md#policy); overlapping overrides: the higher id wins.
   `create table overrides (
     id         bigserial primary key,
     partner_id text not null,
@@ -70,7 +70,7 @@ const upStatements = [
   )`,
   `create index decisions_partner_day_idx on decisions (partner_id, day, id)`,
 
-  // The scorecard JSON of SPEC §5 as last computed, for `tierline scorecard`.
+  // The scorecard JSON of docs/scorecard.md as last computed, for `tierline scorecard`.
   `create table scorecards (
     partner_id  text primary key,
     as_of       date not null,
@@ -79,7 +79,7 @@ const upStatements = [
   )`,
 
   // Work owed: written in the same transaction as the facts that caused it, deleted
-  // when the recompute commits. Losing Redis loses no work (SPEC §8): a sweep
+  // when the recompute commits. Losing Redis loses no work (README.md#configuration): a sweep
   // re-enqueues whatever is still here. from_day null = from the start of history.
   `create table recompute_requests (
     partner_id        text primary key,

@@ -1,4 +1,4 @@
-// The incentive ledger (SPEC §5): accruals and adjustments per deal and benefit,
+// The incentive ledger (docs/scorecard.md): accruals and adjustments per deal and benefit,
 // append-only so totals can always be explained entry by entry.
 import { sql, type Kysely } from 'kysely';
 

@@ -1,4 +1,4 @@
-// Notifications (SPEC §6) through a transactional outbox, contact opt-outs, and
+// Notifications (docs/notifications.md) through a transactional outbox, contact opt-outs, and
 // the audit log for manual actions (overrides, replays, program loads).
 import { sql, type Kysely } from 'kysely';
 

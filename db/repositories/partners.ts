@@ -6,7 +6,7 @@ import { MICROS } from './recompute-requests.ts';
 type Db = Kysely<DB> | Transaction<DB>;
 
 /**
- * Every partner with at least one valid event (SPEC §3a rule 10; every inbox row is one),
+ * Every partner with at least one valid event (docs/events.md#facts; every inbox row is one),
  * in id order, a page at a time. A loose index scan over inbox (partner_id, ...): one index
  * probe per partner, however many events each has.
  */

@@ -1,4 +1,4 @@
-// Criteria on a day's metric values: whether they hold, and what is still unmet (SPEC §5
+// Criteria on a day's metric values: whether they hold, and what is still unmet (docs/scorecard.md
 // `next`, §3a rules 7–8). All arithmetic is on exact rationals of bigints.
 import { decimalToRatio, formatRatio, type Ratio } from '../money.ts';
 import type { Criterion, LeafAtLeast, LeafAtMost, ScoreCriterion } from '../program/schema.ts';

@@ -1,4 +1,4 @@
-// Incentive accruals (SPEC §5): every closed_won deal earns amount × rate for each benefit of
+// Incentive accruals (docs/scorecard.md): every closed_won deal earns amount × rate for each benefit of
 // the effective tier on its closedAt, in the version in force that day, rounded half-even
 // per entry to the currency's minor unit. A missing rate is 0.
 import type { Day } from '../dates.ts';

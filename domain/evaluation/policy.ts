@@ -1,4 +1,4 @@
-// One day of the effective-tier policy (SPEC §3 step 3, §3a rules 1–4): promotions are
+// One day of the effective-tier policy (docs/program.md#policy): promotions are
 // immediate, demotions wait out a grace run, a hold after promotion, and optionally a
 // quarter start. Tiers are indexes into the day's track, entry tier = 0.
 import { isQuarterStart, quarterStartOnOrAfter, type Day } from '../dates.ts';

@@ -1,5 +1,5 @@
 // The qualified tier: the highest tier whose own criteria hold (tiers are not cumulative,
-// SPEC §3a rule 6); the entry tier always holds.
+// docs/program.md#criteria); the entry tier always holds.
 import type { Track } from '../program/schema.ts';
 import { holds, type Units, type Values } from './criteria.ts';
 

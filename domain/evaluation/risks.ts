@@ -1,4 +1,4 @@
-// Dated risks (SPEC §3a rule 11): walk D+1 .. D+horizon with only what is known on D and D's
+// Dated risks (docs/scorecard.md#risks): walk D+1 .. D+horizon with only what is known on D and D's
 // program version, find the first day q falls below q(D), and name each kind of change that
 // causes the fall. Calendar windows are held as they are on D: a month restarting is not a risk.
 import { formatDay, type Day } from '../dates.ts';

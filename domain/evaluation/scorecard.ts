@@ -1,4 +1,4 @@
-// One partner on one day: the SPEC §5 scorecard, plus what the pipeline stores beside it
+// One partner on one day: the scorecard of docs/scorecard.md, plus what the pipeline stores beside it
 // (tier changes for the audit trail, ledger lines).
 import { formatDay, type Day } from '../dates.ts';
 import { timelineStart, type PartnerFacts } from '../facts/types.ts';

@@ -1,5 +1,5 @@
 // From a line of bytes or a decoded JSON value to a canonical event, or a reason. Never throws:
-// an invalid event is a value the caller dead-letters, not an exception (SPEC §3a rule 17).
+// an invalid event is a value the caller dead-letters, not an exception (docs/events.md#validation).
 import { issueLines } from '../program/issues.ts';
 import { fastEvent } from './fast.ts';
 import {

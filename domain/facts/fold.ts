@@ -1,4 +1,4 @@
-// Folds validated events into partner facts, in arrival order (SPEC §3a rules 12–13, 17):
+// Folds validated events into partner facts, in arrival order (docs/events.md#facts):
 // a (source, id) is claimed by its first valid delivery; the highest deal/partner version
 // wins, equal versions going to the one received last.
 import { dayOrThrow } from '../dates.ts';

@@ -96,7 +96,7 @@ export function emptyFacts(partnerId: string): PartnerFacts {
   };
 }
 
-/** The earliest business date ≤ asOf among the partner's facts (SPEC §3a rule 5). */
+/** The earliest business date ≤ asOf among the partner's facts (docs/events.md#facts). */
 export function timelineStart(facts: PartnerFacts, asOf: Day): Day | undefined {
   let first: Day | undefined;
   const see = (day: Day | undefined): void => {

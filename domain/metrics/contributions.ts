@@ -93,7 +93,7 @@ function certificationItems(facts: PartnerFacts): Item[] {
   }));
 }
 
-/** Contributions of certifications active on a day (SPEC §3a rule 14). */
+/** Contributions of certifications active on a day (docs/events.md#certificationearned). */
 function activeCertifications(metric: Metric, facts: PartnerFacts, knownUpTo: Day): Contribution[] {
   const departed = new Map<string, Day>();
   for (const d of facts.departures) {

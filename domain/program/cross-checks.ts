@@ -32,9 +32,17 @@ function checkMetric(name: string, metric: Metric, problems: string[]): void {
   }
 }
 
+/** What an unknown metric's message offers instead: the metrics the program defines, sorted. */
+function definedMetrics(metrics: Record<string, Metric>): string {
+  const names = Object.keys(metrics).sort();
+  const defined = names.length > 0 ? `defined: ${names.join(', ')}` : 'no metrics are defined';
+  return `${defined}; see docs/program.md#metrics`;
+}
+
 function checkCriterion(criterion: Criterion, path: Path, metrics: Record<string, Metric>, problems: string[]): void {
   const unknown = (metric: string, at: Path): void => {
-    if (!(metric in metrics)) problems.push(`${formatPath(at)}: unknown metric "${metric}"`);
+    if (!(metric in metrics))
+      problems.push(`${formatPath(at)}: unknown metric "${metric}" (${definedMetrics(metrics)})`);
   };
   if ('allOf' in criterion)
     criterion.allOf.forEach((c, i) => checkCriterion(c, [...path, 'allOf', i], metrics, problems));

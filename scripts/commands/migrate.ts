@@ -1,5 +1,5 @@
 // `tierline migrate`: creates the database when missing, then applies pending
-// migrations (SPEC §7). Every failure becomes a one-line CliError, which the CLI
+// migrations (docs/cli.md). Every failure becomes a one-line CliError, which the CLI
 // prints without a stack trace (exit 1).
 import type { Command } from 'commander';
 import { databaseUrl } from '../../config/urls.ts';

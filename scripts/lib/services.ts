@@ -1,5 +1,5 @@
 // Opening the services a command needs, with one-line errors that name the service, where
-// it was looked for and the variable that configures it (SPEC §7).
+// it was looked for and the variable that configures it (docs/cli.md).
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../../config/env.ts';
 import { databaseUrl } from '../../config/urls.ts';

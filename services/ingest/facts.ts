@@ -119,7 +119,7 @@ async function writePartners(
   );
   const won = await facts.upsertPartners(db, eventsOf(winners));
   for (const w of winners) {
-    // The track (partnerType) applies to the whole history (SPEC §3a rule 10).
+    // The track (partnerType) applies to the whole history (docs/events.md#facts).
     if (won.has(w.event.partnerId)) touch(affected, w.event.partnerId, null);
     else stale.add(w.index);
   }

@@ -20,6 +20,11 @@ function put(doc: unknown, path: string, value: unknown): void {
   node[keys[keys.length - 1] as string] = value;
 }
 
+/** What an unknown metric's message adds for the SPEC §2 program: the defined metrics and the docs. */
+const DEFINED =
+  '(defined: mrr, newCustomers12m, registrations12m, revenue12m, salesCertified, techCertified; ' +
+  'see docs/program.md#metrics)';
+
 function problemsOf(doc: unknown): string[] {
   const result = load(doc);
   if (result.ok) throw new Error('expected the program to be refused');
@@ -162,13 +167,27 @@ describe('invalid programs: every problem listed by path', () => {
   it('unknown metric', () => {
     const doc = specProgram();
     put(doc, 'tracks[0].tiers[2].criteria.allOf[1]', { metric: 'revenu12m', atLeast: '5' });
-    expect(problemsOf(doc)).toEqual(['tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"']);
+    expect(problemsOf(doc)).toEqual([
+      'tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m" (defined: mrr, newCustomers12m, ' +
+        'registrations12m, revenue12m, salesCertified, techCertified; see docs/program.md#metrics)',
+    ]);
+  });
+
+  it('unknown metric in a program that defines none', () => {
+    const doc = specProgram();
+    put(doc, 'metrics', {});
+    expect(problemsOf(doc)).toContain(
+      'tracks[0].tiers[1].criteria.allOf[0].metric: unknown metric "revenue12m" ' +
+        '(no metrics are defined; see docs/program.md#metrics)',
+    );
   });
 
   it('unknown metric in a score part', () => {
     const doc = specProgram();
     put(doc, 'tracks[1].tiers[1].criteria.score.parts[1].metric', 'customers');
-    expect(problemsOf(doc)).toEqual(['tracks[1].tiers[1].criteria.score.parts[1].metric: unknown metric "customers"']);
+    expect(problemsOf(doc)).toEqual([
+      `tracks[1].tiers[1].criteria.score.parts[1].metric: unknown metric "customers" ${DEFINED}`,
+    ]);
   });
 
   it.each([
@@ -286,7 +305,7 @@ describe('invalid programs: every problem listed by path', () => {
     const v2 = { ...specProgram(), version: '2027.2', effectiveFrom: '2026-01-01' };
     put(v2, 'tracks[0].tiers[2].criteria.allOf[1]', { metric: 'revenu12m', atLeast: '5' });
     expect(problemsOf([specProgram(), v2])).toEqual([
-      '[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"',
+      `[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m" ${DEFINED}`,
     ]);
   });
 
@@ -305,7 +324,7 @@ describe('invalid programs: every problem listed by path', () => {
     expect(problems).toHaveLength(4);
     expect(problems).toEqual(
       expect.arrayContaining([
-        'tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"',
+        `tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m" ${DEFINED}`,
         expect.stringMatching(/^tracks\[0\]\.tiers\[1\]\.id: /),
         expect.stringMatching(/^tracks\[0\]\.tiers\[1\]\.benefits\.commissionRate: /),
         expect.stringMatching(/^tracks\[1\]\.partnerTypes\[1\]: /),
@@ -339,7 +358,7 @@ describe('invalid programs: every problem listed by path', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^tracks\[0\]\.tiers\[1\]\.criteria\.allOf\[0\]\.atLeast: /),
-        'tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"',
+        `tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m" ${DEFINED}`,
       ]),
     );
   });
@@ -352,7 +371,7 @@ describe('invalid programs: every problem listed by path', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^tracks\[0\]\.partnerTypes: /),
-        'tracks[1].tiers[1].criteria.score.parts[1].metric: unknown metric "customers"',
+        `tracks[1].tiers[1].criteria.score.parts[1].metric: unknown metric "customers" ${DEFINED}`,
       ]),
     );
   });
@@ -366,7 +385,48 @@ describe('invalid programs: every problem listed by path', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^\[0\]\.tracks\[0\]\.tiers\[1\]\.criteria\.allOf\[0\]\.atLeast: /),
-        '[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m"',
+        `[1].tracks[0].tiers[2].criteria.allOf[1].metric: unknown metric "revenu12m" ${DEFINED}`,
+      ]),
+    );
+  });
+});
+
+describe('display names (labels) of metrics and certifications', () => {
+  const labelled = (): Doc => {
+    const doc = specProgram() as unknown as Doc;
+    put(doc, 'metrics.revenue12m.label', 'trailing 12-month revenue');
+    doc.certifications = { 'sales-expert': { label: 'Sales Expert' }, 'tech-expert': { label: 'Technical Expert' } };
+    return doc;
+  };
+
+  it('are optional: a program without them loads and has none', () => {
+    const result = load(specProgram());
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    const program = result.value.versions[0]?.program;
+    expect(program?.certifications).toBeUndefined();
+    expect(program?.metrics.revenue12m?.label).toBeUndefined();
+  });
+
+  it('are kept in the parsed program', () => {
+    const result = load(labelled());
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    const program = result.value.versions[0]?.program;
+    expect(program?.metrics.revenue12m?.label).toBe('trailing 12-month revenue');
+    expect(program?.certifications).toEqual({
+      'sales-expert': { label: 'Sales Expert' },
+      'tech-expert': { label: 'Technical Expert' },
+    });
+  });
+
+  it('refuses an empty label, a certification without one and unknown fields, by path', () => {
+    const doc = labelled();
+    put(doc, 'metrics.mrr.label', '');
+    doc.certifications = { 'sales-expert': {}, 'tech-expert': { label: 'Tech', name: 'x' } };
+    expect(problemsOf(doc)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^metrics\.mrr\.label: /),
+        expect.stringMatching(/^certifications\.sales-expert\.label: /),
+        'certifications.tech-expert.name: unknown field',
       ]),
     );
   });

@@ -1,5 +1,5 @@
 // The live stream: what source systems would send while the demo runs, as canonical events
-// (SPEC §4) dated on the simulated day. Mostly ordinary deals closing and invoices, plus
+// (docs/events.md) dated on the simulated day. Mostly ordinary deals closing and invoices, plus
 // happenings chosen from the stored scorecards so something visible follows: deals just big
 // enough to reach the next tier, the certifications a partner is missing, revocations and
 // departures that take a partner below its tier (grace), and a few invalid events that end

@@ -26,7 +26,7 @@ export interface DemoServices {
 
 type Env = Record<string, string | undefined>;
 
-/** The one line for a missing service (SPEC §7: name what and where; here also how to get it). */
+/** The one line for a missing service (docs/cli.md: name what and where; here also how to get it). */
 export function missingService(what: 'Redis' | 'PostgreSQL', why: string): CliError {
   const packages =
     what === 'Redis'

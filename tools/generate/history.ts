@@ -1,4 +1,4 @@
-// A seeded, believable partner history as canonical events (SPEC §4): a long tail of partner
+// A seeded, believable partner history as canonical events (docs/events.md): a long tail of partner
 // sizes, deals registered then closed (several versions each), staff certifications with
 // expiry dates, revocations and departures, monthly recurring invoices with credits.
 // Deterministic for a seed, so tests, benchmarks and the demo can share it.

@@ -1,4 +1,4 @@
-// The outbox relay (SPEC §6, issue 5). A loop claims owed outbox rows in id order, and for
+// The outbox relay (docs/notifications.md, issue 5). A loop claims owed outbox rows in id order, and for
 // each row sends one message per recipient (the partner's primary contacts, minus opt-outs)
 // and records the outcome. It polls every pollMs and runs at once when woken.
 //
