@@ -1,18 +1,12 @@
-// The `tierline` command: every subcommand registers itself here; failures the user can act
-// on print one line (CliError), anything else prints its message and cause, never a bare stack.
+// The `tierline` command. Start-up loads only what the command being run needs: the table
+// below names each command, its help line and the module that registers it, so
+// `tierline --help` loads commander alone and `tierline evaluate` never loads BullMQ, kysely
+// or fastify. Failures the user can act on print one line (CliError); anything else prints
+// its message and cause, never a bare stack.
 import { Command, CommanderError } from 'commander';
-import { registerDemo } from './commands/demo.ts';
-import { registerDlq } from './commands/dlq.ts';
-import { registerEvaluate } from './commands/evaluate.ts';
-import { registerIngest } from './commands/ingest.ts';
-import { registerMigrate } from './commands/migrate.ts';
-import { registerOverrides } from './commands/overrides.ts';
-import { registerProgram } from './commands/program.ts';
-import { registerReads } from './commands/reads.ts';
-import { registerRecompute } from './commands/recompute.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerWorkers } from './commands/workers.ts';
+import { COMMANDS, commandFor, type CommandEntry } from './command-table.ts';
 import { CliError, describeError } from './lib/errors.ts';
+import { VERSION } from './lib/version.ts';
 
 // `tierline ... | head` closes our stdout early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -22,22 +16,26 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const program = new Command('tierline')
   .description('Tierline: partner tier compliance pipeline')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerEvaluate(program);
-registerMigrate(program);
-registerProgram(program);
-registerIngest(program);
-registerWorkers(program);
-registerRecompute(program);
-registerReads(program);
-registerDlq(program);
-registerOverrides(program);
-registerServe(program);
-registerDemo(program);
+/** The command named on the command line (`tierline help X` names X), if it is one of ours. */
+function requested(argv: readonly string[]): CommandEntry | undefined {
+  const [first, second] = argv.slice(2);
+  return commandFor(first === 'help' ? second : first);
+}
 
 try {
+  const entry = requested(process.argv);
+  if (entry) {
+    (await entry.load())(program);
+  } else {
+    // Help, a typo or no command: list every command from the table without loading any.
+    const terms = new Map(COMMANDS.flatMap((c) => c.names.map((n) => [n.name, n.term] as const)));
+    program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? cmd.name() });
+    for (const c of COMMANDS) for (const n of c.names) program.command(n.name).description(n.description);
+  }
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
