@@ -337,6 +337,14 @@ async function main(): Promise<void> {
     2_000,
     { retryErrors: true },
   );
+  // A worker armed to crash after a commit may do so while the pipeline drains; its next
+  // incarnation must be up (not merely restarting) before its health counts.
+  await pollUntil(
+    'every worker to be up after the drain',
+    async () => (fleet.workers.every((s) => s.running && s.readyAt !== undefined) ? true : undefined),
+    120_000,
+    200,
+  );
   const health = await Promise.all(fleet.workers.map(async (s) => [s.name, await s.health()] as const));
   const unhealthy = health.filter(([, h]) => h?.status !== 200).map(([name, h]) => `${name}: ${JSON.stringify(h)}`);
   const failedJobs = await Promise.all(
