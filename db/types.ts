@@ -182,7 +182,7 @@ export interface OverridesTable {
   cleared_by: string | null;
 }
 
-export type TierStatus = 'qualified' | 'grace' | 'hold' | 'override' | 'none';
+export type TierStatus = 'qualified' | 'grace' | 'hold' | 'review' | 'override' | 'none';
 
 export interface EffectiveTierHistoryTable {
   id: Serial;

@@ -6,6 +6,7 @@ import { parseEventLine, validateEvent } from '../events/parse.ts';
 import { FactFolder, type FoldOutcome } from '../facts/fold.ts';
 import type { ProgramSet } from '../program/load.ts';
 import { evaluatePartner, type PartnerEvaluation } from './scorecard.ts';
+import type { ReviewDecision } from '../reviews.ts';
 import type { OverrideRule } from './timeline.ts';
 
 export interface InvalidEvent {
@@ -56,8 +57,13 @@ export class BatchEvaluation {
     return [...this.folder.partners.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  evaluate(partnerId: string, asOf: Day, overrides: readonly OverrideRule[] = []): PartnerEvaluation | undefined {
+  evaluate(
+    partnerId: string,
+    asOf: Day,
+    overrides: readonly OverrideRule[] = [],
+    reviews: readonly ReviewDecision[] = [],
+  ): PartnerEvaluation | undefined {
     const facts = this.folder.partners.get(partnerId);
-    return facts ? evaluatePartner(this.program, facts, asOf, overrides) : undefined;
+    return facts ? evaluatePartner(this.program, facts, asOf, overrides, reviews) : undefined;
   }
 }

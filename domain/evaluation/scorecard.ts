@@ -9,6 +9,7 @@ import type { Benefits } from '../program/schema.ts';
 import { compileProgramSet, formatValue, type CompiledVersion } from './compiled.ts';
 import { unmet } from './criteria.ts';
 import { BENEFITS, ledgerLines, ledgerTotals, type LedgerLine } from './ledger.ts';
+import type { ReviewDecision } from '../reviews.ts';
 import { computeRisks, type Risk } from './risks.ts';
 import { STATUS_CODES, walkTimeline, type OverrideRule, type Segment, type TierChange } from './timeline.ts';
 
@@ -27,7 +28,7 @@ export interface Scorecard {
   track: string | null;
   qualifiedTier: string | null;
   effectiveTier: string | null;
-  status: 'qualified' | 'grace' | 'hold' | 'override' | 'none';
+  status: 'qualified' | 'grace' | 'hold' | 'review' | 'override' | 'none';
   graceEndsOn: string | null;
   metrics: Record<string, string>;
   next: { tier: string; unmet: UnmetEntry[] } | null;
@@ -44,6 +45,17 @@ export interface PartnerEvaluation {
   start: Day;
   /** The effective tier's runs from `start` to the as-of day. */
   history: HistorySegment[];
+  /** The demotion review pending on the as-of day (SPEC §9), if any. */
+  review: PendingReviewInfo | null;
+}
+
+export interface PendingReviewInfo {
+  fromTier: string;
+  /** The qualified tier on the as-of day: where an approval would take the partner today. */
+  toTier: string;
+  /** Day X, when the review opened. */
+  since: Day;
+  autoApprovesOn: Day;
 }
 
 export interface HistorySegment {
@@ -100,11 +112,13 @@ export function evaluatePartner(
   facts: PartnerFacts,
   asOf: Day,
   overrides: readonly OverrideRule[] = [],
+  reviews: readonly ReviewDecision[] = [],
 ): PartnerEvaluation {
   const versions = compileProgramSet(set);
   const indexOn = (day: Day): number => versionIndexOn(set, day);
   const start = timelineStart(facts, asOf) ?? asOf;
-  const timeline = walkTimeline(versions, facts, start, asOf, overrides, indexOn);
+  const mine = reviews.filter((r) => r.partnerId === facts.partnerId);
+  const timeline = walkTimeline(versions, facts, start, asOf, overrides, indexOn, mine);
   const { segment, q, state } = timeline;
   const version = segment.version;
   const hasTrack = q !== null && segment.track !== undefined;
@@ -152,5 +166,14 @@ export function evaluatePartner(
     ledger,
     start,
     history: historySegments(timeline, versions, facts.profile?.partnerType),
+    review:
+      hasTrack && q !== null && state.review !== null && timeline.status === 'review'
+        ? {
+            fromTier: tiers[state.e]?.id ?? '',
+            toTier: tiers[q]?.id ?? '',
+            since: state.review.since,
+            autoApprovesOn: state.review.endsOn,
+          }
+        : null,
   };
 }

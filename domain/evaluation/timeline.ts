@@ -6,11 +6,14 @@ import type { PartnerFacts } from '../facts/types.ts';
 import { buildContributions } from '../metrics/contributions.ts';
 import { buildSeries, SeriesCursor, type Series } from '../metrics/series.ts';
 import type { CompiledTrack, CompiledVersion } from './compiled.ts';
+import type { ReviewDecision } from '../reviews.ts';
 import {
+  clearPending,
   graceEndsOn,
   initialPolicyState,
   policyStatus,
   stepPolicy,
+  type DayDecision,
   type PolicyState,
   type PolicyStatus,
 } from './policy.ts';
@@ -60,7 +63,7 @@ export interface TimelineResult {
 }
 
 /** Codes of `days.status`. */
-export const STATUS_CODES = ['none', 'qualified', 'grace', 'hold', 'override'] as const;
+export const STATUS_CODES = ['none', 'qualified', 'grace', 'hold', 'override', 'review'] as const;
 const statusCode = (status: (typeof STATUS_CODES)[number]): number => STATUS_CODES.indexOf(status);
 
 export function buildSegment(version: CompiledVersion, facts: PartnerFacts): Segment {
@@ -117,6 +120,24 @@ function overrideOn(overrides: readonly OverrideRule[], day: Day, segment: Segme
   return tier;
 }
 
+/** The partner's review decisions by day, in file order within a day. */
+function decisionsByDay(reviews: readonly ReviewDecision[]): Map<Day, ReviewDecision[]> {
+  const byDay = new Map<Day, ReviewDecision[]>();
+  for (const r of reviews) {
+    const list = byDay.get(r.on);
+    if (list) list.push(r);
+    else byDay.set(r.on, [r]);
+  }
+  return byDay;
+}
+
+/** The day's decisions with `fromTier` as an index into the day's track (unknown tiers never match). */
+function dayDecisions(list: readonly ReviewDecision[] | undefined, segment: Segment): DayDecision[] | undefined {
+  if (list === undefined) return undefined;
+  const tiers = segment.track?.track.tiers ?? [];
+  return list.map((r) => ({ fromTier: tiers.findIndex((t) => t.id === r.fromTier), decision: r.decision }));
+}
+
 const tierId = (segment: Segment, index: number | null): string | null =>
   index === null || index < 0 ? null : (segment.track?.track.tiers[index]?.id ?? null);
 
@@ -127,7 +148,9 @@ export function walkTimeline(
   asOf: Day,
   overrides: readonly OverrideRule[],
   versionIndexOn: (day: Day) => number,
+  reviews: readonly ReviewDecision[] = [],
 ): TimelineResult {
+  const decisions = decisionsByDay(reviews);
   const length = asOf - start + 1;
   const days = { version: new Uint16Array(length), tier: new Int16Array(length), status: new Uint8Array(length) };
   const changes: TierChange[] = [];
@@ -153,7 +176,7 @@ export function walkTimeline(
         if (mapped < 0) {
           // A tier missing from the new version restarts the partner at the entry tier (rule 18).
           state.e = 0;
-          state.runStart = null;
+          clearPending(state);
           if (segment.track)
             changes.push({
               day,
@@ -191,7 +214,8 @@ export function walkTimeline(
     const before = state.e;
     const override = overrideOn(overrides, day, segment);
     overridden = override !== undefined;
-    const kind = stepPolicy(state, day, q, segment.version.program.policy, override);
+    const todays = decisions.size === 0 ? undefined : dayDecisions(decisions.get(day), segment);
+    const kind = stepPolicy(state, day, q, segment.version.program.policy, override, todays);
     if (kind !== null && state.e !== before) {
       changes.push({
         day,
@@ -209,6 +233,6 @@ export function walkTimeline(
 
   const policy = segment.version.program.policy;
   const status = q === null ? 'none' : policyStatus(state, asOf, q, policy, overridden);
-  const ends = status === 'grace' || status === 'hold' ? graceEndsOn(state, policy) : null;
+  const ends = status === 'grace' || status === 'hold' || status === 'review' ? graceEndsOn(state, policy) : null;
   return { start, asOf, segment, state, q, status, graceEndsOn: ends, changes, days };
 }

@@ -148,6 +148,14 @@ export const trackSchema = z.strictObject({
   tiers: z.array(tierSchema).min(1).describe('lowest first; the first is the entry tier'),
 });
 
+export const demotionReviewSchema = z.strictObject({
+  autoApproveAfterDays: z
+    .int()
+    .min(1)
+    .max(3650)
+    .describe('a pending review approves itself on the day it opened + this many days, unless decided before'),
+});
+
 export const policySchema = z.strictObject({
   demotionGraceDays: z
     .int()
@@ -165,6 +173,9 @@ export const policySchema = z.strictObject({
     .enum(['any-day', 'quarter-start'])
     .default('any-day')
     .describe('`quarter-start`: a due demotion waits for the next 1 Jan / 1 Apr / 1 Jul / 1 Oct'),
+  demotionReview: demotionReviewSchema
+    .optional()
+    .describe('a person confirms each demotion before it takes effect; absent: demotions are automatic'),
 });
 
 export const alertsSchema = z.strictObject({
@@ -229,4 +240,5 @@ export type Tier = z.infer<typeof tierSchema>;
 export type Window = z.infer<typeof windowSchema>;
 export type Benefits = z.infer<typeof benefitsSchema>;
 export type Policy = z.infer<typeof policySchema>;
+export type DemotionReview = z.infer<typeof demotionReviewSchema>;
 export type Certification = z.infer<typeof certificationSchema>;

@@ -7,6 +7,7 @@ import { parseDay } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import { parseOverride } from '../../domain/overrides.ts';
+import { parseReviewDecision, type ReviewDecision } from '../../domain/reviews.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { readLines } from '../lib/lines.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
@@ -17,18 +18,30 @@ interface EvaluateOptions {
   asOf: string;
   partner?: string;
   overrides?: string;
+  reviews?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-async function readOverrides(path: string): Promise<Map<string, OverrideRule[]>> {
+type LineParse<T> = { ok: true; partnerId: string; value: T } | { ok: false; reason: string };
+
+/**
+ * A JSON Lines side file (overrides, review decisions) grouped by partner, file order kept.
+ * Bad lines are refused as `FILE:N: reason`, one line each (after a heading when `heading`).
+ */
+async function readPartnerLines<T>(
+  path: string,
+  what: string,
+  parse: (raw: unknown) => LineParse<T>,
+  heading: boolean,
+): Promise<Map<string, T[]>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read overrides file ${path}: ${describeError(error)}`, 1, { cause: error });
+    throw new CliError(`cannot read ${what} file ${path}: ${describeError(error)}`, 1, { cause: error });
   }
-  const byPartner = new Map<string, OverrideRule[]>();
+  const byPartner = new Map<string, T[]>();
   const problems: string[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -39,13 +52,40 @@ async function readOverrides(path: string): Promise<Map<string, OverrideRule[]>>
       problems.push(`${path}:${i + 1}: not JSON`);
       return;
     }
-    const parsed = parseOverride(raw);
+    const parsed = parse(raw);
     if (!parsed.ok) problems.push(`${path}:${i + 1}: ${parsed.reason}`);
-    else byPartner.set(parsed.partnerId, [...(byPartner.get(parsed.partnerId) ?? []), parsed.rule]);
+    else {
+      const list = byPartner.get(parsed.partnerId);
+      if (list) list.push(parsed.value);
+      else byPartner.set(parsed.partnerId, [parsed.value]);
+    }
   });
-  if (problems.length > 0) throw new CliError(`invalid overrides:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new CliError(heading ? `invalid ${what}:\n  ${problems.join('\n  ')}` : problems.join('\n'));
   return byPartner;
 }
+
+const readOverrides = (path: string) =>
+  readPartnerLines<OverrideRule>(
+    path,
+    'overrides',
+    (raw) => {
+      const parsed = parseOverride(raw);
+      return parsed.ok ? { ok: true, partnerId: parsed.partnerId, value: parsed.rule } : parsed;
+    },
+    true,
+  );
+
+const readReviews = (path: string) =>
+  readPartnerLines<ReviewDecision>(
+    path,
+    'review decisions',
+    (raw) => {
+      const parsed = parseReviewDecision(raw);
+      return parsed.ok ? { ok: true, partnerId: parsed.decision.partnerId, value: parsed.decision } : parsed;
+    },
+    false,
+  );
 
 async function foldEvents(batch: BatchEvaluation, path: string): Promise<void> {
   try {
@@ -65,12 +105,13 @@ export async function runEvaluate(
     throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
   const program = await readProgramFiles(options.program);
   const overrides = options.overrides ? await readOverrides(options.overrides) : new Map<string, OverrideRule[]>();
+  const reviews = options.reviews ? await readReviews(options.reviews) : new Map<string, ReviewDecision[]>();
   const batch = new BatchEvaluation(program);
   await foldEvents(batch, options.events);
   const ids = options.partner ? batch.partnerIds().filter((id) => id === options.partner) : batch.partnerIds();
   let buffer = '';
   for (const id of ids) {
-    const evaluation = batch.evaluate(id, asOf, overrides.get(id) ?? []);
+    const evaluation = batch.evaluate(id, asOf, overrides.get(id) ?? [], reviews.get(id) ?? []);
     if (evaluation) buffer += `${JSON.stringify(evaluation.scorecard)}\n`;
     if (buffer.length > 1 << 16) {
       out.write(buffer);
@@ -97,6 +138,7 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--as-of <date>', 'the day to evaluate, YYYY-MM-DD')
     .option('--partner <id>', 'only this partner')
     .option('--overrides <file>', 'manual overrides as JSON Lines')
+    .option('--reviews <file>', 'demotion review decisions as JSON Lines')
     .action(async (options: EvaluateOptions) => {
       process.exitCode = await runEvaluate(options);
     });

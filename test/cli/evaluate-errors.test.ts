@@ -110,3 +110,57 @@ describe('evaluate on bad input', () => {
     noStack(missing.stderr + badDay.stderr);
   });
 });
+
+describe('evaluate --reviews on bad input', () => {
+  const args = [
+    '--program',
+    'examples/review-style/program.json',
+    '--events',
+    'examples/review-style/events.jsonl',
+    '--as-of',
+    '2026-11-23',
+  ];
+
+  it('a malformed line is one line FILE:N: reason, nothing printed, exit 1', () => {
+    const reviews = file(
+      'bad-reviews.jsonl',
+      [
+        JSON.stringify({ partnerId: 'R-1', fromTier: 'silver', decision: 'approve', on: '2026-11-20', by: 'a' }),
+        '',
+        JSON.stringify({ partnerId: 'R-1', fromTier: 'silver', decision: 'maybe', on: '2026-11-20', by: 'a' }),
+      ].join('\n'),
+    );
+    const run = evaluate(...args, '--reviews', reviews);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim().startsWith(`tierline: ${reviews}:3: decision: `), run.stderr).toBe(true);
+    noStack(run.stderr);
+  });
+
+  it('each bad line on its own line: not JSON, a rejection without a reason, a bad date', () => {
+    const reviews = file(
+      'worse-reviews.jsonl',
+      [
+        '{"partnerId": ',
+        JSON.stringify({ partnerId: 'R-1', fromTier: 'silver', decision: 'reject', on: '2026-11-20', by: 'a' }),
+        JSON.stringify({ partnerId: 'R-1', fromTier: 'silver', decision: 'approve', on: '20-11-2026', by: 'a' }),
+      ].join('\n'),
+    );
+    const run = evaluate(...args, '--reviews', reviews);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `tierline: ${reviews}:1: not JSON`,
+      `${reviews}:2: reason: a reject decision needs a reason`,
+      `${reviews}:3: on: expected a date YYYY-MM-DD`,
+    ]);
+  });
+
+  it('a missing reviews file is one line naming it, exit 1', () => {
+    const run = evaluate(...args, '--reviews', join(dir, 'nope.jsonl'));
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^tierline: cannot read review decisions file .*nope\.jsonl: /);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

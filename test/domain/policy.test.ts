@@ -61,7 +61,7 @@ describe('promotion', () => {
   });
 
   it('the initial state is the entry tier with no run and no promotion', () => {
-    expect(initialPolicyState()).toEqual({ e: 0, runStart: null, lastPromotion: null });
+    expect(initialPolicyState()).toEqual({ e: 0, runStart: null, lastPromotion: null, review: null, notBefore: null });
   });
 });
 

@@ -33,7 +33,7 @@ export interface Expected {
   track: string;
   qualifiedTier: string;
   effectiveTier: string;
-  status: 'qualified' | 'grace' | 'hold' | 'override';
+  status: 'qualified' | 'grace' | 'hold' | 'review' | 'override';
   graceEndsOn: string | null;
   metrics: Record<string, string>;
   next: { tier: string; unmet: Unmet[] } | null;
