@@ -19,8 +19,10 @@ export function reportMissingOptionsTogether(command: Command): Command {
     const missing = required.filter((o) => self.getOptionValue(o.attributeName()) === undefined);
     if (missing.length === 0) return;
     const names = missing.map((o) => o.flags).join(', ');
+    const path: string[] = [];
+    for (let c: Command | null = self; c?.parent; c = c.parent) path.unshift(c.name());
     throw new CliError(
-      `${self.name()}: missing required option${missing.length === 1 ? '' : 's'} ${names} (see --help)`,
+      `${path.join(' ')}: missing required option${missing.length === 1 ? '' : 's'} ${names} (see --help)`,
     );
   });
 }
