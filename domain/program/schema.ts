@@ -11,7 +11,9 @@ import { isValidTimeZone } from '../timestamps.ts';
 export const decimalString = z
   .string({
     error: (issue) =>
-      issue.input === undefined ? 'required' : 'expected a decimal string such as "0.05" (JSON numbers are refused)',
+      issue.input === undefined
+        ? 'required'
+        : 'expected a decimal string such as "0.05", not a JSON number (see docs/program.md#numbers)',
   })
   .refine(isDecimalString, { message: 'expected a non-negative decimal string such as "250000" or "0.05"' })
   .meta({ title: 'decimal string' });

@@ -11,6 +11,7 @@ import { parseReviewDecision, type ReviewDecision } from '../../domain/reviews.t
 import { CliError, describeError } from '../lib/errors.ts';
 import { readLines } from '../lib/lines.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
+import { reportMissingOptionsTogether } from '../lib/required-options.ts';
 
 interface EvaluateOptions {
   program: string[];
@@ -130,7 +131,7 @@ export async function runEvaluate(
 }
 
 export function registerEvaluate(program: Command): void {
-  program
+  const evaluate = program
     .command('evaluate')
     .description('evaluate a file of events against a program, with no services (the reference)')
     .requiredOption('--program <file>', 'program file (JSON or YAML); repeat for several versions', collect)
@@ -142,4 +143,5 @@ export function registerEvaluate(program: Command): void {
     .action(async (options: EvaluateOptions) => {
       process.exitCode = await runEvaluate(options);
     });
+  reportMissingOptionsTogether(evaluate);
 }

@@ -6,7 +6,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import * as overrides from '../../services/overrides.ts';
 import { today } from '../../workers/clock.ts';
-import { refusalsAsCliErrors } from '../lib/errors.ts';
+import { describeError, refusalsAsCliErrors } from '../lib/errors.ts';
+import { reportMissingOptionsTogether } from '../lib/required-options.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 
 interface SetOptions {
@@ -16,25 +17,40 @@ interface SetOptions {
   by?: string;
 }
 
-async function wake(db: Kysely<DB>, partnerId: string): Promise<void> {
-  const services = await openQueueServices('producer');
+/**
+ * Wakes the recompute workers for what the partner owes. Postgres is the record: the owed
+ * recompute is stored already, so with Redis unreachable the command still did what it
+ * said; the reconciler queues the recompute once Redis answers.
+ */
+async function wake(db: Kysely<DB>, partnerId: string, out: (line: string) => void): Promise<void> {
   try {
-    await overrides.wakePartner(db, services.queues, partnerId);
-  } finally {
-    await services.close();
+    const services = await openQueueServices('producer');
+    try {
+      await overrides.wakePartner(db, services.queues, partnerId);
+    } finally {
+      await services.close();
+    }
+  } catch (error) {
+    out(`stored; the recompute will run when Redis answers (${describeError(error)})`);
   }
 }
 
-export async function setOverride(partnerId: string, tier: string, options: SetOptions): Promise<void> {
+export async function setOverride(
+  partnerId: string,
+  tier: string,
+  options: SetOptions,
+  out: (line: string) => void = console.log,
+): Promise<void> {
+  const request = { partnerId, tier, ...options };
+  await refusalsAsCliErrors(async () => overrides.checkOverrideRequest(request));
   const db = await openDatabase();
   try {
-    const { from, by } = await refusalsAsCliErrors(() =>
-      overrides.setOverride(db, { partnerId, tier, ...options }, { today, currentUser: () => userInfo().username }),
+    const set = await refusalsAsCliErrors(() =>
+      overrides.setOverride(db, request, { today, currentUser: () => userInfo().username }),
     );
-    await wake(db, partnerId);
-    console.log(
-      `override set: ${partnerId} at ${tier} from ${from} until ${options.until} (${options.reason}, by ${by})`,
-    );
+    const what = `${partnerId} at ${tier} from ${set.from} until ${options.until} (${set.reason}, by ${set.by})`;
+    out(set.created ? `override set: ${what}` : `override already exists: #${set.id} ${what}; nothing stored`);
+    await wake(db, partnerId, out);
   } finally {
     await db.destroy();
   }
@@ -66,17 +82,22 @@ export async function listOverrides(options: { json?: boolean }): Promise<void> 
   }
 }
 
-export async function clearOverrides(partnerId: string, options: { by?: string }): Promise<void> {
+export async function clearOverrides(
+  partnerId: string,
+  options: { by?: string },
+  out: (line: string) => void = console.log,
+): Promise<void> {
+  const by = options.by ?? userInfo().username;
+  await refusalsAsCliErrors(async () => overrides.checkClearRequest(partnerId, by));
   const db = await openDatabase();
   try {
-    const by = options.by ?? userInfo().username;
-    const cleared = await overrides.clearOverrides(db, partnerId, by);
-    if (cleared > 0) await wake(db, partnerId);
-    console.log(
+    const cleared = await refusalsAsCliErrors(() => overrides.clearOverrides(db, partnerId, by));
+    out(
       cleared > 0
         ? `cleared ${cleared} override${cleared === 1 ? '' : 's'} of ${partnerId}`
         : `${partnerId} has no active override`,
     );
+    if (cleared > 0) await wake(db, partnerId, out);
   } finally {
     await db.destroy();
   }
@@ -84,15 +105,16 @@ export async function clearOverrides(partnerId: string, options: { by?: string }
 
 export function registerOverrides(program: Command): void {
   const cmd = program.command('overrides').description('manual overrides of the effective tier (audited)');
-  cmd
+  const set = cmd
     .command('set')
     .argument('<partnerId>')
-    .argument('<tier>')
+    .argument('<tier>', "a tier id of the partner's track, exactly as in the program")
     .option('--from <date>', 'first day (default today)')
     .requiredOption('--until <date>', 'last day (inclusive)')
     .requiredOption('--reason <text>', 'why')
     .option('--by <name>', 'who (default the OS user)')
     .action(async (id: string, tier: string, o: SetOptions) => setOverride(id, tier, o));
+  reportMissingOptionsTogether(set);
   cmd
     .command('list')
     .option('--json', 'JSON Lines')

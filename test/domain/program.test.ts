@@ -203,6 +203,8 @@ describe('invalid programs: every problem listed by path', () => {
     const problems = problemsOf(doc);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${path.replace(/[.[\]]/g, '\\$&')}: .*decimal string`));
+    // The reason (exact decimals, never binary floating point) is explained in one place.
+    expect(problems[0]).toContain('not a JSON number (see docs/program.md#numbers)');
   });
 
   it('first tier with criteria', () => {
