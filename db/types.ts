@@ -167,6 +167,12 @@ export interface DeadLettersTable {
   last_seen_at: CreatedAt;
   attempts: Generated<number>;
   replayed_at: NullableTimestamp;
+  /** The file (or request) it came from, as last seen; null before 2026_12_03_0001. */
+  origin: string | null;
+  /** Its line in `origin` (1-based), for files. */
+  origin_line: number | null;
+  /** The `tierline ingest` run (or HTTP body) that saw it last. */
+  run_id: string | null;
 }
 
 export interface OverridesTable {

@@ -12,10 +12,19 @@ export const MAX_EVENTS_PER_JOB = 500;
 const ingestPayload = z.object({
   /** Events as received (JSON text), validated by the worker. */
   events: z
-    .array(z.object({ raw: z.string().max(1_000_000), receivedAt: z.iso.datetime({ offset: true }) }))
+    .array(
+      z.object({
+        raw: z.string().max(1_000_000),
+        receivedAt: z.iso.datetime({ offset: true }),
+        /** Its line in `from` (files), kept with it if it is dead-lettered. */
+        line: z.number().int().positive().optional(),
+      }),
+    )
     .min(1)
     .max(MAX_EVENTS_PER_JOB),
   origin: z.enum(['file', 'http', 'replay']),
+  /** Where the events came from: the file's path, or the HTTP request. */
+  from: z.string().max(4096).optional(),
   /** Groups the jobs of one `tierline ingest` run. */
   runId: z.string().min(1).max(200),
 });

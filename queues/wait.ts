@@ -26,17 +26,26 @@ export async function waitForJobs(
   const events = new Map<QueueName, QueueEvents>();
   const results = new Map<string, { ok: boolean; value: unknown }>();
   const key = (queue: string, id: string): string => `${queue}\u0000${id}`;
-  for (const [name, queue] of Object.entries(services.queues) as [QueueName, Queues[QueueName]][]) {
-    // QueueEvents blocks on Redis: its connection must retry forever, unlike a producer's.
-    const qe = new QueueEvents(name, {
-      connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
-      prefix: services.settings.prefix,
-    });
-    qe.on('completed', ({ jobId, returnvalue }) => results.set(key(name, jobId), { ok: true, value: returnvalue }));
-    qe.on('failed', ({ jobId, failedReason }) => results.set(key(name, jobId), { ok: false, value: failedReason }));
-    events.set(name, qe);
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([...events.values()].map((qe) => qe.close()));
+  };
+  try {
+    for (const [name, queue] of Object.entries(services.queues) as [QueueName, Queues[QueueName]][]) {
+      // QueueEvents blocks on Redis: its connection must retry forever, unlike a producer's.
+      const qe = new QueueEvents(name, {
+        connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
+        prefix: services.settings.prefix,
+      });
+      qe.on('completed', ({ jobId, returnvalue }) => results.set(key(name, jobId), { ok: true, value: returnvalue }));
+      qe.on('failed', ({ jobId, failedReason }) => results.set(key(name, jobId), { ok: false, value: failedReason }));
+      events.set(name, qe);
+    }
+    await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+  } catch (error) {
+    // Those already open retry forever and would keep the process alive.
+    await closeAll().catch(() => {});
+    throw error;
   }
-  await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
 
   async function look(ref: JobRef): Promise<void> {
     // State first: a job read before it completes would carry no return value yet.
@@ -65,8 +74,6 @@ export async function waitForJobs(
       }
       return out;
     },
-    async close() {
-      await Promise.all([...events.values()].map((qe) => qe.close()));
-    },
+    close: closeAll,
   };
 }

@@ -9,6 +9,7 @@ import type { DB } from '../db/types.ts';
 import type { Source } from '../domain/events/schema.ts';
 import { JOBS, isSource } from '../queues/catalog.ts';
 import type { Queues } from '../queues/queues.ts';
+import type { Sighting } from '../services/ingest/prepare.ts';
 import { afterCommit } from './chaos.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { ProgramCache } from './program-cache.ts';
@@ -22,6 +23,7 @@ export interface IngestDeps {
 interface Item {
   source: Source;
   raw: string;
+  seen: Sighting;
 }
 
 export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCounts> {
@@ -45,7 +47,10 @@ export function ingestHandler(deps: IngestDeps): (job: Job) => Promise<OutcomeCo
     }
     if (!isSource(job.queueName)) throw new UnrecoverableError(`${job.name} on unexpected queue ${job.queueName}`);
     const source = job.queueName;
-    const outcomes = await batcher.submit(parsed.data.events.map((e) => ({ source, raw: e.raw })));
+    const { events, from, origin, runId } = parsed.data;
+    const outcomes = await batcher.submit(
+      events.map((e) => ({ source, raw: e.raw, seen: { origin: from ?? origin, line: e.line, runId } })),
+    );
     return countOutcomes(outcomes);
   };
 }

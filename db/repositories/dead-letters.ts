@@ -11,6 +11,12 @@ export interface DeadLetterInput {
   source: string | null;
   eventId: string | null;
   reason: string;
+  /** Where it came from: a file path, or a description of the request. */
+  origin?: string | null | undefined;
+  /** Its line in the file (1-based). */
+  line?: number | null | undefined;
+  /** The ingest run that saw it. */
+  runId?: string | null | undefined;
 }
 
 export function rawHash(raw: Buffer): string {
@@ -60,6 +66,9 @@ export async function recordDeadLetters(db: Db, items: readonly DeadLetterInput[
           raw_hash: hash,
           reason: toJsonb({ message: storableText(d.reason), issues: storableText(d.reason).split('; ') }),
           attempts: seen,
+          origin: storableOrNull(d.origin ?? null),
+          origin_line: d.line ?? null,
+          run_id: storableOrNull(d.runId ?? null),
         })),
     )
     .onConflict((oc) =>
@@ -70,6 +79,10 @@ export async function recordDeadLetters(db: Db, items: readonly DeadLetterInput[
           attempts: sql`dead_letters.attempts + excluded.attempts`,
           last_seen_at: sql`now()`,
           reason: (eb) => eb.ref('excluded.reason'),
+          // Where it was seen last; a sighting that does not know (a replay) keeps the old one.
+          origin: sql`coalesce(excluded.origin, dead_letters.origin)`,
+          origin_line: sql`case when excluded.origin is null then dead_letters.origin_line else excluded.origin_line end`,
+          run_id: sql`coalesce(excluded.run_id, dead_letters.run_id)`,
         }),
     )
     .returning(['id'])
@@ -91,4 +104,41 @@ export async function markReplayed(db: Db, ids: readonly string[]): Promise<void
     .set({ replayed_at: sql`now()` })
     .where('id', 'in', [...ids])
     .execute();
+}
+
+/** The first dead letters an ingest run saw (in line order), and how many it saw in all. */
+export async function deadLettersOfRun(db: Db, runId: string, limit: number) {
+  const [rows, total] = await Promise.all([
+    db
+      .selectFrom('dead_letters')
+      .select(['id', 'origin', 'origin_line', 'reason'])
+      .where('run_id', '=', runId)
+      .orderBy('origin_line')
+      .orderBy('id')
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom('dead_letters')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+export interface DeadLetterFilter {
+  ids?: readonly string[] | undefined;
+  /** Last seen before this instant. */
+  seenBefore?: Date | undefined;
+  source?: string | undefined;
+}
+
+/** Deletes the dead letters matching every given filter (none given: all of them); returns their ids. */
+export async function deleteDeadLetters(db: Db, filter: DeadLetterFilter): Promise<string[]> {
+  let query = db.deleteFrom('dead_letters');
+  if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? [...filter.ids] : ['0']);
+  if (filter.seenBefore) query = query.where('last_seen_at', '<', filter.seenBefore);
+  if (filter.source !== undefined) query = query.where('source', '=', filter.source);
+  const rows = await query.returning('id').execute();
+  return rows.map((r) => r.id);
 }

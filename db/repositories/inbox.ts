@@ -87,3 +87,14 @@ export async function markStale(db: Kysely<DB>, keys: readonly InboxKey[]): Prom
     from unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.eventId)}::text[]) as k(source, event_id)
     where inbox.source = k.source and inbox.event_id = k.event_id`.execute(db);
 }
+
+/** Of these partner ids, the ones no `partner.upserted` event has ever been stored for. */
+export async function partnersNeverUpserted(db: Kysely<DB>, partnerIds: readonly string[]): Promise<string[]> {
+  if (partnerIds.length === 0) return [];
+  const rows = await sql<{ partner_id: string }>`
+    select k.partner_id from unnest(${[...partnerIds]}::text[]) as k(partner_id)
+    where not exists (
+      select 1 from inbox i where i.partner_id = k.partner_id and i.type = 'partner.upserted')
+    order by k.partner_id`.execute(db);
+  return rows.rows.map((r) => r.partner_id);
+}

@@ -1,5 +1,5 @@
 // `tierline recompute (--all | --partner ID) [--as-of D] [--wait]`: what the nightly schedule
-// runs, on demand.
+// runs, on demand. Arguments are checked before Redis is touched.
 import type { Command } from 'commander';
 import { parseDay } from '../../domain/dates.ts';
 import { JOBS, QUEUES, jobKey } from '../../queues/catalog.ts';
@@ -16,7 +16,10 @@ interface RecomputeOptions {
 }
 
 export async function runRecompute(options: RecomputeOptions): Promise<unknown> {
-  if (Boolean(options.all) === Boolean(options.partner))
+  // Every argument is checked before Redis is touched.
+  if (options.partner !== undefined && options.partner.trim() === '')
+    throw new CliError(`--partner: expected a partner id, got ${JSON.stringify(options.partner)}`);
+  if (Boolean(options.all) === (options.partner !== undefined))
     throw new CliError('give exactly one of --all or --partner ID');
   if (options.asOf !== undefined && parseDay(options.asOf) === undefined)
     throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);

@@ -8,6 +8,7 @@ import type { EventContext } from '../../domain/events/schema.ts';
 import { enqueueRecomputes, type Queues } from '../../queues/queues.ts';
 import { applyPreparedBatch, pendingRecomputes } from './batch.ts';
 import { addOutcomes, countOutcomes, noOutcomes, type OutcomeCounts } from './outcomes.ts';
+import type { NumberedLine, PartnerTally } from './lines.ts';
 import { emptyBatch, prepareEvent, type PreparedBatch } from './prepare.ts';
 
 /** Events per backfill transaction (as before: the stored rows, received_seq included, are the same). */
@@ -19,8 +20,14 @@ export async function backfillLines(
   db: Kysely<DB>,
   queues: Queues,
   ctx: EventContext,
-  lines: AsyncIterable<Buffer>,
-  onLine?: (bytes: number, events: number) => void,
+  lines: AsyncIterable<NumberedLine>,
+  options: {
+    /** The file the lines come from, kept with each dead letter with its line and the run. */
+    file: string;
+    runId: string;
+    partners?: PartnerTally;
+    onLine?: (bytes: number, events: number) => void;
+  },
 ): Promise<OutcomeCounts> {
   const counts = noOutcomes();
   const partners = new Set<string>();
@@ -51,15 +58,17 @@ export async function backfillLines(
     );
   };
   try {
-    for await (const line of lines) {
-      bytes += line.byteLength + 1;
+    for await (const { bytes: raw, line } of lines) {
+      bytes += raw.byteLength + 1;
       events++;
-      prepareEvent(batch, ctx, { raw: line });
+      prepareEvent(batch, ctx, { raw, seen: { origin: options.file, line, runId: options.runId } });
+      const result = batch.results[batch.results.length - 1];
+      if (result?.ok) options.partners?.add(result.event.partnerId);
       if (batch.items.length >= BACKFILL_BATCH) await flush();
       // Let the batch in flight take its next statement's reply: lines are read a megabyte
       // (thousands of events) at a time, and its transaction would otherwise wait for them.
       else if (inFlight && batch.items.length % YIELD_EVERY === 0) await new Promise(setImmediate);
-      onLine?.(bytes, events);
+      options.onLine?.(bytes, events);
     }
     await flush();
     await settle();

@@ -32,7 +32,8 @@ async function applyValidated(db: Transaction<DB>, batch: PreparedBatch, outcome
     if (r.ok) valid.push({ index, event: r.event, raw: r.raw, hash: batch.hashes[index] as string });
     else {
       outcomes[index] = 'dead-lettered';
-      dead.push({ raw: bytesOf(batch.items[index]?.raw ?? ''), reason: r.reason, ...identify(r.raw) });
+      const item = batch.items[index];
+      dead.push({ raw: bytesOf(item?.raw ?? ''), reason: r.reason, ...identify(r.raw), ...item?.seen });
     }
   });
   await recordDeadLetters(db, dead);
@@ -107,5 +108,7 @@ async function deadLetterOne(db: Kysely<DB>, item: Incoming, error: unknown): Pr
     parsed = undefined;
   }
   const message = error instanceof Error ? error.message : String(error);
-  await recordDeadLetters(db, [{ raw, reason: `database refused the event: ${message}`, ...identify(parsed) }]);
+  await recordDeadLetters(db, [
+    { raw, reason: `database refused the event: ${message}`, ...identify(parsed), ...item.seen },
+  ]);
 }

@@ -9,6 +9,15 @@ export interface Incoming {
   /** The queue (or path) it arrived on; the envelope's source must match. Absent: any. */
   source?: Source | undefined;
   raw: string | Buffer;
+  /** Where it came from, kept with it if it is dead-lettered. */
+  seen?: Sighting | undefined;
+}
+
+/** Where an event was seen: the file and line (or request), and the ingest run. */
+export interface Sighting {
+  origin?: string | undefined;
+  line?: number | undefined;
+  runId?: string | undefined;
 }
 
 /** A batch validated and fingerprinted. */

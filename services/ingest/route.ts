@@ -6,7 +6,7 @@ import { isSource } from '../../queues/catalog.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export type Routed = { source: Source; text: string } | { reason: string; parsed?: unknown };
+export type Routed = { source: Source; text: string; partnerId?: string } | { reason: string; parsed?: unknown };
 
 export function routeLine(line: Buffer): Routed {
   if (line.byteLength > MAX_EVENT_BYTES)
@@ -24,8 +24,8 @@ export function routeLine(line: Buffer): Routed {
     // JSON.parse throws a SyntaxError, which has no code to add.
     return { reason: `not JSON: ${(error as Error).message}` };
   }
-  const source = (parsed as { source?: unknown } | null)?.source;
+  const { source, partnerId } = (parsed ?? {}) as { source?: unknown; partnerId?: unknown };
   if (typeof source !== 'string' || !isSource(source))
     return { reason: `source: expected one of crm, lms, erp`, parsed };
-  return { source, text };
+  return typeof partnerId === 'string' ? { source, text, partnerId } : { source, text };
 }

@@ -7,6 +7,7 @@ import type { DB } from '../../db/types.ts';
 import type { Source } from '../../domain/events/schema.ts';
 import { JOBS, MAX_EVENTS_PER_JOB, type IngestPayload } from '../../queues/catalog.ts';
 import { enqueueMany, type Queues } from '../../queues/queues.ts';
+import type { NumberedLine, PartnerTally } from './lines.ts';
 import { routeLine } from './route.ts';
 
 export interface Submitted {
@@ -18,11 +19,17 @@ export interface Submitted {
 export async function submitLines(
   db: Kysely<DB>,
   queues: Queues,
-  lines: AsyncIterable<Buffer>,
-  options: { runId: string; onLine?: (bytes: number, events: number) => void },
+  lines: AsyncIterable<NumberedLine>,
+  options: {
+    runId: string;
+    /** The file the lines come from: its path travels with each event, with the line number. */
+    file: string;
+    partners?: PartnerTally;
+    onLine?: (bytes: number, events: number) => void;
+  },
 ): Promise<Submitted> {
   const submitted: Submitted = { events: 0, deadLettered: 0, jobs: [] };
-  const chunks: Record<Source, string[]> = { crm: [], lms: [], erp: [] };
+  const chunks: Record<Source, Array<{ raw: string; line: number }>> = { crm: [], lms: [], erp: [] };
   const dead: DeadLetterInput[] = [];
   let bytes = 0;
   const flush = async (source: Source): Promise<void> => {
@@ -30,8 +37,9 @@ export async function submitLines(
     if (lines.length === 0) return;
     const receivedAt = new Date().toISOString();
     const payload: IngestPayload = {
-      events: lines.map((raw) => ({ raw, receivedAt })),
+      events: lines.map(({ raw, line }) => ({ raw, receivedAt, line })),
       origin: 'file',
+      from: options.file,
       runId: options.runId,
     };
     const [job] = await enqueueMany(queues, JOBS.ingestEvents, source, [payload]);
@@ -42,13 +50,22 @@ export async function submitLines(
     await recordDeadLetters(db, dead.splice(0));
     submitted.deadLettered += n;
   };
-  for await (const line of lines) {
+  for await (const { bytes: line, line: number } of lines) {
     bytes += line.byteLength + 1;
     submitted.events++;
     const routed = routeLine(line);
-    if ('reason' in routed) dead.push({ raw: line, reason: routed.reason, ...identify(routed.parsed) });
+    if ('reason' in routed)
+      dead.push({
+        raw: line,
+        reason: routed.reason,
+        ...identify(routed.parsed),
+        origin: options.file,
+        line: number,
+        runId: options.runId,
+      });
     else {
-      chunks[routed.source].push(routed.text);
+      if (routed.partnerId !== undefined) options.partners?.add(routed.partnerId);
+      chunks[routed.source].push({ raw: routed.text, line: number });
       if (chunks[routed.source].length >= MAX_EVENTS_PER_JOB) await flush(routed.source);
     }
     if (dead.length >= 500) await bury();

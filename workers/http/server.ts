@@ -223,8 +223,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           return refuse(reply, request, source, 'signature does not match the body');
 
         const split = splitBody(raw, source);
+        // Where `dlq list` says a dead letter came from: a request has no file or line.
+        const from = `POST /events/${source} (request ${request.id})`;
         try {
-          if (split.dead.length > 0) await recordDeadLetters(db, split.dead);
+          if (split.dead.length > 0)
+            await recordDeadLetters(
+              db,
+              split.dead.map((d) => ({ ...d, origin: from, runId: bodyRunId(raw) })),
+            );
         } catch (error) {
           request.log.error({ source, err: error }, 'cannot store dead letters');
           return reply
@@ -244,6 +250,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           payloads.push({
             events: split.events.slice(i, i + MAX_EVENTS_PER_JOB).map((text) => ({ raw: text, receivedAt })),
             origin: 'http',
+            from,
             runId,
           });
         }
