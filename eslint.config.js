@@ -77,7 +77,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['domain/**/*.ts', 'email/**/*.ts'],
+    files: ['domain/**/*.ts', 'email/**/*.ts', 'lib/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', 'Date', 'fetch', 'process', 'setTimeout', 'setInterval'],
       'no-restricted-properties': [

@@ -3,6 +3,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { readVariable, redact } from '../config/env.ts';
 import { redisUrl } from '../config/urls.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 
@@ -57,10 +58,9 @@ export async function checkRedis(connection: RedisConnection, settings: QueueSet
     if (connection.status === 'wait') await connection.connect();
     await connection.ping();
   } catch (error) {
-    throw new RedisUnavailableError(
-      `cannot reach Redis at ${where} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new RedisUnavailableError(`cannot reach Redis at ${where} (REDIS_URL): ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   const policy = await evictionPolicy(connection);
   if (policy !== undefined && policy !== 'noeviction') {

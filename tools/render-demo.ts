@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { readVariable } from '../config/env.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
   main().catch((error: unknown) => {
-    process.stderr.write(`render-demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`render-demo: ${errorMessage(error)}\n`);
     process.exitCode = 1;
   });
 }

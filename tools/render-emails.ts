@@ -14,6 +14,7 @@ import { renderEmail } from '../email/templates.ts';
 import { loadProgramTexts } from '../domain/program/load.ts';
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../workers/notifier/config.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from '../workers/notifier/unsubscribe.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 const PROGRAM = 'examples/acme/program.json';
 const CHROMIUM_ARGS = [
@@ -106,6 +107,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`render-emails: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`render-emails: ${errorMessage(error)}\n`);
   process.exitCode = 1;
 });

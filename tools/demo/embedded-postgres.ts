@@ -22,6 +22,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, logTail, manage, waitUntilReady, type ManagedChild } from './processes.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export const EMBEDDED_USER = 'postgres';
 const PASSWORD = 'tierline-demo';
@@ -94,7 +95,7 @@ async function binaries(): Promise<Binaries> {
     return (await import(name)) as Binaries;
   } catch (error) {
     throw new EmbeddedPostgresError(
-      `no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${error instanceof Error ? error.message : String(error)})`,
+      `no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${errorMessage(error)})`,
     );
   }
 }
@@ -130,13 +131,13 @@ async function initialise(dataDir: string, owner: Owner | undefined, logPath: st
     persistent: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     onLog: (message: string) => output.push(message),
-    onError: (error: unknown) => output.push(error instanceof Error ? error.message : String(error)),
+    onError: (error: unknown) => output.push(errorMessage(error)),
   });
   try {
     await cluster.initialise();
   } catch (error) {
     appendFileSync(logPath, output.join(''));
-    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 300);
+    const detail = errorMessage(error).replace(/\s+/g, ' ').slice(0, 300);
     throw new EmbeddedPostgresError(`initdb failed: ${detail}`);
   }
 }

@@ -27,6 +27,7 @@ import type { DB, OutboxStatus } from '../../db/types.ts';
 import { QUEUES } from '../../queues/catalog.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { TIER_CHANGE_KINDS, bearerMatches, enableDefaultMetrics, registry as processRegistry } from '../metrics.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export const QUEUE_STATES = [
   'waiting',
@@ -153,10 +154,7 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
     } catch (error) {
       clear();
       up.set({ source }, 0);
-      deps.log.warn(
-        { source, reason: error instanceof Error ? error.message : String(error) },
-        'metrics: cannot read source',
-      );
+      deps.log.warn({ source, reason: errorMessage(error) }, 'metrics: cannot read source');
     }
   };
 

@@ -44,6 +44,7 @@ import {
   parseSignatureHeader,
   type ParsedSignature,
 } from './signature.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export interface ServerOptions {
   /** Verifies unsubscribe tokens; TIERLINE_UNSUBSCRIBE_SECRET (or the development secret) by default. */
@@ -100,8 +101,6 @@ async function withTimeout<T>(work: () => Promise<T>, ms: number): Promise<T> {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** The job run id of a body: the same bytes delivered again are the same jobs. */
 export function bodyRunId(raw: Uint8Array): string {
   return `http-${createHash('sha256').update(raw).digest('hex')}`;
@@ -124,7 +123,7 @@ export function splitBody(raw: Buffer, source: Source): Split {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return whole(`body is not JSON: ${describe(error)}`);
+    return whole(`body is not JSON: ${errorMessage(error)}`);
   }
   const elements: unknown[] = Array.isArray(value) ? value : [value];
   const events: string[] = [];
@@ -285,7 +284,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         await withTimeout(probe, healthTimeoutMs);
         return 'ok';
       } catch (error) {
-        request.log.warn({ service: name, reason: describe(error) }, 'health check failed');
+        request.log.warn({ service: name, reason: errorMessage(error) }, 'health check failed');
         return error instanceof TimeoutError ? 'timeout' : 'unreachable';
       }
     };

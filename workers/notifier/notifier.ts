@@ -29,6 +29,7 @@ import { claimRows, type ClaimedRow } from '../../services/notifications/claim.t
 import { TokenBucket } from './rate.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export interface NotifierHooks {
   /** Runs after the server accepted a message and before it is marked sent (tests inject crashes here). */
@@ -164,7 +165,7 @@ class OutboxNotifier implements Notifier {
         failures = 0;
       } catch (error) {
         failures++;
-        this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'notifier round failed');
+        this.deps.log.error({ err: errorMessage(error) }, 'notifier round failed');
         await this.pause(Math.min(30_000, this.deps.config.pollMs * 2 ** Math.min(6, failures)));
         continue;
       }
@@ -209,7 +210,7 @@ class OutboxNotifier implements Notifier {
           this.deps.log.warn({ outboxId: row.id }, 'claim lost to another notifier; leaving the row to it');
         else
           this.deps.log.error(
-            { outboxId: row.id, partnerId: row.partnerId, err: error instanceof Error ? error.message : String(error) },
+            { outboxId: row.id, partnerId: row.partnerId, err: errorMessage(error) },
             'notification not finished; it will be claimed again',
           );
       }
@@ -266,10 +267,7 @@ class OutboxNotifier implements Notifier {
           return await record(key, delivery);
         } catch (error) {
           if (error instanceof LostClaim || attempt >= 5) throw error;
-          log.warn(
-            { attempt, err: error instanceof Error ? error.message : String(error) },
-            'cannot record a sent message yet; retrying',
-          );
+          log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent message yet; retrying');
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         }
       }
