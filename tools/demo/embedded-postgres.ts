@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, logTail, manage, waitUntilReady, type ManagedChild } from './processes.ts';
 import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const EMBEDDED_USER = 'postgres';
 const PASSWORD = 'tierline-demo';
@@ -163,7 +164,7 @@ async function stopLeftover(dataDir: string): Promise<void> {
     throw new EmbeddedPostgresError(`${dataDir} is in use by process ${pid}; stop it or pass another --data-dir`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     try {
       process.kill(pid, 0);
     } catch {

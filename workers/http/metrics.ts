@@ -28,6 +28,7 @@ import { QUEUES } from '../../queues/catalog.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { TIER_CHANGE_KINDS, bearerMatches, enableDefaultMetrics, registry as processRegistry } from '../metrics.ts';
 import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const QUEUE_STATES = [
   'waiting',
@@ -56,17 +57,17 @@ export interface SystemMetrics {
 }
 
 async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   work.catch(() => {});
+  const settled = new AbortController();
   try {
     return await Promise.race([
       work,
-      new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)),
-      ),
+      sleep(ms, undefined, { signal: settled.signal }).then(() => {
+        throw new Error(`${what} timed out after ${ms} ms`);
+      }),
     ]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 

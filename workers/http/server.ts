@@ -45,6 +45,7 @@ import {
   type ParsedSignature,
 } from './signature.ts';
 import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ServerOptions {
   /** Verifies unsubscribe tokens; TIERLINE_UNSUBSCRIBE_SECRET (or the development secret) by default. */
@@ -83,19 +84,19 @@ class TimeoutError extends Error {
 }
 
 async function withTimeout<T>(work: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   const running = work();
   // The loser of the race must not surface later as an unhandled rejection.
   running.catch(() => {});
+  const settled = new AbortController();
   try {
     return await Promise.race([
       running,
-      new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms)),
-      ),
+      sleep(ms, undefined, { signal: settled.signal }).then(() => {
+        throw new TimeoutError(`timed out after ${ms} ms`);
+      }),
     ]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 

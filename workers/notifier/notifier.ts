@@ -30,6 +30,7 @@ import { TokenBucket } from './rate.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NotifierHooks {
   /** Runs after the server accepted a message and before it is marked sent (tests inject crashes here). */
@@ -144,16 +145,12 @@ class OutboxNotifier implements Notifier {
       this.woken = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    const woken = new AbortController();
+    this.wakeUp = () => woken.abort();
+    return sleep(ms, undefined, { signal: woken.signal }).then(
+      () => void (this.wakeUp = undefined),
+      () => {}, // woken early; wake() has cleared wakeUp
+    );
   }
 
   private async run(): Promise<void> {
@@ -268,7 +265,7 @@ class OutboxNotifier implements Notifier {
         } catch (error) {
           if (error instanceof LostClaim || attempt >= 5) throw error;
           log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent message yet; retrying');
-          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+          await sleep(100 * 2 ** attempt);
         }
       }
     };
@@ -416,12 +413,10 @@ class OutboxNotifier implements Notifier {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.stopping = true;
     this.wake();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
+    const stoppedInTime = new AbortController();
+    const timedOut = sleep(timeoutMs, 'timeout' as const, { signal: stoppedInTime.signal });
     const outcome = await Promise.race([(this.loop ?? Promise.resolve()).then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
+    stoppedInTime.abort();
     if (outcome === 'timeout')
       this.deps.log.warn(
         { timeoutMs },
