@@ -65,7 +65,8 @@ export async function checkRedis(connection: RedisConnection, settings: QueueSet
   const policy = await evictionPolicy(connection);
   if (policy !== undefined && policy !== 'noeviction') {
     throw new RedisUnavailableError(
-      `Redis at ${where} has maxmemory-policy ${policy}; queues need noeviction or jobs are lost silently. Fix: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf)`,
+      `Redis at ${where} has maxmemory-policy ${policy}; queues need noeviction or jobs are lost ` +
+        `silently. Fix: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf)`,
     );
   }
 }

@@ -37,7 +37,9 @@ body{margin:0;background:#e5e7eb;font:14px/1.5 -apple-system,'Segoe UI',Roboto,H
 .head div{margin:2px 0}.k{display:inline-block;width:64px;color:#6b7280}.s{font-weight:700;font-size:16px}
 iframe{display:block;width:100%;border:0;background:#f3f4f6}
 </style></head><body>
-<div class="head"><div><span class="k">From</span>${escapeHtml(headers.from)}</div><div><span class="k">To</span>${escapeHtml(headers.to)}</div><div class="s"><span class="k" style="font-weight:400;font-size:14px">Subject</span>${escapeHtml(headers.subject)}</div></div>
+<div class="head"><div><span class="k">From</span>${escapeHtml(headers.from)}</div><div><span class="k">To</span>\
+${escapeHtml(headers.to)}</div><div class="s"><span class="k" style="font-weight:400;font-size:14px">Subject</span>\
+${escapeHtml(headers.subject)}</div></div>
 <iframe id="mail" sandbox="allow-same-origin" srcdoc="${escapeHtml(html)}"></iframe>
 </body></html>`;
 }

@@ -44,7 +44,9 @@ export const jobsProcessed = new Counter({
 
 export const jobsFailed = new Counter({
   name: 'tierline_jobs_failed_total',
-  help: 'Failed job attempts in this process, by queue and job name; final="true" when the job will not be retried (it is in the failed set).',
+  help:
+    'Failed job attempts in this process, by queue and job name; ' +
+    'final="true" when the job will not be retried (it is in the failed set).',
   labelNames: ['queue', 'job', 'final'] as const,
   registers: [registry],
 });

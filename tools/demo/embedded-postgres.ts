@@ -55,7 +55,8 @@ function postgresOwner(): Owner | undefined {
     return { uid, gid };
   } catch {
     throw new EmbeddedPostgresError(
-      `running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`,
+      `running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL ` +
+        `refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`,
     );
   }
 }

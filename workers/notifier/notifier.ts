@@ -356,10 +356,10 @@ class OutboxNotifier implements Notifier {
     const failed = recipients.filter((r) => deliveries[r.key]?.status === 'failed');
     const failures =
       failed.length > 0
-        ? `${failed.length} of ${recipients.length} recipients failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`.slice(
-            0,
-            1000,
-          )
+        ? (
+            `${failed.length} of ${recipients.length} recipients ` +
+            `failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`
+          ).slice(0, 1000)
         : null;
     if (sent.length > 0)
       return finish({ status: 'sent', messageIds: sent.map((d) => d.messageId), lastError: failures });
@@ -390,7 +390,9 @@ class OutboxNotifier implements Notifier {
     });
     const rendered = renderEmail(content);
     const notification = sha256(row.dedupKey);
-    const stem = `${row.kind.replace(/[^a-z-]/g, '-')}-${row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
+    const kind = row.kind.replace(/[^a-z-]/g, '-');
+    const partner = row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+    const stem = `${kind}-${partner}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
     return {
       from: { name: config.fromName ?? headerText(program.name, 100), address: config.fromAddress },
       to: { name: recipient.name, address },
