@@ -11,7 +11,8 @@ import tseslint from 'typescript-eslint';
 // bind a database name, so the maintenance statements (db/connect.ts, the demo and the test
 // setup) quote it with pg.escapeIdentifier instead.
 const STATEMENT =
-  '/^\\s*(select\\s|insert\\s+into\\s|update\\s|delete\\s+from\\s|with\\s+(recursive\\s+)?[\\w"]+\\s+as\\s|truncate\\s|(alter|create|drop)\\s+(table|index|unique|view|function|trigger|schema|role)\\s|grant\\s|revoke\\s)/i';
+  '/^\\s*(select\\s|insert\\s+into\\s|update\\s|delete\\s+from\\s|with\\s+(recursive\\s+)?[\\w"]+\\s+as\\s|truncate\\s|' +
+  '(alter|create|drop)\\s+(table|index|unique|view|function|trigger|schema|role)\\s|grant\\s|revoke\\s)/i';
 const NO_STRING_SQL = {
   properties: [
     {
@@ -77,7 +78,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['domain/**/*.ts', 'email/**/*.ts'],
+    files: ['domain/**/*.ts', 'email/**/*.ts', 'lib/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', 'Date', 'fetch', 'process', 'setTimeout', 'setInterval'],
       'no-restricted-properties': [

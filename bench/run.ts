@@ -160,5 +160,6 @@ mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(renderTable(result));
 console.log(
-  `\n${out} · ${result.seconds} s · load average ${result.machine.loadAverageAtStart} → ${result.machine.loadAverageAtEnd} on ${result.machine.cpus} CPUs${dry ? ' · dry run: figures mean nothing' : ''}`,
+  `\n${out} · ${result.seconds} s · load average ${result.machine.loadAverageAtStart} ` +
+    `→ ${result.machine.loadAverageAtEnd} on ${result.machine.cpus} CPUs${dry ? ' · dry run: figures mean nothing' : ''}`,
 );

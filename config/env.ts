@@ -296,7 +296,8 @@ const SHAPE = {
   }),
   TIERLINE_CHAOS_CRASH_AFTER_COMMIT: variable(
     text().optional(),
-    'fault injection for `npm run test:chaos`: `1` lets SIGUSR2 arm a worker to kill itself right after its next commit; never set it in production',
+    'fault injection for `npm run test:chaos`: `1` lets SIGUSR2 arm a worker to kill itself right after its next ' +
+      'commit; never set it in production',
     {
       group: 'logs, debugging and tests',
       accepts: '`1`',

@@ -4,6 +4,7 @@ import parser from 'cron-parser';
 import { z } from 'zod';
 import { parseDay } from '../domain/dates.ts';
 import { normaliseAddress } from '../email/safety.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const text = () => z.string();
 
@@ -66,7 +67,7 @@ export function cron() {
     } catch (error) {
       ctx.addIssue({
         code: 'custom',
-        message: `${CRON_EXPECTED}: ${error instanceof Error ? error.message : String(error)}`,
+        message: `${CRON_EXPECTED}: ${errorMessage(error)}`,
       });
     }
   });

@@ -2,6 +2,8 @@
 // service, where it was looked for and which variable configures it (docs/cli.md:
 // "unreachable Redis or Postgres — naming which and where").
 
+import { errorMessage } from '../lib/errors.ts';
+
 /** Where a postgres:// URL points, without credentials. */
 export interface PgTarget {
   host: string;
@@ -54,11 +56,6 @@ function errorCode(err: unknown): string | undefined {
     }
   }
   return undefined;
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 /**

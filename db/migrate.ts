@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Migrator, NO_MIGRATIONS, type Kysely, type MigrationResultSet } from 'kysely';
 import { MigrationFolderProvider } from './migration-provider.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** Relative to this module, so it works whatever the current directory is. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -28,7 +29,7 @@ function unwrap({ error, results }: MigrationResultSet, verb: string): string[] 
     // No failing migration means the failure came first (connection, lock, bad file):
     // rethrow it unchanged so callers still see e.g. DatabaseUnreachableError.
     if (!failed) throw error;
-    const why = error instanceof Error ? error.message : String(error);
+    const why = errorMessage(error);
     throw new MigrationError(`migration ${failed.migrationName} failed to ${verb}: ${why}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

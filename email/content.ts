@@ -249,10 +249,15 @@ class Words {
         const name = m[1] ?? '';
         const words = metricWords(name, this.program.metrics[name]);
         const subject = words.money ? words.label : `the number of ${words.many}${words.suffix}`;
-        return `${subject} falls from ${metricValue(words, m[2] ?? '0', this.program.currency)} to ${metricValue(words, m[3] ?? '0', this.program.currency)}`;
+        return (
+          `${subject} falls from ${metricValue(words, m[2] ?? '0', this.program.currency)} ` +
+          `to ${metricValue(words, m[3] ?? '0', this.program.currency)}`
+        );
       });
     const fallsTo = match[3];
-    const text = `${cause}${moves.length > 0 ? `: ${joinWords(moves)}` : ''}. You would then qualify for ${this.tierName(fallsTo)} instead of ${this.tierName(match[2])}.`;
+    const text =
+      `${cause}${moves.length > 0 ? `: ${joinWords(moves)}` : ''}. You would then ` +
+      `qualify for ${this.tierName(fallsTo)} instead of ${this.tierName(match[2])}.`;
     return { text, advice, fallsTo };
   }
 }
@@ -458,7 +463,8 @@ export function composeNotification(input: ComposeInput): EmailContent {
           graceDays > 0
             ? [
                 plain(
-                  `You would then keep ${currentName} benefits for a grace period of ${formatCount(String(graceDays))} days to meet the requirements again, and move to ${w.tierName(lower)} after it.`,
+                  `You would then keep ${currentName} benefits for a grace period of ${formatCount(String(graceDays))} ` +
+                    `days to meet the requirements again, and move to ${w.tierName(lower)} after it.`,
                 ),
               ]
             : [plain(`The program has no grace period: ${partner} would move to ${w.tierName(lower)} that day.`)],

@@ -3,7 +3,8 @@
 // the same view model (content.ts). Handlebars escapes every {{value}} in the HTML, so a
 // partner name from the CRM cannot inject markup; the text template is compiled without
 // escaping (it is not HTML). Templates live in this module rather than in files so rendering
-// stays pure: no I/O, compiled once.
+// stays pure: no I/O, compiled once. A backslash ending a line inside a template continues the
+// line: the string has no line break there.
 import Handlebars from 'handlebars';
 import type { EmailContent, Tone } from './content.ts';
 import { headerText } from './safety.ts';
@@ -37,8 +38,11 @@ const HTML = `<!doctype html>
 <div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f3f4f6;">
 <tr><td align="center" style="padding:32px 12px;">
-<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="width:600px;max-width:100%;background:#ffffff;border:1px solid #e5e7eb;border-radius:10px;border-collapse:separate;overflow:hidden;">
-<tr><td style="background:#111827;padding:18px 32px;font:600 15px/1.4 {{font}};color:#ffffff;letter-spacing:0.01em;">{{programName}}</td></tr>
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" \
+style="width:600px;max-width:100%;background:#ffffff;border:1px solid #e5e7eb;border-radius:10px;\
+border-collapse:separate;overflow:hidden;">
+<tr><td style="background:#111827;padding:18px 32px;font:600 15px/1.4 {{font}};color:#ffffff;\
+letter-spacing:0.01em;">{{programName}}</td></tr>
 <tr><td style="height:4px;line-height:4px;font-size:0;background:{{tone.accent}};">&nbsp;</td></tr>
 <tr><td style="padding:28px 32px 4px;font:15px/1.6 {{font}};color:#374151;">
 <div style="font:700 12px/1.4 {{font}};text-transform:uppercase;letter-spacing:0.08em;color:{{tone.accent}};">{{eyebrow}}</div>
@@ -50,7 +54,8 @@ const HTML = `<!doctype html>
 </td></tr>
 {{#if needs}}
 <tr><td style="padding:8px 32px 8px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:{{tone.tint}};border-left:4px solid {{tone.accent}};border-radius:6px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
+style="background:{{tone.tint}};border-left:4px solid {{tone.accent}};border-radius:6px;">
 <tr><td style="padding:16px 20px;font:15px/1.6 {{font}};color:#374151;">
 <div style="font:700 16px/1.4 {{font}};color:#111827;margin:0 0 6px;">{{needs.title}}</div>
 <p style="margin:0;">{{needs.summary}}</p>
@@ -71,7 +76,9 @@ const HTML = `<!doctype html>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">
 {{#each risks.items}}
 <tr>
-<td valign="top" style="padding:6px 12px 6px 0;width:130px;white-space:nowrap;"><span style="display:inline-block;padding:2px 8px;border-radius:999px;background:{{../tone.tint}};color:{{../tone.accent}};font:600 13px/1.6 {{../font}};">{{date}}</span></td>
+<td valign="top" style="padding:6px 12px 6px 0;width:130px;white-space:nowrap;">\
+<span style="display:inline-block;padding:2px 8px;border-radius:999px;background:{{../tone.tint}};\
+color:{{../tone.accent}};font:600 13px/1.6 {{../font}};">{{date}}</span></td>
 <td valign="top" style="padding:6px 0;font:15px/1.6 {{../font}};color:#374151;">{{text}}</td>
 </tr>
 {{/each}}
@@ -91,7 +98,8 @@ const HTML = `<!doctype html>
 <tr>
 <td style="padding:8px 10px;border-bottom:1px solid #f3f4f6;color:#111827;">{{label}}</td>
 <td align="right" style="padding:8px 10px;border-bottom:1px solid #f3f4f6;color:#6b7280;">{{before}}</td>
-<td align="right" style="padding:8px 10px;border-bottom:1px solid #f3f4f6;color:{{color}};font-weight:700;white-space:nowrap;">{{after}}{{#if mark}} <span style="font-size:11px;">{{mark}}</span>{{/if}}</td>
+<td align="right" style="padding:8px 10px;border-bottom:1px solid #f3f4f6;color:{{color}};font-weight:700;\
+white-space:nowrap;">{{after}}{{#if mark}} <span style="font-size:11px;">{{mark}}</span>{{/if}}</td>
 </tr>
 {{/each}}
 </table>

@@ -3,6 +3,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { readVariable, redact } from '../config/env.ts';
 import { redisUrl } from '../config/urls.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 
@@ -57,15 +58,15 @@ export async function checkRedis(connection: RedisConnection, settings: QueueSet
     if (connection.status === 'wait') await connection.connect();
     await connection.ping();
   } catch (error) {
-    throw new RedisUnavailableError(
-      `cannot reach Redis at ${where} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new RedisUnavailableError(`cannot reach Redis at ${where} (REDIS_URL): ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   const policy = await evictionPolicy(connection);
   if (policy !== undefined && policy !== 'noeviction') {
     throw new RedisUnavailableError(
-      `Redis at ${where} has maxmemory-policy ${policy}; queues need noeviction or jobs are lost silently. Fix: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf)`,
+      `Redis at ${where} has maxmemory-policy ${policy}; queues need noeviction or jobs are lost ` +
+        `silently. Fix: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf)`,
     );
   }
 }

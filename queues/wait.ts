@@ -4,6 +4,7 @@
 import { Job, QueueEvents } from 'bullmq';
 import type { QueueName } from './catalog.ts';
 import type { Queues } from './queues.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface JobRef {
   queue: QueueName;
@@ -63,7 +64,7 @@ export async function waitForJobs(
         const pending = jobs.filter((j) => !results.has(key(j.queue, j.id)));
         if (pending.length === 0) break;
         onPending?.(pending.length);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await sleep(pollMs);
         for (const ref of pending.slice(0, 200)) await look(ref);
       }
       const out: unknown[] = [];

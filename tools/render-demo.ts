@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { readVariable } from '../config/env.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -132,9 +133,11 @@ body{margin:0;padding:24px;background:#e5e7eb}
 .bar{background:#21262d;padding:8px 12px;font:12px 'DejaVu Sans',sans-serif;color:#8b949e;white-space:nowrap}
 .bar i{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:6px;vertical-align:-1px}
 pre{margin:0;padding:14px 18px 16px;font:13px/1.45 'DejaVu Sans Mono',monospace;color:#e6edf3}
-.b{font-weight:700}.d{opacity:.55}.red{color:#ff7b72}.green{color:#3fb950}.yellow{color:#d29922}.blue{color:#58a6ff}.magenta{color:#d2a8ff}.cyan{color:#56d4dd}.white{color:#ffffff}.black{color:#6e7681}
+.b{font-weight:700}.d{opacity:.55}.red{color:#ff7b72}.green{color:#3fb950}.yellow{color:#d29922}.blue{color:#58a6ff}\
+.magenta{color:#d2a8ff}.cyan{color:#56d4dd}.white{color:#ffffff}.black{color:#6e7681}
 .prompt{color:#8b949e}
-</style></head><body><div class="term"><div class="bar"><i style="background:#ff5f56"></i><i style="background:#ffbd2e"></i><i style="background:#27c93f"></i>&nbsp;${escapeHtml(title)}</div>
+</style></head><body><div class="term"><div class="bar"><i style="background:#ff5f56"></i>\
+<i style="background:#ffbd2e"></i><i style="background:#27c93f"></i>&nbsp;${escapeHtml(title)}</div>
 <pre><span class="prompt">$</span> ${escapeHtml(title)}
 ${lines.map(lineHtml).join('\n')}</pre></div></body></html>`;
 }
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
   main().catch((error: unknown) => {
-    process.stderr.write(`render-demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`render-demo: ${errorMessage(error)}\n`);
     process.exitCode = 1;
   });
 }

@@ -14,6 +14,7 @@ import { renderEmail } from '../email/templates.ts';
 import { loadProgramTexts } from '../domain/program/load.ts';
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../workers/notifier/config.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from '../workers/notifier/unsubscribe.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 const PROGRAM = 'examples/acme/program.json';
 const CHROMIUM_ARGS = [
@@ -36,7 +37,9 @@ body{margin:0;background:#e5e7eb;font:14px/1.5 -apple-system,'Segoe UI',Roboto,H
 .head div{margin:2px 0}.k{display:inline-block;width:64px;color:#6b7280}.s{font-weight:700;font-size:16px}
 iframe{display:block;width:100%;border:0;background:#f3f4f6}
 </style></head><body>
-<div class="head"><div><span class="k">From</span>${escapeHtml(headers.from)}</div><div><span class="k">To</span>${escapeHtml(headers.to)}</div><div class="s"><span class="k" style="font-weight:400;font-size:14px">Subject</span>${escapeHtml(headers.subject)}</div></div>
+<div class="head"><div><span class="k">From</span>${escapeHtml(headers.from)}</div><div><span class="k">To</span>\
+${escapeHtml(headers.to)}</div><div class="s"><span class="k" style="font-weight:400;font-size:14px">Subject</span>\
+${escapeHtml(headers.subject)}</div></div>
 <iframe id="mail" sandbox="allow-same-origin" srcdoc="${escapeHtml(html)}"></iframe>
 </body></html>`;
 }
@@ -106,6 +109,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`render-emails: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`render-emails: ${errorMessage(error)}\n`);
   process.exitCode = 1;
 });

@@ -19,6 +19,7 @@ import type { Job, Worker } from 'bullmq';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { readVariable } from '../config/env.ts';
 import { JOBS } from '../queues/catalog.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** The process-wide registry. */
 export const registry = new Registry();
@@ -43,7 +44,9 @@ export const jobsProcessed = new Counter({
 
 export const jobsFailed = new Counter({
   name: 'tierline_jobs_failed_total',
-  help: 'Failed job attempts in this process, by queue and job name; final="true" when the job will not be retried (it is in the failed set).',
+  help:
+    'Failed job attempts in this process, by queue and job name; ' +
+    'final="true" when the job will not be retried (it is in the failed set).',
   labelNames: ['queue', 'job', 'final'] as const,
   registers: [registry],
 });
@@ -175,9 +178,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     if (path === '/healthz') {
-      const report = await options
-        .health()
-        .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) }));
+      const report = await options.health().catch((error: unknown) => ({ ok: false, error: errorMessage(error) }));
       return send(
         res,
         report.ok ? 200 : 503,

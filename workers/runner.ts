@@ -24,6 +24,7 @@ import {
 } from './recompute-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
 import { installSchedules, keepSchedules } from './scheduler.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROLES = ['ingest', 'recompute', 'scheduler', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
@@ -139,16 +140,17 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
       // never force anything.
       const finished = Promise.all(workers.map((w) => w.pause()));
       finished.catch(() => {});
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-      if (
-        (await Promise.race([
-          finished.then(
-            () => 'done' as const,
-            () => 'done' as const,
-          ),
-          timer,
-        ])) === 'timeout'
-      ) {
+      const finishedInTime = new AbortController();
+      const timer = sleep(timeoutMs, 'timeout' as const, { ref: false, signal: finishedInTime.signal });
+      const outcome = await Promise.race([
+        finished.then(
+          () => 'done' as const,
+          () => 'done' as const,
+        ),
+        timer,
+      ]);
+      finishedInTime.abort();
+      if (outcome === 'timeout') {
         // Their locks lapse (lockDuration) and another worker's stall check takes them back.
         deps.log.warn({ timeoutMs }, 'jobs still running at shutdown; handing them back');
         await Promise.all(workers.map((w) => w.close(true)));

@@ -7,6 +7,7 @@ import { readVariable } from '../config/env.ts';
 import type { DB } from '../db/types.ts';
 import { JOBS } from '../queues/catalog.ts';
 import { RETENTION, type Queues } from '../queues/queues.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const DEFAULT_NIGHTLY_CRON = readVariable('TIERLINE_NIGHTLY_CRON', {});
 
@@ -62,9 +63,7 @@ export function keepSchedules(
       log.warn('schedules missing from Redis (lost data?); installing them again');
       await installSchedules(queues, db, log, env);
     })()
-      .catch((error: unknown) =>
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot check the schedules'),
-      )
+      .catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'cannot check the schedules'))
       .finally(() => (busy = false));
   }, every);
   timer.unref();

@@ -73,7 +73,8 @@ const INSTRUMENT = [
      insert into bench_request_writes values (new.partner_id, new.requested_at, pg_current_xact_id()::text::bigint & 4294967295);
      return new;
    end $$`,
-  `create trigger bench_log_request after insert or update or delete on recompute_requests for each row execute function bench_log_request()`,
+  `create trigger bench_log_request after insert or update or delete on ` +
+    `recompute_requests for each row execute function bench_log_request()`,
 ];
 
 /** A deterministic stream of deals closing for random partners. */
@@ -162,7 +163,8 @@ async function decided(
       select i.event_id, i.partner_id, i.xmin::text::bigint as xid from inbox i where i.source = 'crm' and i.event_id = any(${ids})),
     w as (
       select x.*, (select min(requested_at) from bench_request_writes w where w.partner_id = x.partner_id and w.xid = x.xid) as req from x)
-    select event_id, extract(epoch from (select min(done_at) from bench_request_done d where d.partner_id = w.partner_id and d.requested_at >= w.req)) * 1000 as done_ms
+    select event_id, extract(epoch from (select min(done_at) from bench_request_done d
+                                         where d.partner_id = w.partner_id and d.requested_at >= w.req)) * 1000 as done_ms
     from w`.execute(e.db);
   const latencies: number[] = [];
   let lastDoneMs = 0;
@@ -242,7 +244,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const burst = await decided(e, await offer(e, o, 'burst', o.events, Infinity));
     const eventsPerSec = round(o.events / ((burst.lastDoneMs - startMs) / 1000), 0);
     o.log(
-      `e2e: ${o.events} events in ${round((burst.lastDoneMs - startMs) / 1000, 1)} s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}`,
+      `e2e: ${o.events} events in ${round((burst.lastDoneMs - startMs) / 1000, 1)} ` +
+        `s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}`,
     );
 
     const half = Math.max(1, Math.floor(eventsPerSec / 2));

@@ -60,12 +60,15 @@ export function sqlBaseline(asOf: string) {
   return sql<{ partners: string; revenue: string | null }>`
     with d as (
       select partner_id,
-        sum(amount * coalesce(fx_rate, 1)) filter (where stage = 'closed_won' and closed_at > ${asOf}::date - interval '12 months' and closed_at <= ${asOf}::date) as revenue12m,
-        count(distinct customer_id) filter (where stage = 'closed_won' and closed_at > ${asOf}::date - interval '12 months' and closed_at <= ${asOf}::date) as new_customers12m,
+        sum(amount * coalesce(fx_rate, 1)) filter (where stage = 'closed_won'
+          and closed_at > ${asOf}::date - interval '12 months' and closed_at <= ${asOf}::date) as revenue12m,
+        count(distinct customer_id) filter (where stage = 'closed_won'
+          and closed_at > ${asOf}::date - interval '12 months' and closed_at <= ${asOf}::date) as new_customers12m,
         count(*) filter (where registered_at > ${asOf}::date - interval '12 months' and registered_at <= ${asOf}::date) as registrations12m
       from deals group by partner_id),
     i as (
-      select partner_id, sum(amount * coalesce(fx_rate, 1)) filter (where recurring and booked_at >= date_trunc('month', ${asOf}::date) and booked_at <= ${asOf}::date) as mrr
+      select partner_id, sum(amount * coalesce(fx_rate, 1))
+        filter (where recurring and booked_at >= date_trunc('month', ${asOf}::date) and booked_at <= ${asOf}::date) as mrr
       from invoices group by partner_id),
     c as (
       select partner_id,
@@ -124,10 +127,18 @@ async function explainHotQueries(e: BenchEnv, dir: string, suffix: string): Prom
   const plans: Record<string, string> = {
     'chunk-deals': `explain (analyze, buffers) select * from deals where partner_id = any('{${chunk.join(',')}}') order by received_seq`,
     'partner-deals': `explain (analyze, buffers) select * from deals where partner_id = '${SAMPLED}' order by received_seq`,
-    'partner-ledger': `explain (analyze, buffers) select deal_id, benefit, closed_at, sum(amount)::text, count(*)::text from ledger_entries where partner_id = '${SAMPLED}' group by deal_id, benefit, closed_at`,
+    'partner-ledger':
+      `explain (analyze, buffers) select deal_id, benefit, closed_at, sum(amount)::text, count(*)::text ` +
+      `from ledger_entries where partner_id = '${SAMPLED}' group by deal_id, benefit, closed_at`,
     'partner-decisions': `explain (analyze, buffers) select day, previous_tier, new_tier from decisions where partner_id = '${SAMPLED}'`,
-    'partner-history': `explain (analyze, buffers) select id, valid_from from effective_tier_history where partner_id = '${SAMPLED}' and superseded_at is null order by valid_from`,
-    'partner-list-page': `explain (analyze, buffers) with recursive p(partner_id) as ((select partner_id from inbox order by partner_id limit 1) union all select (select i.partner_id from inbox i where i.partner_id > p.partner_id order by i.partner_id limit 1) from p where p.partner_id is not null) select partner_id from p where partner_id is not null limit 500`,
+    'partner-history':
+      `explain (analyze, buffers) select id, valid_from from effective_tier_history ` +
+      `where partner_id = '${SAMPLED}' and superseded_at is null order by valid_from`,
+    'partner-list-page':
+      `explain (analyze, buffers) with recursive p(partner_id) as ((select partner_id from ` +
+      `inbox order by partner_id limit 1) union all select (select i.partner_id from inbox ` +
+      `i where i.partner_id > p.partner_id order by i.partner_id limit 1) from p where ` +
+      `p.partner_id is not null) select partner_id from p where partner_id is not null limit 500`,
   };
   for (const [name, text] of Object.entries(plans)) {
     // eslint-disable-next-line no-restricted-properties -- EXPLAIN of fixed statements built from generated partner ids
@@ -190,7 +201,8 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
       invoices: small.invoices + rest.invoices,
     };
     o.log(
-      `nightly: loaded ${totals.partners} partners, ${totals.deals} deals, ${totals.certifications} certifications, ${totals.invoices} invoices (${loadSeconds} s for the second step)`,
+      `nightly: loaded ${totals.partners} partners, ${totals.deals} deals, ${totals.certifications} ` +
+        `certifications, ${totals.invoices} invoices (${loadSeconds} s for the second step)`,
     );
 
     const first = await recomputeAll(e);

@@ -35,7 +35,8 @@ try {
     const t = stopwatch();
     const s = await recomputePartners(e.db, e.program, ids, dayOrThrow(AS_OF));
     console.log(
-      `${run}: ${partners} partners in ${round(t(), 2)} s (${round((t() * 1000) / partners, 2)} ms each), ledger ${s.ledgerEntries}, decisions ${s.decisions}`,
+      `${run}: ${partners} partners in ${round(t(), 2)} s (${round((t() * 1000) / partners, 2)} ` +
+        `ms each), ledger ${s.ledgerEntries}, decisions ${s.decisions}`,
     );
   }
 } finally {

@@ -128,12 +128,15 @@ export async function upsertDeals(db: Kysely<DB>, events: readonly Deal[]) {
       ] as const,
   );
   const written = await sql<{ partner_id: string; deal_id: string }>`
-      insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at, closed_at, source, event_id)
-      select * from unnest(${cols[0]}::text[], ${cols[1]}::text[], ${cols[2]}::bigint[], ${cols[3]}::text[], ${cols[4]}::numeric[], ${cols[5]}::text[],
-                           ${cols[6]}::numeric[], ${cols[7]}::text[], ${cols[8]}::date[], ${cols[9]}::date[], ${cols[10]}::text[], ${cols[11]}::text[])
+      insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at,
+                         closed_at, source, event_id)
+      select * from unnest(${cols[0]}::text[], ${cols[1]}::text[], ${cols[2]}::bigint[], ${cols[3]}::text[],
+                           ${cols[4]}::numeric[], ${cols[5]}::text[], ${cols[6]}::numeric[], ${cols[7]}::text[],
+                           ${cols[8]}::date[], ${cols[9]}::date[], ${cols[10]}::text[], ${cols[11]}::text[])
       on conflict (partner_id, deal_id) do update set
-        version = excluded.version, stage = excluded.stage, amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate,
-        customer_id = excluded.customer_id, registered_at = excluded.registered_at, closed_at = excluded.closed_at, source = excluded.source,
+        version = excluded.version, stage = excluded.stage, amount = excluded.amount, currency = excluded.currency,
+        fx_rate = excluded.fx_rate, customer_id = excluded.customer_id, registered_at = excluded.registered_at,
+        closed_at = excluded.closed_at, source = excluded.source,
         event_id = excluded.event_id, received_seq = nextval('event_received_seq'), updated_at = now()
       where excluded.version >= deals.version
       returning partner_id, deal_id`.execute(db);
@@ -159,7 +162,8 @@ export async function insertCertificationsEarned(
   );
   await sql`
       insert into certifications_earned (source, event_id, partner_id, person_id, certification_id, earned_at, expires_at)
-      select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[], ${c[5]}::date[], ${c[6]}::date[])
+      select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[],
+                           ${c[5]}::date[], ${c[6]}::date[])
       on conflict (source, event_id) do nothing`.execute(db);
 }
 
@@ -220,7 +224,8 @@ export async function upsertInvoices(db: Kysely<DB>, events: readonly Invoice[])
   );
   await sql`
     insert into invoices (partner_id, invoice_id, amount, currency, fx_rate, booked_at, recurring, source, event_id)
-    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::numeric[], ${c[3]}::text[], ${c[4]}::numeric[], ${c[5]}::date[], ${c[6]}::boolean[], ${c[7]}::text[], ${c[8]}::text[])
+    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::numeric[], ${c[3]}::text[], ${c[4]}::numeric[],
+                         ${c[5]}::date[], ${c[6]}::boolean[], ${c[7]}::text[], ${c[8]}::text[])
     on conflict (partner_id, invoice_id) do update set
       amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate, booked_at = excluded.booked_at,
       recurring = excluded.recurring, source = excluded.source, event_id = excluded.event_id`.execute(db);
@@ -248,7 +253,8 @@ export async function lockCredits(db: Kysely<DB>, events: readonly Credit[]) {
   );
   const rows = await sql<{ partner_id: string; invoice_id: string; credit_id: string; credited_at: string }>`
       select ic.partner_id, ic.invoice_id, ic.credit_id, ic.credited_at
-      from (select * from unnest(${partnerIds}::text[], ${invoiceIds}::text[], ${creditIds}::text[]) as k(partner_id, invoice_id, credit_id) order by 1, 2, 3) k
+      from (select * from unnest(${partnerIds}::text[], ${invoiceIds}::text[], ${creditIds}::text[])
+              as k(partner_id, invoice_id, credit_id) order by 1, 2, 3) k
       cross join lateral (
         select c.partner_id, c.invoice_id, c.credit_id, c.credited_at from invoice_credits c
         where c.partner_id = k.partner_id and c.invoice_id = k.invoice_id and c.credit_id = k.credit_id offset 0) ic
@@ -275,7 +281,8 @@ export async function upsertCredits(db: Kysely<DB>, events: readonly Credit[]): 
   );
   await sql`
     insert into invoice_credits (partner_id, invoice_id, credit_id, amount, currency, fx_rate, credited_at, source, event_id)
-    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::numeric[], ${c[4]}::text[], ${c[5]}::numeric[], ${c[6]}::date[], ${c[7]}::text[], ${c[8]}::text[])
+    select * from unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::numeric[], ${c[4]}::text[],
+                         ${c[5]}::numeric[], ${c[6]}::date[], ${c[7]}::text[], ${c[8]}::text[])
     on conflict (partner_id, invoice_id, credit_id) do update set
       amount = excluded.amount, currency = excluded.currency, fx_rate = excluded.fx_rate, credited_at = excluded.credited_at,
       source = excluded.source, event_id = excluded.event_id`.execute(db);

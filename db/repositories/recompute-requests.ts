@@ -32,7 +32,8 @@ export async function requestRecomputes(
     .onConflict((oc) =>
       oc.column('partner_id').doUpdateSet({
         // null means "from the start of history" and absorbs any day.
-        from_day: sql`case when recompute_requests.from_day is null or excluded.from_day is null then null else least(recompute_requests.from_day, excluded.from_day) end`,
+        from_day: sql`case when recompute_requests.from_day is null or excluded.from_day is null then null
+                           else least(recompute_requests.from_day, excluded.from_day) end`,
         trigger_event_ids: sql`(recompute_requests.trigger_event_ids || excluded.trigger_event_ids)[1:100]`,
         requested_at: sql`clock_timestamp()`,
       }),

@@ -21,9 +21,8 @@ import type {
  */
 export async function lockPartners(trx: Kysely<DB>, partnerIds: readonly string[]): Promise<void> {
   if (partnerIds.length === 0) return;
-  await sql`select count(pg_advisory_xact_lock(hashtextextended('recompute:' || id, 0))) from (select distinct id from unnest(${[...partnerIds]}::text[]) as id order by id) ids`.execute(
-    trx,
-  );
+  await sql`select count(pg_advisory_xact_lock(hashtextextended('recompute:' || id, 0)))
+            from (select distinct id from unnest(${[...partnerIds]}::text[]) as id order by id) ids`.execute(trx);
 }
 
 export type TakenRequest = RecomputeRequestRow & { micros: string };
@@ -45,7 +44,8 @@ export async function takeRequests(trx: Kysely<DB>, partnerIds: readonly string[
 /** Clears the requests unless a newer one replaced it meanwhile (that one keeps its own job). */
 export async function clearRequests(trx: Kysely<DB>, requests: readonly TakenRequest[]): Promise<void> {
   if (requests.length === 0) return;
-  await sql`delete from recompute_requests using unnest(${requests.map((q) => q.partner_id)}::text[], ${requests.map((q) => q.micros)}::text[]) as taken(partner_id, micros)
+  await sql`delete from recompute_requests
+    using unnest(${requests.map((q) => q.partner_id)}::text[], ${requests.map((q) => q.micros)}::text[]) as taken(partner_id, micros)
     where recompute_requests.partner_id = taken.partner_id and ${MICROS} = taken.micros`.execute(trx);
 }
 

@@ -79,7 +79,9 @@ export function computeRisks(
     return {
       kind,
       on: formatDay(fall),
-      detail: `${cause} by ${formatDay(fall)} (${moved.join(', ')}); qualified tier falls from ${tiers[qToday]?.id} to ${tiers[qAfter]?.id}`,
+      detail:
+        `${cause} by ${formatDay(fall)} (${moved.join(', ')}); qualified ` +
+        `tier falls from ${tiers[qToday]?.id} to ${tiers[qAfter]?.id}`,
     };
   });
 }

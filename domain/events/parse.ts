@@ -10,6 +10,7 @@ import {
   type EventContext,
   type EventType,
 } from './schema.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export const MAX_EVENT_BYTES = 65_536;
 
@@ -124,7 +125,7 @@ export function parseEventLine(line: Uint8Array | string, ctx: EventContext): Ev
   try {
     raw = JSON.parse(textLine);
   } catch (error) {
-    return invalid(`not JSON: ${error instanceof Error ? error.message : String(error)}`, textLine);
+    return invalid(`not JSON: ${errorMessage(error)}`, textLine);
   }
   return validateEvent(raw, ctx);
 }

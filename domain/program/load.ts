@@ -6,6 +6,7 @@ import { currencyDigits } from '../money.ts';
 import { crossCheckDocument, crossCheckProgram } from './cross-checks.ts';
 import { issueLines } from './issues.ts';
 import { programSchema, type Program } from './schema.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export interface ProgramVersion {
   program: Program;
@@ -31,8 +32,8 @@ export function parseProgramDocument(text: string): LoadResult<unknown> {
     try {
       return { ok: true, value: parseYaml(text, { prettyErrors: true }) as unknown };
     } catch (yamlError) {
-      const json = jsonError instanceof Error ? jsonError.message : String(jsonError);
-      const yaml = yamlError instanceof Error ? yamlError.message.split('\n')[0] : String(yamlError);
+      const json = errorMessage(jsonError);
+      const yaml = errorMessage(yamlError).split('\n')[0];
       return { ok: false, problems: [`(root): neither JSON (${json}) nor YAML (${yaml})`] };
     }
   }

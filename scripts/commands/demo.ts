@@ -52,7 +52,9 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'files of an embedded Postgres, a private Redis and the worker log', '.data')
     .addHelpText(
       'after',
-      `\nServices: DATABASE_URL / REDIS_URL, else the local defaults; when no PostgreSQL answers, an embedded one\n(data in <data-dir>/pg); when no Redis answers and redis-server is on the PATH, a private one.\n"Today" is TIERLINE_TODAY, default ${DEMO_TODAY}. Emails: SMTP_URL, else .eml files in MAIL_OUTBOX_DIR (./outbox).`,
+      `\nServices: DATABASE_URL / REDIS_URL, else the local defaults; when no PostgreSQL answers, an embedded ` +
+        `one\n(data in <data-dir>/pg); when no Redis answers and redis-server is on the PATH, a private one.\n"Today" ` +
+        `is TIERLINE_TODAY, default ${DEMO_TODAY}. Emails: SMTP_URL, else .eml files in MAIL_OUTBOX_DIR (./outbox).`,
     )
     .action(async (raw: RawDemoOptions) => {
       const demo = await loadDemo();

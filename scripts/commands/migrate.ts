@@ -6,6 +6,7 @@ import { databaseUrl } from '../../config/urls.ts';
 import { createDb, ensureDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { CliError } from '../lib/errors.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 /** Runs the command, writing progress lines to `out`; throws CliError on failure. */
 export async function migrate(
@@ -25,7 +26,7 @@ export async function migrate(
       await db.destroy();
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     // One line even when the database's message spans several.
     throw new CliError(message.replace(/\s*\n\s*/g, ' '), 1, { cause: err });
   }

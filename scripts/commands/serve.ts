@@ -9,6 +9,7 @@ import { createLogger } from '../../workers/logger.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 import { startupConfig } from '../lib/startup-config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface ServeOptions {
   port?: string;
@@ -62,15 +63,18 @@ export async function runServe(options: ServeOptions): Promise<void> {
   });
   log.info({ signal }, 'stopping: finishing in-flight requests');
   // Requests still running after the timeout (a slow upload, say) are cut off.
-  const force = setTimeout(() => {
-    log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
-    app.server.closeAllConnections();
-  }, timeoutMs);
-  force.unref();
+  const closedInTime = new AbortController();
+  sleep(timeoutMs, undefined, { ref: false, signal: closedInTime.signal }).then(
+    () => {
+      log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+      app.server.closeAllConnections();
+    },
+    () => {}, // closed in time
+  );
   try {
     await app.close();
   } finally {
-    clearTimeout(force);
+    closedInTime.abort();
     await closeServices();
   }
   log.info('receiver stopped');

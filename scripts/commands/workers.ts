@@ -19,6 +19,7 @@ import {
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
 import { startupConfig } from '../lib/startup-config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** After the shutdown timeout, how long closing Redis and Postgres may take before the process exits anyway. */
 const CLOSE_GRACE_MS = 2_000;
@@ -51,17 +52,17 @@ function parsePort(value: string | undefined): number | undefined {
 }
 
 async function check(probe: () => Promise<unknown>, ms = 1_000): Promise<'ok' | 'unavailable'> {
-  let timer: NodeJS.Timeout | undefined;
+  const answered = new AbortController();
   try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
+    const outcome = await Promise.race([
+      probe().then(() => 'ok' as const),
+      sleep(ms, 'unavailable' as const, { signal: answered.signal }),
     ]);
-    return 'ok';
+    return outcome;
   } catch {
     return 'unavailable';
   } finally {
-    clearTimeout(timer);
+    answered.abort();
   }
 }
 
@@ -129,12 +130,12 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
     await db.destroy();
   })();
   closed.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
+  const closedInTime = new AbortController();
   const outcome = await Promise.race([
     closed.then(() => 'closed' as const),
-    new Promise<'busy'>((resolve) => (timer = setTimeout(() => resolve('busy'), CLOSE_GRACE_MS))),
+    sleep(CLOSE_GRACE_MS, 'busy' as const, { signal: closedInTime.signal }),
   ]);
-  clearTimeout(timer);
+  closedInTime.abort();
   if (outcome === 'busy') {
     log.warn(
       { closeGraceMs: CLOSE_GRACE_MS },

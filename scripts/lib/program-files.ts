@@ -17,7 +17,8 @@ export async function readProgramFiles(paths: readonly string[]): Promise<Progra
   const result = loadProgramTexts(texts);
   if (!result.ok) {
     throw new CliError(
-      `invalid program ${paths.join(', ')} (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}):\n  ${result.problems.join('\n  ')}`,
+      `invalid program ${paths.join(', ')} (${result.problems.length} ` +
+        `problem${result.problems.length === 1 ? '' : 's'}):\n  ${result.problems.join('\n  ')}`,
     );
   }
   return result.value;

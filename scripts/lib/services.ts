@@ -35,7 +35,8 @@ export async function openDatabase(options: { max?: number; requireSchema?: bool
       const pending = (await migrationStatus(db)).filter((m) => !m.applied);
       if (pending.length > 0)
         throw new CliError(
-          `the database schema is not up to date (${pending.length} pending migration${pending.length === 1 ? '' : 's'}): run \`tierline migrate\``,
+          `the database schema is not up to date (${pending.length} pending ` +
+            `migration${pending.length === 1 ? '' : 's'}): run \`tierline migrate\``,
         );
     }
     return db;

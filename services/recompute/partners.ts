@@ -3,7 +3,7 @@
 // transaction, under their advisory locks. Facts are read after the locks are taken, so a
 // batch never writes a state older than one another recompute has committed.
 import type { Kysely } from 'kysely';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from '../facts.ts';
 import {
   activeOverrides,
   clearRequests,

@@ -4,7 +4,7 @@
 // dead-letter store holding exactly the invalid events.
 import { isDeepStrictEqual } from 'node:util';
 import { sql, type Kysely } from 'kysely';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from '../../services/facts.ts';
 import type { DB } from '../../db/types.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';

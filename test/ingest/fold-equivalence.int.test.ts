@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from '../../services/facts.ts';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { evaluatePartner } from '../../domain/evaluation/scorecard.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from '../../services/facts.ts';
 import { rawHash } from '../../db/repositories/dead-letters.ts';
 import type { OutcomeCounts } from '../../services/ingest/batch.ts';
 import { validateEvent } from '../../domain/events/parse.ts';

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPartnerFacts } from '../../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from '../../services/facts.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { runIngest } from '../../scripts/commands/ingest.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { databaseUrl, redisUrl } from '../../config/urls.ts';
 import { maintenanceClient } from '../../db/connect.ts';
 import type { ServiceProvision } from './provided.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export interface StartedService extends ServiceProvision {
   stop(): Promise<void>;
@@ -20,7 +21,7 @@ async function postgresAnswers(url: string): Promise<string> {
     await client.end();
     return '';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }
 

@@ -22,6 +22,8 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, logTail, manage, waitUntilReady, type ManagedChild } from './processes.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const EMBEDDED_USER = 'postgres';
 const PASSWORD = 'tierline-demo';
@@ -53,7 +55,8 @@ function postgresOwner(): Owner | undefined {
     return { uid, gid };
   } catch {
     throw new EmbeddedPostgresError(
-      `running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`,
+      `running as root and there is no "${EMBEDDED_USER}" user to run it as (PostgreSQL ` +
+        `refuses root; run the demo as a normal user, or create one: useradd -r ${EMBEDDED_USER})`,
     );
   }
 }
@@ -94,7 +97,7 @@ async function binaries(): Promise<Binaries> {
     return (await import(name)) as Binaries;
   } catch (error) {
     throw new EmbeddedPostgresError(
-      `no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${error instanceof Error ? error.message : String(error)})`,
+      `no embedded PostgreSQL binaries for ${os}-${process.arch} (${name}: ${errorMessage(error)})`,
     );
   }
 }
@@ -130,13 +133,13 @@ async function initialise(dataDir: string, owner: Owner | undefined, logPath: st
     persistent: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     onLog: (message: string) => output.push(message),
-    onError: (error: unknown) => output.push(error instanceof Error ? error.message : String(error)),
+    onError: (error: unknown) => output.push(errorMessage(error)),
   });
   try {
     await cluster.initialise();
   } catch (error) {
     appendFileSync(logPath, output.join(''));
-    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 300);
+    const detail = errorMessage(error).replace(/\s+/g, ' ').slice(0, 300);
     throw new EmbeddedPostgresError(`initdb failed: ${detail}`);
   }
 }
@@ -162,7 +165,7 @@ async function stopLeftover(dataDir: string): Promise<void> {
     throw new EmbeddedPostgresError(`${dataDir} is in use by process ${pid}; stop it or pass another --data-dir`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     try {
       process.kill(pid, 0);
     } catch {

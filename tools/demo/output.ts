@@ -1,5 +1,6 @@
 // What the demo prints: plain lines for people (colour on a terminal unless NO_COLOR), a
 // stoppable clock, and money written from decimal strings without ever becoming a float.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const useColour = (): boolean => Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 
@@ -89,31 +90,19 @@ export function seconds(ms: number): string {
 
 /** Stops loops and sleeps early: set once, by Ctrl-C, SIGTERM or the end of the run. */
 export class Stop {
-  #stopped = false;
-  #wakers = new Set<() => void>();
+  #stop = new AbortController();
 
   get stopped(): boolean {
-    return this.#stopped;
+    return this.#stop.signal.aborted;
   }
 
   stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    for (const wake of this.#wakers) wake();
-    this.#wakers.clear();
+    this.#stop.abort();
   }
 
   /** Resolves after `ms`, or at once when stopped. */
   sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      this.#wakers.add(done);
-    });
+    if (this.stopped) return Promise.resolve();
+    return sleep(Math.max(0, ms), undefined, { signal: this.#stop.signal }).catch(() => {});
   }
 }

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -82,8 +83,11 @@ export function manage(child: ChildProcess, exitSignal: NodeJS.Signals): Managed
     async stop(signal, graceMs) {
       if (exited) return;
       child.kill(signal);
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-      if ((await Promise.race([done.then(() => 'done' as const), timer])) === 'timeout') {
+      const exitedInTime = new AbortController();
+      const timer = sleep(graceMs, 'timeout' as const, { ref: false, signal: exitedInTime.signal });
+      const outcome = await Promise.race([done.then(() => 'done' as const), timer]);
+      exitedInTime.abort();
+      if (outcome === 'timeout') {
         child.kill('SIGKILL');
         await done;
       }
@@ -101,7 +105,7 @@ export async function waitUntilReady(
   while (Date.now() < deadline) {
     if (child.hasExited()) return 'exited';
     if (await probe()) return 'ready';
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   return 'timeout';
 }

@@ -91,11 +91,9 @@ function workerLogger(path: string): { log: Logger; close(): void } {
       if (!/"level":(5|6)\d/.test(line)) return;
       try {
         const entry = JSON.parse(line) as { msg?: string; err?: unknown; queue?: string };
-        say(
-          colour.red(
-            `worker error: ${entry.msg ?? ''}${entry.queue ? ` (${entry.queue})` : ''}${entry.err ? `: ${typeof entry.err === 'string' ? entry.err : JSON.stringify(entry.err)}` : ''}`,
-          ),
-        );
+        const queue = entry.queue ? ` (${entry.queue})` : '';
+        const err = typeof entry.err === 'string' ? entry.err : JSON.stringify(entry.err);
+        say(colour.red(`worker error: ${entry.msg ?? ''}${queue}${entry.err ? `: ${err}` : ''}`));
       } catch {
         // a line that is not JSON stays in the file
       }
@@ -329,7 +327,8 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   const p = currentProgram(program, o.today);
   const tiers = p.tracks.reduce((n, t) => n + t.tiers.length, 0);
   say(
-    `migrated ${o.database} (${applied.length} migrations); loaded ${p.name} ${p.version} from ${relative(process.cwd(), DEMO_PROGRAM)}: ${p.tracks.length} tracks, ${tiers} tiers, ${p.policy.demotionGraceDays}-day grace`,
+    `migrated ${o.database} (${applied.length} migrations); loaded ${p.name} ${p.version} ` +
+      `from ${relative(process.cwd(), DEMO_PROGRAM)}: ${p.tracks.length} tracks, ${tiers} tiers, ${p.policy.demotionGraceDays}-day grace`,
   );
 
   const { connection, queues, settings } = await openDemoQueues(services.redisUrl, o.queuePrefix);
@@ -357,8 +356,10 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   state.historyEvents = history.events;
   const c = history.counts;
   say(
-    `history: ${count(history.events)} events for ${count(o.partners)} partners (${HISTORY_MONTHS} months to ${o.today}) through the backfill path in ${seconds(performance.now() - t0)}` +
-      ` (accepted ${count(c.accepted)}${c['dead-lettered'] ? `, dead-lettered ${c['dead-lettered']}` : ''})${history.complete ? '' : colour.yellow(' — interrupted')}`,
+    `history: ${count(history.events)} events for ${count(o.partners)} partners (${HISTORY_MONTHS} ` +
+      `months to ${o.today}) through the backfill path in ${seconds(performance.now() - t0)}` +
+      ` (accepted ${count(c.accepted)}${c['dead-lettered'] ? `, dead-lettered ${c['dead-lettered']}` : ''})` +
+      (history.complete ? '' : colour.yellow(' — interrupted')),
   );
   if (!history.complete || stop.stopped) return;
 
@@ -428,7 +429,10 @@ async function streamLive(o: DemoOptions, state: State, stop: Stop): Promise<voi
   let nightly: string | undefined;
   say(
     `streaming live events through the ingest queues for ${seconds(o.durationMs)}` +
-      `${o.dayEveryMs > 0 ? `; every ${seconds(o.dayEveryMs)} the day advances and the nightly run recomputes everyone` : ''} (Ctrl-C stops early)`,
+      (o.dayEveryMs > 0
+        ? `; every ${seconds(o.dayEveryMs)} the day advances and the nightly run recomputes everyone`
+        : '') +
+      ' (Ctrl-C stops early)',
   );
   try {
     while (!stop.stopped) {
@@ -443,7 +447,8 @@ async function streamLive(o: DemoOptions, state: State, stop: Stop): Promise<voi
           nightly = state.today;
           await enqueueMany(queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: state.today }]);
           say(
-            `${colour.dim(`[${state.today}]`)} ${colour.bold(`☾ midnight: today is now ${state.today}`)}; nightly run queued (certifications expire, revenue leaves the 12-month window, grace runs out)`,
+            `${colour.dim(`[${state.today}]`)} ${colour.bold(`☾ midnight: today is now ${state.today}`)}; ` +
+              `nightly run queued (certifications expire, revenue leaves the 12-month window, grace runs out)`,
           );
           nextMidnight += o.dayEveryMs;
         }
@@ -513,19 +518,22 @@ function summaryLines(o: DemoOptions, state: State, started: number): string[] {
   if (state.interrupted) lines.push(colour.yellow('interrupted: stopped cleanly before the end'));
   const days = state.firstDay === state.today ? state.today : `${state.firstDay} → ${state.today}`;
   lines.push(
-    `run         seed ${o.seed} · ${count(o.partners)} partners · ${count(state.historyEvents)} history events · ${count(state.live?.total ?? 0)} live events in ${seconds(state.liveMs)} · simulated day ${days}`,
+    `run         seed ${o.seed} · ${count(o.partners)} partners · ${count(state.historyEvents)} history ` +
+      `events · ${count(state.live?.total ?? 0)} live events in ${seconds(state.liveMs)} · simulated day ${days}`,
   );
   const w = state.watcher?.counts;
   if (w)
     lines.push(
-      `live        ${w.promoted} promoted, ${w.demoted} demoted, ${w.grace} entered grace, ${w.emails} emails written, ${w.deadLetters} dead letters`,
+      `live        ${w.promoted} promoted, ${w.demoted} demoted, ${w.grace} ` +
+        `entered grace, ${w.emails} emails written, ${w.deadLetters} dead letters`,
     );
   if (state.services) lines.push(`services    ${state.services.postgresLabel} · ${state.services.redisLabel}`);
   const embedded = state.services?.postgresLabel.startsWith('embedded');
   lines.push(
     embedded
       ? `database    ${o.database} in the embedded cluster (stopped with the demo; kept in ${join(o.dataDir, 'pg')})`
-      : `database    ${o.database} is kept: DATABASE_URL=${state.services ? redact(withDatabase(state.services.postgresUrl, o.database)) : '?'} npx tierline scorecard P-00001`,
+      : `database    ${o.database} is kept: DATABASE_URL=` +
+          `${state.services ? redact(withDatabase(state.services.postgresUrl, o.database)) : '?'} npx tierline scorecard P-00001`,
   );
   lines.push(`wall time   ${seconds(performance.now() - started)}`);
   return lines;

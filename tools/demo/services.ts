@@ -12,6 +12,7 @@ import { describeTarget } from '../../db/connection-errors.ts';
 import { CliError } from '../../scripts/lib/errors.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { findRedisServer, redisAnswers, startPrivateRedis } from './redis-server.ts';
+import { errorMessage } from '../../lib/errors.ts';
 
 export interface DemoServices {
   /** A Postgres server URL; the demo swaps in its own database name. */
@@ -62,7 +63,7 @@ function nothingAnswered(error: unknown): boolean {
 }
 
 function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  return errorMessage(error).replace(/\s*\n\s*/g, ' ');
 }
 
 async function probePostgres(url: string): Promise<{ ok: true } | { ok: false; reason: string }> {

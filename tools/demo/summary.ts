@@ -110,7 +110,8 @@ export function printSummary(ctx: SummaryContext): void {
   for (const kind of kinds) {
     const get = (status: string): number => after.emails.get(`${kind}/${status}`) ?? 0;
     print(
-      `    ${kind.padEnd(28)} ${pad(cell(get('sent')), 8)} ${pad(cell(get('skipped')), 8)} ${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)}`,
+      `    ${kind.padEnd(28)} ${pad(cell(get('sent')), 8)} ${pad(cell(get('skipped')), 8)} ` +
+        `${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)}`,
     );
   }
   print(
@@ -121,9 +122,11 @@ export function printSummary(ctx: SummaryContext): void {
   print();
   const deadDelta = before ? ` (${after.deadLetters - before.deadLetters} during the live stream)` : '';
   print(
-    `  ${colour.bold('Dead letters')}    ${count(after.deadLetters)}${deadDelta}: \`npx tierline dlq list\` (DATABASE_URL as above) shows them with their reasons`,
+    `  ${colour.bold('Dead letters')}    ${count(after.deadLetters)}${deadDelta}: ` +
+      `\`npx tierline dlq list\` (DATABASE_URL as above) shows them with their reasons`,
   );
   print(
-    `  ${colour.bold('Emails')}          ${ctx.smtp ? 'sent through SMTP_URL' : `.eml files in ${resolve(ctx.outboxDir)} (MAIL_OUTBOX_DIR)`}`,
+    `  ${colour.bold('Emails')}          ` +
+      (ctx.smtp ? 'sent through SMTP_URL' : `.eml files in ${resolve(ctx.outboxDir)} (MAIL_OUTBOX_DIR)`),
   );
 }

@@ -144,7 +144,8 @@ export class Watcher {
             : `on ${d.day}`;
       const label = up ? colour.green('▲ promoted ') : colour.red('▼ demoted  ');
       say(
-        `${this.stamp()} ${label} ${await this.who(d.partner_id)} ${this.tier(d.previous_tier)} → ${colour.bold(this.tier(d.new_tier))}  ${colour.dim(why)}`,
+        `${this.stamp()} ${label} ${await this.who(d.partner_id)} ${this.tier(d.previous_tier)} ` +
+          `→ ${colour.bold(this.tier(d.new_tier))}  ${colour.dim(why)}`,
       );
     }
   }
@@ -158,7 +159,9 @@ export class Watcher {
         const short = (row.unmet ?? []).map((u) => `${u.metric} ${u.actual}/${u.required}`).join(', ');
         const since = row.day && row.day < this.day() ? ` since ${row.day}` : '';
         say(
-          `${this.stamp()} ${colour.yellow('◐ grace    ')} ${await this.who(row.partner_id)} below ${this.tier(row.effective)}${since} (qualifies for ${this.tier(row.qualified)}${short ? `; ${short}` : ''}), demoted on ${row.grace_ends_on ?? '?'} unless it recovers`,
+          `${this.stamp()} ${colour.yellow('◐ grace    ')} ${await this.who(row.partner_id)} ` +
+            `below ${this.tier(row.effective)}${since} (qualifies for ${this.tier(row.qualified)}${short ? `; ${short}` : ''}), ` +
+            `demoted on ${row.grace_ends_on ?? '?'} unless it recovers`,
         );
       }
       if (row.status === 'pending' || row.status === 'claimed') this.open.add(row.id);
@@ -213,7 +216,8 @@ export class Watcher {
       this.counts.deadLetters++;
       const reason = (r.reason as { message?: string } | null)?.message ?? '';
       say(
-        `${this.stamp()} ${colour.magenta('✗ dead letter')} ${r.source ?? '?'} ${r.event_id ?? '?'}: ${reason.length > 110 ? `${reason.slice(0, 109)}…` : reason}`,
+        `${this.stamp()} ${colour.magenta('✗ dead letter')} ${r.source ?? '?'} ${r.event_id ?? '?'}: ` +
+          (reason.length > 110 ? `${reason.slice(0, 109)}…` : reason),
       );
     }
   }
@@ -236,7 +240,9 @@ export class Watcher {
         notifications?: number;
       };
       say(
-        `${colour.dim(`[${d.asOf ?? '?'}]`)} ${colour.bold('☾ nightly run done')}: ${count(d.partners ?? 0)} partners in ${(d.seconds ?? 0).toFixed(1)} s, ${d.changes?.promoted ?? 0} promoted, ${d.changes?.demoted ?? 0} demoted, ${d.notifications ?? 0} notifications`,
+        `${colour.dim(`[${d.asOf ?? '?'}]`)} ${colour.bold('☾ nightly run done')}: ${count(d.partners ?? 0)} ` +
+          `partners in ${(d.seconds ?? 0).toFixed(1)} s, ${d.changes?.promoted ?? 0} ` +
+          `promoted, ${d.changes?.demoted ?? 0} demoted, ${d.notifications ?? 0} notifications`,
       );
     }
   }

@@ -6,7 +6,8 @@
 // with expiry, a year of monthly invoices, and the recompute each partner then owes. Every
 // value is a hash of (seed, partner, item), so a seed always gives the same rows, in any
 // batch order.
-/* eslint-disable no-restricted-properties, no-restricted-syntax -- the statements are built from integers and fixed identifiers only (never from input), and one statement per table keeps the generator readable */
+/* eslint-disable no-restricted-properties, no-restricted-syntax -- the statements are built from integers and fixed
+   identifiers only (never from input), and one statement per table keeps the generator readable */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 
@@ -67,7 +68,8 @@ export async function writeFacts(
         .raw(
           `insert into inbox (source, event_id, partner_id, type, payload, payload_hash, outcome)
            select 'crm', 'crm-p-' || p, ${pid}, 'partner.upserted',
-                  jsonb_build_object('id', 'crm-p-' || p, 'source', 'crm', 'type', 'partner.upserted', 'occurredAt', '2024-01-01T00:00:00Z', 'partnerId', ${pid},
+                  jsonb_build_object('id', 'crm-p-' || p, 'source', 'crm', 'type', 'partner.upserted',
+                    'occurredAt', '2024-01-01T00:00:00Z', 'partnerId', ${pid},
                     'data', jsonb_build_object('name', 'Partner ' || p, 'partnerType', (${textArray(TYPES)})[1 + (p % 6)], 'version', 1)),
                   md5('crm-p-' || p), 'accepted'
            from generate_series(${from}, ${to}) p`,
@@ -77,11 +79,14 @@ export async function writeFacts(
       // 70% won, 20% lost, 10% still open; one in ten in EUR.
       const reg = `('${o.until}'::date - (${u(s, 2, 'p', 'k')} * 730)::int)`;
       const close = `least('${o.until}'::date, ${reg} + 5 + (${u(s, 3, 'p', 'k')} * 115)::int)`;
-      const stage = `case when ${u(s, 4, 'p', 'k')} < 0.7 then 'closed_won' when ${u(s, 4, 'p', 'k')} < 0.9 then 'closed_lost' else 'open' end`;
+      const stage =
+        `case when ${u(s, 4, 'p', 'k')} < 0.7 then 'closed_won' ` +
+        `when ${u(s, 4, 'p', 'k')} < 0.9 then 'closed_lost' else 'open' end`;
       const eur = `${u(s, 5, 'p', 'k')} < 0.1`;
       const deals = await sql
         .raw(
-          `insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at, closed_at, source, event_id)
+          `insert into deals (partner_id, deal_id, version, stage, amount, currency, fx_rate, customer_id, registered_at,
+                              closed_at, source, event_id)
            select ${pid}, 'D-' || k, 2, st, round(((500 + ${u(s, 6, 'p', 'k')} * 29500) * ${size})::numeric, 2),
                   case when ${eur} then 'EUR' else 'USD' end, case when ${eur} then 1.0842 end,
                   'C-' || (1 + (${u(s, 7, 'p', 'k')} * 400)::int), ${reg}, case when st = 'open' then null else ${close} end,
@@ -94,7 +99,8 @@ export async function writeFacts(
       const certs = await sql
         .raw(
           `insert into certifications_earned (source, event_id, partner_id, person_id, certification_id, earned_at, expires_at)
-           select 'lms', 'lms-c-' || p || '-' || k, ${pid}, ${pid} || '-E' || (1 + (k % 5)), (${textArray(CERTS)})[1 + (${u(s, 9, 'p', 'k')} * 5)::int % 5],
+           select 'lms', 'lms-c-' || p || '-' || k, ${pid}, ${pid} || '-E' || (1 + (k % 5)),
+                  (${textArray(CERTS)})[1 + (${u(s, 9, 'p', 'k')} * 5)::int % 5],
                   ${earned}, case when ${u(s, 10, 'p', 'k')} < 0.85 then (${earned} + interval '2 years')::date end
            from generate_series(${from}, ${to}) p, generate_series(1, ${o.certificationsPerPartner}) k`,
         )
@@ -103,7 +109,8 @@ export async function writeFacts(
         .raw(
           `insert into invoices (partner_id, invoice_id, amount, currency, fx_rate, booked_at, recurring, source, event_id)
            select ${pid}, 'INV-' || m, round(((300 + ${u(s, 11, 'p', 'm')} * 14700) * ${size})::numeric, 2), 'USD', null,
-                  (date_trunc('month', '${o.until}'::date) - (m || ' months')::interval)::date, ${u(s, 12, 'p', 'm')} < 0.7, 'erp', 'erp-i-' || p || '-' || m
+                  (date_trunc('month', '${o.until}'::date) - (m || ' months')::interval)::date, ${u(s, 12, 'p', 'm')} < 0.7,
+                  'erp', 'erp-i-' || p || '-' || m
            from generate_series(${from}, ${to}) p, generate_series(0, ${o.invoiceMonths - 1}) m`,
         )
         .execute(trx);

@@ -30,7 +30,9 @@ const SALES_CERTS = ['sales-associate', 'sales-expert'];
 const TECH_CERTS = ['tech-associate', 'tech-expert'];
 
 function occurred(day: Day, faker: Faker): string {
-  return `${formatDay(day)}T${String(faker.number.int({ min: 8, max: 18 })).padStart(2, '0')}:${String(faker.number.int({ min: 0, max: 59 })).padStart(2, '0')}:00Z`;
+  const hour = String(faker.number.int({ min: 8, max: 18 })).padStart(2, '0');
+  const minute = String(faker.number.int({ min: 0, max: 59 })).padStart(2, '0');
+  return `${formatDay(day)}T${hour}:${minute}:00Z`;
 }
 
 function amountText(cents: number): string {

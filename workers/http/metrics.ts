@@ -27,6 +27,8 @@ import type { DB, OutboxStatus } from '../../db/types.ts';
 import { QUEUES } from '../../queues/catalog.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { TIER_CHANGE_KINDS, bearerMatches, enableDefaultMetrics, registry as processRegistry } from '../metrics.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const QUEUE_STATES = [
   'waiting',
@@ -55,17 +57,17 @@ export interface SystemMetrics {
 }
 
 async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   work.catch(() => {});
+  const settled = new AbortController();
   try {
     return await Promise.race([
       work,
-      new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)),
-      ),
+      sleep(ms, undefined, { signal: settled.signal }).then(() => {
+        throw new Error(`${what} timed out after ${ms} ms`);
+      }),
     ]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 
@@ -153,10 +155,7 @@ export function systemMetrics(deps: SystemMetricsDeps): SystemMetrics {
     } catch (error) {
       clear();
       up.set({ source }, 0);
-      deps.log.warn(
-        { source, reason: error instanceof Error ? error.message : String(error) },
-        'metrics: cannot read source',
-      );
+      deps.log.warn({ source, reason: errorMessage(error) }, 'metrics: cannot read source');
     }
   };
 

@@ -44,6 +44,8 @@ import {
   parseSignatureHeader,
   type ParsedSignature,
 } from './signature.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ServerOptions {
   /** Verifies unsubscribe tokens; TIERLINE_UNSUBSCRIBE_SECRET (or the development secret) by default. */
@@ -82,25 +84,23 @@ class TimeoutError extends Error {
 }
 
 async function withTimeout<T>(work: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   const running = work();
   // The loser of the race must not surface later as an unhandled rejection.
   running.catch(() => {});
+  const settled = new AbortController();
   try {
     return await Promise.race([
       running,
-      new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms)),
-      ),
+      sleep(ms, undefined, { signal: settled.signal }).then(() => {
+        throw new TimeoutError(`timed out after ${ms} ms`);
+      }),
     ]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The job run id of a body: the same bytes delivered again are the same jobs. */
 export function bodyRunId(raw: Uint8Array): string {
@@ -124,7 +124,7 @@ export function splitBody(raw: Buffer, source: Source): Split {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return whole(`body is not JSON: ${describe(error)}`);
+    return whole(`body is not JSON: ${errorMessage(error)}`);
   }
   const elements: unknown[] = Array.isArray(value) ? value : [value];
   const events: string[] = [];
@@ -292,7 +292,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         await withTimeout(probe, healthTimeoutMs);
         return 'ok';
       } catch (error) {
-        request.log.warn({ service: name, reason: describe(error) }, 'health check failed');
+        request.log.warn({ service: name, reason: errorMessage(error) }, 'health check failed');
         return error instanceof TimeoutError ? 'timeout' : 'unreachable';
       }
     };

@@ -10,7 +10,10 @@ import { verifyUnsubscribeToken } from '../notifier/unsubscribe.ts';
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto">${body}</body></html>`;
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body ` +
+    `style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto">${body}</body></html>`
+  );
 }
 
 export function registerUnsubscribe(app: FastifyInstance, deps: { db: Kysely<DB>; secret: string }): void {
@@ -34,7 +37,8 @@ export function registerUnsubscribe(app: FastifyInstance, deps: { db: Kysely<DB>
       return reply.send(
         page(
           'Unsubscribe',
-          `<p>Stop sending ${escapeHtml(what)} to ${escapeHtml(claims.email)}?</p><form method="post" action="/unsubscribe?token=${token}"><button type="submit">Unsubscribe</button></form>`,
+          `<p>Stop sending ${escapeHtml(what)} to ${escapeHtml(claims.email)}?</p><form method="post" ` +
+            `action="/unsubscribe?token=${token}"><button type="submit">Unsubscribe</button></form>`,
         ),
       );
     });

@@ -29,6 +29,8 @@ import { claimRows, type ClaimedRow } from '../../services/notifications/claim.t
 import { TokenBucket } from './rate.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NotifierHooks {
   /** Runs after the server accepted a message and before it is marked sent (tests inject crashes here). */
@@ -143,16 +145,12 @@ class OutboxNotifier implements Notifier {
       this.woken = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    const woken = new AbortController();
+    this.wakeUp = () => woken.abort();
+    return sleep(ms, undefined, { signal: woken.signal }).then(
+      () => void (this.wakeUp = undefined),
+      () => {}, // woken early; wake() has cleared wakeUp
+    );
   }
 
   private async run(): Promise<void> {
@@ -164,7 +162,7 @@ class OutboxNotifier implements Notifier {
         failures = 0;
       } catch (error) {
         failures++;
-        this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'notifier round failed');
+        this.deps.log.error({ err: errorMessage(error) }, 'notifier round failed');
         await this.pause(Math.min(30_000, this.deps.config.pollMs * 2 ** Math.min(6, failures)));
         continue;
       }
@@ -209,7 +207,7 @@ class OutboxNotifier implements Notifier {
           this.deps.log.warn({ outboxId: row.id }, 'claim lost to another notifier; leaving the row to it');
         else
           this.deps.log.error(
-            { outboxId: row.id, partnerId: row.partnerId, err: error instanceof Error ? error.message : String(error) },
+            { outboxId: row.id, partnerId: row.partnerId, err: errorMessage(error) },
             'notification not finished; it will be claimed again',
           );
       }
@@ -266,11 +264,8 @@ class OutboxNotifier implements Notifier {
           return await record(key, delivery);
         } catch (error) {
           if (error instanceof LostClaim || attempt >= 5) throw error;
-          log.warn(
-            { attempt, err: error instanceof Error ? error.message : String(error) },
-            'cannot record a sent message yet; retrying',
-          );
-          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+          log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent message yet; retrying');
+          await sleep(100 * 2 ** attempt);
         }
       }
     };
@@ -361,10 +356,10 @@ class OutboxNotifier implements Notifier {
     const failed = recipients.filter((r) => deliveries[r.key]?.status === 'failed');
     const failures =
       failed.length > 0
-        ? `${failed.length} of ${recipients.length} recipients failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`.slice(
-            0,
-            1000,
-          )
+        ? (
+            `${failed.length} of ${recipients.length} recipients ` +
+            `failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`
+          ).slice(0, 1000)
         : null;
     if (sent.length > 0)
       return finish({ status: 'sent', messageIds: sent.map((d) => d.messageId), lastError: failures });
@@ -395,7 +390,9 @@ class OutboxNotifier implements Notifier {
     });
     const rendered = renderEmail(content);
     const notification = sha256(row.dedupKey);
-    const stem = `${row.kind.replace(/[^a-z-]/g, '-')}-${row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
+    const kind = row.kind.replace(/[^a-z-]/g, '-');
+    const partner = row.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+    const stem = `${kind}-${partner}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
     return {
       from: { name: config.fromName ?? headerText(program.name, 100), address: config.fromAddress },
       to: { name: recipient.name, address },
@@ -418,12 +415,10 @@ class OutboxNotifier implements Notifier {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.stopping = true;
     this.wake();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
+    const stoppedInTime = new AbortController();
+    const timedOut = sleep(timeoutMs, 'timeout' as const, { signal: stoppedInTime.signal });
     const outcome = await Promise.race([(this.loop ?? Promise.resolve()).then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
+    stoppedInTime.abort();
     if (outcome === 'timeout')
       this.deps.log.warn(
         { timeoutMs },

@@ -1,6 +1,8 @@
 // The global sending rate (TIERLINE_MAIL_PER_SECOND): a token bucket holding at most one
 // second's worth of messages. take() waits for a token instead of refusing, so a burst of
 // notifications is queued and spread out, never dropped.
+import { setTimeout as delay } from 'node:timers/promises';
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -8,7 +10,7 @@ export class TokenBucket {
   constructor(
     private readonly perSecond: number,
     private readonly now: () => number = () => performance.now(),
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
   ) {
     if (!(perSecond > 0)) throw new Error('the rate must be positive');
     this.tokens = Math.max(1, perSecond);

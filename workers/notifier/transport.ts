@@ -49,7 +49,10 @@ export interface SmtpSettings {
 const truthy = (value: string | null): boolean =>
   value !== null && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
-/** SMTP_URL → connection settings: smtps:// or ?secure=true is TLS from the start (port 465 by default), else 587 with STARTTLS when offered. */
+/**
+ * SMTP_URL → connection settings: smtps:// or ?secure=true is TLS from the start (port 465 by default),
+ * else 587 with STARTTLS when offered.
+ */
 export function parseSmtpUrl(url: string): SmtpSettings {
   let u: URL;
   try {
