@@ -1,7 +1,7 @@
 // `tierline emails list [--partner ID] [--status S] [--json]`, `emails show ID [--json]`,
 // `emails resend ID [--by NAME]`: the outbox (docs/notifications.md).
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { listEmails, OUTBOX_STATUSES, resendEmail, showEmail } from '../../services/emails.ts';
 import { refusalsAsCliErrors } from '../lib/errors.ts';
 import { positiveInteger } from '../lib/options.ts';
@@ -68,7 +68,7 @@ export function registerEmails(program: Command): void {
   emails
     .command('list')
     .option('--partner <id>', "only this partner's emails")
-    .option('--status <status>', `only this status: ${OUTBOX_STATUSES.join(', ')}`)
+    .addOption(new Option('--status <status>', 'only this status').choices(OUTBOX_STATUSES))
     .option('--limit <n>', 'at most this many, newest first', positiveInteger, 100)
     .option('--json', 'JSON Lines')
     .description('the outbox, newest first, with why an email was skipped or failed')
