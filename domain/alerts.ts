@@ -2,7 +2,7 @@
 // risk of falling below the effective tier, and being close to the next tier. Each request
 // carries a deterministic deduplication key; changes older than notifyChangesWithinDays are
 // recorded but not sent (history being loaded), and terminated partners get nothing sent.
-import { formatDay, type Day } from './dates.ts';
+import { dayOrThrow, formatDay, type Day } from './dates.ts';
 import { compare, ratio } from './evaluation/criteria.ts';
 import type { HistorySegment, Scorecard } from './evaluation/scorecard.ts';
 import type { TierChange } from './evaluation/timeline.ts';
@@ -19,6 +19,8 @@ export interface NotificationRequest {
   day: string;
   /** false: recorded only (too old, or the partner is terminated). */
   send: boolean;
+  /** Why a request that is recorded only is not sent (the outbox row's skip_reason). */
+  skipReason?: string;
   payload: Record<string, unknown>;
 }
 
@@ -48,17 +50,66 @@ export function nearPromotion(scorecard: Scorecard, within: string): boolean {
   });
 }
 
+/**
+ * How many days after a promotion day a dated risk must wait for: a risk dated on or before
+ * today + this is warned of at once, since the next day's recompute would be too late.
+ */
+export const AT_RISK_AFTER_PROMOTION_URGENT_DAYS = 1;
+
+export interface AtRiskAfterPromotion {
+  /** The tier the partner was promoted to today, or null when it was not promoted today. */
+  promotedTo: string | null;
+  /** The effective tier the dated risk threatens. */
+  tier: string | null;
+  today: Day;
+  /** The day of the dated risk. */
+  riskOn: Day;
+}
+
+/**
+ * Whether a dated at-risk email may be asked for (docs/notifications.md#promotion-and-at-risk):
+ * not on the day of a promotion to the same tier ("Congratulations" and "at risk" in the same
+ * second contradict each other), unless the risk falls so soon that waiting would be too late.
+ * Held back, it is not lost: its deduplication key does not name the day, so the next day's
+ * recompute (the nightly run at the latest) asks for it if the risk still stands.
+ */
+export function atRiskAfterPromotion(c: AtRiskAfterPromotion): boolean {
+  if (c.promotedTo === null || c.promotedTo !== c.tier) return true;
+  return c.riskOn <= c.today + AT_RISK_AFTER_PROMOTION_URGENT_DAYS;
+}
+
+/** The tier the partner was promoted to today: by this recompute, or by an earlier one today. */
+export function promotedToday(
+  input: Pick<AlertInput, 'changes' | 'history' | 'today' | 'program' | 'scorecard'>,
+): string | null {
+  const { today, scorecard } = input;
+  const change = input.changes.find((c) => c.kind === 'promoted' && c.day === today);
+  if (change) return change.to;
+  const last = input.history[input.history.length - 1];
+  const before = input.history[input.history.length - 2];
+  if (!last || !before || last.from !== today || last.tierId === null || last.tierId === before.tierId) return null;
+  const tiers = input.program.tracks.find((t) => t.id === scorecard.track)?.tiers.map((t) => t.id) ?? [];
+  const rank = (id: string | null): number => (id === null ? -1 : tiers.indexOf(id));
+  return rank(last.tierId) > rank(before.tierId) ? last.tierId : null;
+}
+
 export function notificationRequests(input: AlertInput): NotificationRequest[] {
   const { partnerId, program, today, scorecard } = input;
   const recent = (day: Day): boolean => day >= today - program.alerts.notifyChangesWithinDays;
   const out: NotificationRequest[] = [];
   const push = (kind: NotificationKind, day: Day, dedup: string, payload: Record<string, unknown>): void => {
+    const skipReason = input.terminated
+      ? 'partner terminated'
+      : recent(day)
+        ? undefined
+        : `change of ${formatDay(day)} is older than notifyChangesWithinDays (${program.alerts.notifyChangesWithinDays} days)`;
     out.push({
       kind,
       dedupKey: dedup,
       partnerId,
       day: formatDay(day),
-      send: recent(day) && !input.terminated,
+      send: skipReason === undefined,
+      ...(skipReason === undefined ? {} : { skipReason }),
       payload: { ...payload, scorecard },
     });
   };
@@ -81,7 +132,10 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
   }
   if (scorecard.status === 'qualified') {
     // q = e today, so a dated fall of q is a fall below the effective tier.
+    const promotedTo = promotedToday(input);
     for (const risk of scorecard.risks) {
+      if (!atRiskAfterPromotion({ promotedTo, tier: scorecard.effectiveTier, today, riskOn: dayOrThrow(risk.on) }))
+        continue;
       push('tier.at-risk', today, key('tier.at-risk', risk.kind, partnerId, risk.on, scorecard.effectiveTier ?? ''), {
         reason: risk.kind,
         on: risk.on,

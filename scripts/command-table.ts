@@ -77,6 +77,26 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/reads.ts')).registerReads,
   },
   {
+    names: [
+      { name: 'history', term: 'history [options] <partnerId>', description: "a partner's effective-tier history" },
+    ],
+    load: async () => (await import('./commands/history.ts')).registerHistory,
+  },
+  {
+    names: [
+      {
+        name: 'audit',
+        term: 'audit [options]',
+        description: 'the audit log: overrides, program loads, replays, nightly runs, opt-outs, resends',
+      },
+    ],
+    load: async () => (await import('./commands/audit.ts')).registerAudit,
+  },
+  {
+    names: [{ name: 'emails', term: 'emails', description: 'the notification emails: sent, skipped, failed, pending' }],
+    load: async () => (await import('./commands/emails.ts')).registerEmails,
+  },
+  {
     names: [{ name: 'dlq', term: 'dlq', description: 'the dead-letter store' }],
     load: async () => (await import('./commands/dlq.ts')).registerDlq,
   },

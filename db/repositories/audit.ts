@@ -5,3 +5,10 @@ import type { AuditLogTable, DB } from '../types.ts';
 export async function recordAudit(db: Kysely<DB>, entry: Insertable<AuditLogTable>): Promise<void> {
   await db.insertInto('audit_log').values(entry).execute();
 }
+
+/** The newest entries first, optionally of one partner. */
+export async function auditEntries(db: Kysely<DB>, options: { partnerId?: string | undefined; limit: number }) {
+  let query = db.selectFrom('audit_log').selectAll();
+  if (options.partnerId !== undefined) query = query.where('partner_id', '=', options.partnerId);
+  return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+}

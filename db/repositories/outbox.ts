@@ -4,7 +4,7 @@
 // notifier presumed dead that wakes up again cannot overwrite the work of the one that
 // re-claimed its row. Each fenced write also renews the claim (the lease).
 import { sql, type Insertable, type Kysely } from 'kysely';
-import type { DB, Delivery, OutboxTable } from '../types.ts';
+import type { DB, Delivery, OutboxStatus, OutboxTable } from '../types.ts';
 
 /** One statement may bind at most 65,535 parameters: multi-row inserts go in slices. */
 const ROWS_PER_INSERT = 5_000;
@@ -171,4 +171,65 @@ export async function finishRow(db: Kysely<DB>, row: { id: string }, lease: Date
   }
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Rows for `emails list`, newest first. */
+export async function listOutboxRows(
+  db: Kysely<DB>,
+  filter: { partnerId?: string | undefined; status?: OutboxStatus | undefined; limit: number },
+) {
+  let query = db
+    .selectFrom('outbox')
+    .select([
+      'id',
+      'dedup_key',
+      'kind',
+      'partner_id',
+      'status',
+      'skip_reason',
+      'last_error',
+      'attempts',
+      'created_at',
+      'claimed_at',
+      'sent_at',
+      'message_id',
+      sql<string | null>`payload->>'day'`.as('day'),
+      sql<string | null>`payload->>'resendOf'`.as('resend_of'),
+    ]);
+  if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  return query.orderBy('id', 'desc').limit(filter.limit).execute();
+}
+
+export async function outboxRow(db: Kysely<DB>, id: string) {
+  return db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Locks a row (a resend of it is being decided). */
+export async function lockOutboxRow(db: Kysely<DB>, id: string) {
+  return db.selectFrom('outbox').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** A notification's row and its resends (rows keyed `<dedupKey>|resend:N`). */
+export async function notificationAndResends(db: Kysely<DB>, dedupKey: string) {
+  const prefix = `${dedupKey}|resend:`;
+  return db
+    .selectFrom('outbox')
+    .select(['id', 'dedup_key', 'status'])
+    .where((eb) =>
+      eb.or([eb('dedup_key', '=', dedupKey), eb(sql<string>`left(dedup_key, ${prefix.length})`, '=', prefix)]),
+    )
+    .orderBy('id')
+    .execute();
+}
+
+/** Inserts one row unless its dedup_key is taken; returns its id, or undefined. */
+export async function insertOutboxRow(db: Kysely<DB>, row: Insertable<OutboxTable>): Promise<string | undefined> {
+  const inserted = await db
+    .insertInto('outbox')
+    .values(row)
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted?.id;
 }

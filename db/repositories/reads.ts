@@ -34,3 +34,72 @@ export async function listDecisions(db: Kysely<DB>, partnerId: string) {
     .orderBy('id')
     .execute();
 }
+
+/** Whether any event (stored or stale) has named this partner, or a partner row exists. */
+export async function partnerNamed(db: Kysely<DB>, partnerId: string): Promise<boolean> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .or([
+          eb.exists(eb.selectFrom('inbox').select('event_id').where('partner_id', '=', partnerId)),
+          eb.exists(eb.selectFrom('partners').select('partner_id').where('partner_id', '=', partnerId)),
+        ])
+        .as('named'),
+    ])
+    .executeTakeFirstOrThrow();
+  return Boolean(row.named);
+}
+
+/** The partner's effective-tier history rows: current ones only, or every row ever recorded. */
+export async function tierHistory(db: Kysely<DB>, partnerId: string, options: { all: boolean }) {
+  let query = db.selectFrom('effective_tier_history').selectAll().where('partner_id', '=', partnerId);
+  if (!options.all) query = query.where('superseded_at', 'is', null);
+  return query.orderBy('valid_from').orderBy('id').execute();
+}
+
+const EVENT_KEY = sql<string>`source || ':' || event_id`;
+
+/** The inbox envelopes of these events (keys `source:eventId`) that named the partner. */
+export async function eventsByKey(db: Kysely<DB>, partnerId: string, keys: readonly string[]) {
+  if (keys.length === 0) return [];
+  return db
+    .selectFrom('inbox')
+    .select([EVENT_KEY.as('key'), 'type', 'payload'])
+    .where('partner_id', '=', partnerId)
+    .where(EVENT_KEY, 'in', [...keys])
+    .execute();
+}
+
+/** Every envelope of these deals and invoices (all versions, and the invoices' credits). */
+export async function keyedFactEvents(
+  db: Kysely<DB>,
+  partnerId: string,
+  keys: { dealIds: readonly string[]; invoiceIds: readonly string[] },
+) {
+  if (keys.dealIds.length === 0 && keys.invoiceIds.length === 0) return [];
+  return db
+    .selectFrom('inbox')
+    .select(['type', 'payload'])
+    .where('partner_id', '=', partnerId)
+    .where((eb) =>
+      eb.or([
+        ...(keys.dealIds.length
+          ? [
+              eb.and([
+                eb('type', '=', 'deal.upserted'),
+                eb(sql<string>`payload->'data'->>'dealId'`, 'in', [...keys.dealIds]),
+              ]),
+            ]
+          : []),
+        ...(keys.invoiceIds.length
+          ? [
+              eb.and([
+                eb('type', 'in', ['invoice.booked', 'invoice.credited']),
+                eb(sql<string>`payload->'data'->>'invoiceId'`, 'in', [...keys.invoiceIds]),
+              ]),
+            ]
+          : []),
+      ]),
+    )
+    .execute();
+}

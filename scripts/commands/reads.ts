@@ -1,10 +1,10 @@
-// `tierline scorecard ID [--as-of D] [--json]`, `ledger ID [--json]`, `decisions ID [--json]`:
-// the stored state. `scorecard --as-of D` evaluates the stored facts for that day instead
+// `tierline scorecard ID [--as-of D] [--json]`, `ledger ID [--json]`, `decisions ID [--json] [--all]`:
+// the stored state; an id no event has named exits 1 naming it. `scorecard --as-of D` evaluates the stored facts for that day instead
 // of reading the last stored scorecard.
 import type { Command } from 'commander';
 import { parseDay } from '../../domain/dates.ts';
 import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
-import { lastScorecard, ledger, listDecisions, scorecardOn } from '../../services/reads.ts';
+import { decisionTrail, lastScorecard, ledger, scorecardOn } from '../../services/reads.ts';
 import { CliError, refusalsAsCliErrors } from '../lib/errors.ts';
 import { openDatabase } from '../lib/services.ts';
 
@@ -41,9 +41,10 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
         throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
       scorecard = await refusalsAsCliErrors(() => scorecardOn(db, partnerId, day));
     } else {
-      scorecard = await lastScorecard(db, partnerId);
+      scorecard = await refusalsAsCliErrors(() => lastScorecard(db, partnerId));
     }
-    if (!scorecard) throw new CliError(`no scorecard for partner ${partnerId}`);
+    if (!scorecard)
+      throw new CliError(`no scorecard stored for partner ${partnerId} yet (no recompute has run for it)`);
     console.log(options.json ? JSON.stringify(scorecard) : describeScorecard(scorecard));
     return scorecard;
   } finally {
@@ -54,7 +55,7 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
 export async function readLedger(partnerId: string, options: Json): Promise<void> {
   const db = await openDatabase();
   try {
-    const { entries, totals } = await ledger(db, partnerId);
+    const { entries, totals } = await refusalsAsCliErrors(() => ledger(db, partnerId));
     const byBenefit = Object.fromEntries(totals.map((t) => [t.benefit, t.total]));
     if (options.json) {
       console.log(
@@ -89,34 +90,24 @@ export async function readLedger(partnerId: string, options: Json): Promise<void
   }
 }
 
-export async function readDecisions(partnerId: string, options: Json): Promise<void> {
+export async function readDecisions(partnerId: string, options: Json & { all?: boolean }): Promise<void> {
   const db = await openDatabase();
   try {
-    const rows = await listDecisions(db, partnerId);
+    const rows = await refusalsAsCliErrors(() => decisionTrail(db, partnerId, { all: options.all === true }));
     for (const d of rows) {
       if (options.json) {
-        console.log(
-          JSON.stringify({
-            id: d.id,
-            partnerId: d.partner_id,
-            day: d.day,
-            previousTier: d.previous_tier,
-            newTier: d.new_tier,
-            qualifiedTier: d.qualified_tier,
-            program: { id: d.program_id, version: d.program_version },
-            metrics: d.metrics,
-            criteria: d.criteria,
-            triggerEventIds: d.trigger_event_ids,
-            recordedAt: d.created_at,
-          }),
-        );
-      } else {
-        console.log(
-          `${d.day} ${d.previous_tier ?? '—'} → ${d.new_tier ?? '—'} (qualified ${d.qualified_tier ?? '—'}, program ${d.program_version}) metrics ${JSON.stringify(d.metrics)}${d.trigger_event_ids.length ? ` after ${d.trigger_event_ids.join(', ')}` : ''}`,
-        );
+        console.log(JSON.stringify(d));
+        continue;
       }
+      const mark = d.superseded
+        ? `  [superseded${d.supersededAt ? ` ${d.supersededAt}` : ''}: no longer in the history]`
+        : '';
+      console.log(
+        `${d.day} ${d.previousTier ?? '—'} → ${d.newTier ?? '—'} (qualified ${d.qualifiedTier ?? '—'}, program ${d.program.version}) metrics ${JSON.stringify(d.metrics)}${d.triggerEventIds.length ? ` after ${d.triggerEventIds.join(', ')}` : ''}${mark}`,
+      );
     }
-    if (rows.length === 0 && !options.json) console.log(`no decisions recorded for ${partnerId}`);
+    if (rows.length === 0 && !options.json)
+      console.log(`no decisions ${options.all ? 'recorded' : 'in the current history'} for ${partnerId}`);
   } finally {
     await db.destroy();
   }
@@ -142,6 +133,7 @@ export function registerReads(program: Command): void {
     .command('decisions')
     .argument('<partnerId>')
     .option('--json', 'JSON Lines')
+    .option('--all', 'also the decisions a later correction superseded, marked')
     .description("a partner's audit trail of tier decisions")
-    .action(async (id: string, o: Json) => readDecisions(id, o));
+    .action(async (id: string, o: Json & { all?: boolean }) => readDecisions(id, o));
 }

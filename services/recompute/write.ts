@@ -206,6 +206,7 @@ export async function writeOutbox(trx: Kysely<DB>, requests: readonly Notificati
       partner_id: r.partnerId,
       payload: toJsonb({ day: r.day, ...r.payload }),
       status: r.send ? ('pending' as const) : ('skipped' as const),
+      skip_reason: r.send ? null : (r.skipReason ?? null),
     })),
   );
   for (const partnerId of inserted) written.set(partnerId, (written.get(partnerId) ?? 0) + 1);

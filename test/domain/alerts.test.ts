@@ -1,7 +1,7 @@
 // Notification rules (SPEC §6): which requests a recompute makes, with which keys, and
 // which are only recorded.
 import { describe, expect, it } from 'vitest';
-import { notificationRequests, nearPromotion } from '../../domain/alerts.ts';
+import { atRiskAfterPromotion, notificationRequests, nearPromotion, promotedToday } from '../../domain/alerts.ts';
 import { dayOrThrow } from '../../domain/dates.ts';
 import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
 import { loadExampleProgram } from './alerts-fixture.ts';
@@ -50,6 +50,11 @@ describe('notification rules', () => {
     expect(requests.map((r) => [r.kind, r.day, r.send, r.dedupKey])).toEqual([
       ['tier.promoted', '2026-11-21', true, 'tier.promoted|P-1|2026-11-21|registered|silver'],
       ['tier.demoted', '2025-10-19', false, 'tier.demoted|P-1|2025-10-19|silver|registered'],
+    ]);
+    // The old one says why it is not sent (the outbox row's skip_reason, `emails list`).
+    expect(requests.map((r) => r.skipReason)).toEqual([
+      undefined,
+      `change of 2025-10-19 is older than notifyChangesWithinDays (${program.alerts.notifyChangesWithinDays} days)`,
     ]);
   });
 
@@ -105,6 +110,89 @@ describe('notification rules', () => {
         { day: today, from: 'registered', to: 'silver', qualified: 'silver', kind: 'promoted', versionIndex: 0 },
       ],
     });
-    expect(requests.map((r) => r.send)).toEqual([false]);
+    expect(requests.map((r) => [r.send, r.skipReason])).toEqual([[false, 'partner terminated']]);
+  });
+});
+
+// Issue 21 item 7: a partner promoted today got "Congratulations" and "at risk" in the same second.
+describe('no at-risk email on the day of a promotion to the same tier', () => {
+  const promoted = {
+    day: today,
+    from: 'registered',
+    to: 'silver',
+    qualified: 'silver',
+    kind: 'promoted' as const,
+    versionIndex: 0,
+  };
+  const risk = (on: string) => ({ kind: 'certification-expiring' as const, on, detail: 'x' });
+  const kinds = (input: Parameters<typeof notificationRequests>[0]) =>
+    notificationRequests(input).map((r) => [r.kind, r.payload['on'] ?? null]);
+
+  it.each([
+    // promotedTo, tier at risk, risk day (days after today), asked for?
+    { promotedTo: null, tier: 'silver', after: 20, asked: true, why: 'no promotion today' },
+    {
+      promotedTo: 'silver',
+      tier: 'silver',
+      after: 20,
+      asked: false,
+      why: 'promoted to the tier at risk, risk not imminent',
+    },
+    {
+      promotedTo: 'silver',
+      tier: 'silver',
+      after: 1,
+      asked: true,
+      why: 'risk falls tomorrow: waiting would be too late',
+    },
+    { promotedTo: 'silver', tier: 'silver', after: 0, asked: true, why: 'risk falls today' },
+    {
+      promotedTo: 'silver',
+      tier: 'silver',
+      after: 2,
+      asked: false,
+      why: 'risk the day after tomorrow: the next recompute warns',
+    },
+    { promotedTo: 'gold', tier: 'silver', after: 20, asked: true, why: 'promoted to another tier' },
+  ])('$why → $asked', ({ promotedTo, tier, after, asked }) => {
+    expect(atRiskAfterPromotion({ promotedTo, tier, today, riskOn: today + after })).toBe(asked);
+  });
+
+  it('holds back the dated risk when this recompute promoted the partner today, and keeps the promotion', () => {
+    const input = { ...base, changes: [promoted], scorecard: card({ risks: [risk('2026-12-10')] }) };
+    expect(kinds(input)).toEqual([['tier.promoted', null]]);
+  });
+
+  it('holds it back too when an earlier recompute today made the promotion (the history says so)', () => {
+    const history = [
+      { from: today - 30, to: today - 1, tierId: 'registered', status: 'qualified' as const, programVersion: '2027.1' },
+      { from: today, to: today, tierId: 'silver', status: 'qualified' as const, programVersion: '2027.1' },
+    ];
+    expect(promotedToday({ ...base, history, scorecard: card() })).toBe('silver');
+    expect(kinds({ ...base, history, scorecard: card({ risks: [risk('2026-12-10')] }) })).toEqual([]);
+    // A demotion today is not a promotion: the risk is warned of.
+    const demoted = [
+      { ...history[0]!, tierId: 'gold' },
+      { ...history[1]!, tierId: 'silver' },
+    ];
+    expect(promotedToday({ ...base, history: demoted, scorecard: card() })).toBeNull();
+    expect(kinds({ ...base, history: demoted, scorecard: card({ risks: [risk('2026-12-10')] }) })).toEqual([
+      ['tier.at-risk', '2026-12-10'],
+    ]);
+  });
+
+  it('warns at once of a risk that falls tomorrow, and the next day of one that does not', () => {
+    const input = { ...base, changes: [promoted], scorecard: card({ risks: [risk('2026-11-24')] }) };
+    expect(kinds(input)).toEqual([
+      ['tier.promoted', null],
+      ['tier.at-risk', '2026-11-24'],
+    ]);
+    // The day after the promotion, the same risk is asked for under the same key as it would have been.
+    const nextDay = notificationRequests({
+      ...base,
+      today: today + 1,
+      scorecard: card({ asOf: '2026-11-24', risks: [risk('2026-12-10')] }),
+    });
+    expect(nextDay.map((r) => r.dedupKey)).toEqual(['tier.at-risk|certification-expiring|P-1|2026-12-10|silver']);
   });
 });
