@@ -3,7 +3,7 @@
 // effective-tier history (superseded ones marked); the audit log. A partner id no event has
 // named is refused, so a typo does not read as "nothing yet".
 import type { Kysely } from 'kysely';
-import { loadPartnerFacts } from '../db/repositories/facts-read.ts';
+import { loadPartnerFacts } from './facts.ts';
 import { auditEntries } from '../db/repositories/audit.ts';
 import {
   eventsByKey,

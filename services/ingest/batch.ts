@@ -10,6 +10,7 @@ import { pendingRecomputes, requestRecomputes, type OwedRecompute } from '../../
 import { inTransaction, isBadData } from '../../db/transactions.ts';
 import type { DB } from '../../db/types.ts';
 import type { EventContext } from '../../domain/events/schema.ts';
+import { errorMessage } from '../../lib/errors.ts';
 import { claimInbox, type Valid } from './claim.ts';
 import type { Outcome } from './outcomes.ts';
 import { prepareEventBatch, type Incoming, type PreparedBatch } from './prepare.ts';
@@ -107,7 +108,7 @@ async function deadLetterOne(db: Kysely<DB>, item: Incoming, error: unknown): Pr
   } catch {
     parsed = undefined;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   await recordDeadLetters(db, [
     { raw, reason: `database refused the event: ${message}`, ...identify(parsed), ...item.seen },
   ]);
