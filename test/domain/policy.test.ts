@@ -1,16 +1,10 @@
 // domain/evaluation/policy.ts: the effective-tier policy driven by synthetic sequences of
 // qualified tiers, one per day (SPEC §3 step 3, §3a rules 1–4 and 19).
 import { describe, expect, it } from 'vitest';
-import type { Day } from '../../domain/dates.ts';
-import {
-  graceEndsOn,
-  initialPolicyState,
-  policyStatus,
-  stepPolicy,
-  type StepKind,
-} from '../../domain/evaluation/policy.ts';
+import { graceEndsOn, initialPolicyState, policyStatus } from '../../domain/evaluation/policy.ts';
 import type { Policy } from '../../domain/program/schema.ts';
-import { day, str } from './fixtures.ts';
+import { day } from './fixtures.ts';
+import { es, seq, walkPolicy, type Row } from './policy-walk.ts';
 
 const policyOf = (p: Partial<Policy>): Policy => ({
   demotionGraceDays: 0,
@@ -19,38 +13,14 @@ const policyOf = (p: Partial<Policy>): Policy => ({
   ...p,
 });
 
-/** [q, count] runs → one q per day. */
-const seq = (...runs: Array<[number, number]>): number[] => runs.flatMap(([q, n]) => Array<number>(n).fill(q));
-
-interface Row {
-  day: string;
-  q: number;
-  e: number;
-  kind: StepKind;
-  status: string;
-  graceEndsOn: string | null;
-}
-
 function walk(
   qs: readonly number[],
   p: Partial<Policy>,
   start = '2026-01-05',
   overrides: Record<number, number> = {},
 ): Row[] {
-  const policy = policyOf(p);
-  const state = initialPolicyState();
-  const first = day(start);
-  return qs.map((q, i) => {
-    const d: Day = first + i;
-    const override = overrides[i];
-    const kind = stepPolicy(state, d, q, policy, override);
-    const status = policyStatus(state, d, q, policy, override !== undefined);
-    const ends = status === 'grace' || status === 'hold' ? graceEndsOn(state, policy) : null;
-    return { day: str(d), q, e: state.e, kind, status, graceEndsOn: ends === null ? null : str(ends) };
-  });
+  return walkPolicy(qs, policyOf(p), { start, overrides });
 }
-
-const es = (rows: Row[]): number[] => rows.map((r) => r.e);
 
 describe('promotion', () => {
   it('is immediate, several tiers at once', () => {

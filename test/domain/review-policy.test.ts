@@ -2,17 +2,10 @@
 // qualified tiers, one per day, and review decisions on chosen days. Every expectation is
 // worked out by hand from §3, §3a and §9.
 import { describe, expect, it } from 'vitest';
-import type { Day } from '../../domain/dates.ts';
-import {
-  graceEndsOn,
-  initialPolicyState,
-  policyStatus,
-  stepPolicy,
-  type DayDecision,
-  type StepKind,
-} from '../../domain/evaluation/policy.ts';
+import type { DayDecision } from '../../domain/evaluation/policy.ts';
 import type { Policy } from '../../domain/program/schema.ts';
 import { day, str } from './fixtures.ts';
+import { es, seq, walkPolicy, type Row } from './policy-walk.ts';
 
 const policyOf = (p: Partial<Policy>): Policy => ({
   demotionGraceDays: 3,
@@ -21,17 +14,6 @@ const policyOf = (p: Partial<Policy>): Policy => ({
   demotionReview: { autoApproveAfterDays: 5 },
   ...p,
 });
-
-const seq = (...runs: Array<[number, number]>): number[] => runs.flatMap(([q, n]) => Array<number>(n).fill(q));
-
-interface Row {
-  day: string;
-  q: number;
-  e: number;
-  kind: StepKind;
-  status: string;
-  graceEndsOn: string | null;
-}
 
 const approve = (fromTier: number): DayDecision => ({ fromTier, decision: 'approve' });
 const reject = (fromTier: number): DayDecision => ({ fromTier, decision: 'reject' });
@@ -43,20 +25,9 @@ function walk(
   overrides: Record<number, number> = {},
   start = '2026-01-05',
 ): Row[] {
-  const policy = policyOf(p);
-  const state = initialPolicyState();
-  const first = day(start);
-  return qs.map((q, i) => {
-    const d: Day = first + i;
-    const override = overrides[i];
-    const kind = stepPolicy(state, d, q, policy, override, decisions[i]);
-    const status = policyStatus(state, d, q, policy, override !== undefined);
-    const ends = status === 'grace' || status === 'hold' || status === 'review' ? graceEndsOn(state, policy) : null;
-    return { day: str(d), q, e: state.e, kind, status, graceEndsOn: ends === null ? null : str(ends) };
-  });
+  return walkPolicy(qs, policyOf(p), { start, overrides, decisions });
 }
 
-const es = (rows: Row[]): number[] => rows.map((r) => r.e);
 const statuses = (rows: Row[]): string[] => rows.map((r) => r.status);
 const dayN = (n: number): string => str(day('2026-01-05') + n);
 
