@@ -52,6 +52,18 @@ export function wakeBatcher(deps: RecomputeDeps): WakeBatcher {
   });
 }
 
+/**
+ * A change older than alerts.notifyChangesWithinDays is recorded, not emailed (a backfill of
+ * old history must not mail partners about last year): say so, so silence is explained.
+ */
+function logSkippedNotifications(log: Logger, jobId: string | undefined, summary: RecomputeSummary): void {
+  if (summary.notificationsSkipped === 0) return;
+  log.info(
+    { jobId, skipped: summary.notificationsSkipped },
+    'notifications skipped: the changes are older than alerts.notifyChangesWithinDays (`tierline emails list --status skipped`)',
+  );
+}
+
 async function submitWakes(batcher: WakeBatcher, wakes: Wake[]): Promise<RecomputeSummary> {
   const slices: Promise<Outcome[]>[] = [];
   for (let i = 0; i < wakes.length; i += BATCH_SIZE) slices.push(batcher.submit(wakes.slice(i, i + BATCH_SIZE)));
@@ -63,7 +75,11 @@ export function recomputePartnerHandler(deps: RecomputeDeps, batcher: WakeBatche
   return async (job: Job): Promise<RecomputeSummary> => {
     const p = parse(JOBS.recomputePartner, job);
     const asOf = p.asOf ?? formatDay(today((await deps.programs.get()).timezone));
-    return submitWakes(batcher, [{ partnerId: p.partnerId, asOf, onlyIfOwed: p.requestedAt !== undefined }]);
+    const summary = await submitWakes(batcher, [
+      { partnerId: p.partnerId, asOf, onlyIfOwed: p.requestedAt !== undefined },
+    ]);
+    logSkippedNotifications(deps.log, job.id, summary);
+    return summary;
   };
 }
 
@@ -86,6 +102,7 @@ export function recomputeWakeHandler(deps: RecomputeDeps, batcher: WakeBatcher) 
       },
       'woken',
     );
+    logSkippedNotifications(deps.log, job.id, summary);
     return summary;
   };
 }
@@ -101,7 +118,11 @@ export function recomputeChunkHandler(deps: RecomputeDeps) {
   return async (job: Job): Promise<RecomputeSummary> => {
     const p = parse(JOBS.recomputeChunk, job);
     const program = await deps.programs.get();
-    return limit(() => recomputePartners(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), { afterCommit }));
+    const summary = await limit(() =>
+      recomputePartners(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), { afterCommit }),
+    );
+    logSkippedNotifications(deps.log, job.id, summary);
+    return summary;
   };
 }
 

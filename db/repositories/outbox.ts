@@ -12,17 +12,20 @@ const ROWS_PER_INSERT = 5_000;
 const MS_NOW = sql<Date>`date_trunc('milliseconds', now())`;
 const seconds = (ms: number): number => ms / 1000;
 
-/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner of each row inserted. */
-export async function insertOutbox(db: Kysely<DB>, rows: readonly Insertable<OutboxTable>[]): Promise<string[]> {
-  const inserted: string[] = [];
+/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner and status of each row inserted. */
+export async function insertOutbox(
+  db: Kysely<DB>,
+  rows: readonly Insertable<OutboxTable>[],
+): Promise<{ partner_id: string; status: OutboxStatus }[]> {
+  const inserted: { partner_id: string; status: OutboxStatus }[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const done = await db
       .insertInto('outbox')
       .values(rows.slice(i, i + ROWS_PER_INSERT))
       .onConflict((oc) => oc.column('dedup_key').doNothing())
-      .returning('partner_id')
+      .returning(['partner_id', 'status'])
       .execute();
-    for (const r of done) inserted.push(r.partner_id);
+    inserted.push(...done);
   }
   return inserted;
 }

@@ -150,7 +150,8 @@ async function recomputeBatch(
     s.partners = 1;
     s.decisions = mine.length;
     s.ledgerEntries = ledger.get(e.partnerId) ?? 0;
-    s.notifications = notified.get(e.partnerId) ?? 0;
+    s.notifications = notified.get(e.partnerId)?.sendable ?? 0;
+    s.notificationsSkipped = notified.get(e.partnerId)?.skipped ?? 0;
     for (const c of mine) s.changes[c.kind]++;
     out.set(e.partnerId, s);
   }

@@ -7,6 +7,8 @@ export interface RecomputeSummary {
   ledgerEntries: number;
   decisions: number;
   notifications: number;
+  /** Notifications recorded as skipped (the change is older than alerts.notifyChangesWithinDays). */
+  notificationsSkipped: number;
 }
 
 export function emptySummary(): RecomputeSummary {
@@ -16,6 +18,7 @@ export function emptySummary(): RecomputeSummary {
     ledgerEntries: 0,
     decisions: 0,
     notifications: 0,
+    notificationsSkipped: 0,
   };
 }
 
@@ -24,6 +27,7 @@ export function mergeSummaries(into: RecomputeSummary, more: RecomputeSummary): 
   into.ledgerEntries += more.ledgerEntries;
   into.decisions += more.decisions;
   into.notifications += more.notifications ?? 0;
+  into.notificationsSkipped += more.notificationsSkipped ?? 0;
   for (const k of Object.keys(into.changes) as TierChange['kind'][]) into.changes[k] += more.changes[k];
   return into;
 }

@@ -195,9 +195,12 @@ export async function writeLedgers(
   return written;
 }
 
-/** Notification requests into the outbox, once per deduplication key; old ones as 'skipped'. Returns how many were new, per partner. */
+/**
+ * Notification requests into the outbox, once per deduplication key; old ones as 'skipped'.
+ * Returns, per partner, how many new rows will be sent and how many were recorded as skipped.
+ */
 export async function writeOutbox(trx: Kysely<DB>, requests: readonly NotificationRequest[]) {
-  const written = new Map<string, number>();
+  const written = new Map<string, { sendable: number; skipped: number }>();
   const inserted = await insertOutbox(
     trx,
     requests.map((r) => ({
@@ -209,6 +212,11 @@ export async function writeOutbox(trx: Kysely<DB>, requests: readonly Notificati
       skip_reason: r.send ? null : (r.skipReason ?? null),
     })),
   );
-  for (const partnerId of inserted) written.set(partnerId, (written.get(partnerId) ?? 0) + 1);
+  for (const row of inserted) {
+    const counts = written.get(row.partner_id) ?? { sendable: 0, skipped: 0 };
+    if (row.status === 'skipped') counts.skipped++;
+    else counts.sendable++;
+    written.set(row.partner_id, counts);
+  }
   return written;
 }
