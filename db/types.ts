@@ -99,6 +99,22 @@ export interface DealsTable {
   updated_at: CreatedAt;
 }
 
+export interface PayoutsTable {
+  partner_id: string;
+  payout_id: string;
+  version: Int8;
+  benefit: 'commission' | 'mdf' | 'rebate';
+  amount: Decimal;
+  currency: string;
+  fx_rate: Decimal | null;
+  paid_at: Day;
+  period: string;
+  source: string;
+  event_id: string;
+  received_seq: ColumnType<string, string | undefined, string>;
+  updated_at: CreatedAt;
+}
+
 export interface CertificationsEarnedTable {
   source: string;
   event_id: string;
@@ -321,6 +337,7 @@ export interface DB {
   inbox: InboxTable;
   inbox_conflicts: InboxConflictsTable;
   deals: DealsTable;
+  payouts: PayoutsTable;
   certifications_earned: CertificationsEarnedTable;
   certification_revocations: CertificationRevocationsTable;
   person_departures: PersonDeparturesTable;

@@ -107,6 +107,26 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     names: [
       {
+        name: 'finance',
+        term: 'finance [options]',
+        description: 'entitled vs paid per partner and benefit for an accrual period (overpayment report)',
+      },
+    ],
+    load: async () => (await import('./commands/finance.ts')).registerFinance,
+  },
+  {
+    names: [
+      {
+        name: 'whatif',
+        term: 'whatif [options]',
+        description: 'a draft program against real history, beside the current one; nothing is stored',
+      },
+    ],
+    load: async () => (await import('./commands/whatif.ts')).registerWhatIf,
+  },
+  {
+    names: [
+      {
         name: 'serve',
         term: 'serve [options]',
         description: 'run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM',

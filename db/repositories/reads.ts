@@ -103,3 +103,18 @@ export async function keyedFactEvents(
     )
     .execute();
 }
+
+/** Stored scorecards in partner order after `after`, `limit` at a time (what-if's current side). */
+export async function scorecardsAfter(db: Kysely<DB>, after: string | null, limit: number) {
+  let query = db.selectFrom('scorecards').select(['partner_id', 'scorecard']);
+  if (after !== null) query = query.where('partner_id', '>', after);
+  return query.orderBy('partner_id').limit(limit).execute();
+}
+
+export async function countScorecards(db: Kysely<DB>): Promise<number> {
+  const row = await db
+    .selectFrom('scorecards')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

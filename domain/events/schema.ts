@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { formatDay, MAX_DAY, MIN_DAY } from '../dates.ts';
 import { canonicalDecimal, currencyDigits, decimalPlaces, isDecimalString, isPositiveDecimal } from '../money.ts';
 import { businessDay, parseInstant } from '../timestamps.ts';
+import { isAccrualPeriod } from '../accrual-period.ts';
 
 export interface EventContext {
   currency: string;
@@ -18,7 +19,7 @@ export type Source = (typeof SOURCES)[number];
 export const TYPES_BY_SOURCE = {
   crm: ['partner.upserted', 'deal.upserted'],
   lms: ['certification.earned', 'certification.revoked', 'person.departed'],
-  erp: ['invoice.booked', 'invoice.credited'],
+  erp: ['invoice.booked', 'invoice.credited', 'payout.recorded'],
 } as const satisfies Record<Source, readonly string[]>;
 
 export type EventType = (typeof TYPES_BY_SOURCE)[Source][number];
@@ -156,6 +157,22 @@ export function dataSchemas(ctx: EventContext) {
         currency,
         fxRate: opt(fxRate).describe('required for a foreign currency'),
         creditedAt: date.describe('the amount subtracts on this day'),
+      })
+      .superRefine(money),
+    'payout.recorded': z
+      .object({
+        payoutId: text.describe("with partnerId, the payout's key"),
+        benefit: z.enum(['commission', 'mdf', 'rebate']).describe('the ledger benefit this pays'),
+        amount: amount.describe('the amount paid in `currency`'),
+        currency,
+        fxRate: opt(fxRate).describe('program-currency units per unit of `currency`; required for a foreign currency'),
+        paidAt: date.describe('when it was paid: counted by `finance --as-of` days on or after it; not a business date'),
+        period: z
+          .string()
+          .refine(isAccrualPeriod, { message: 'expected a period YYYY, YYYY-Qn or YYYY-MM' })
+          .meta({ title: 'period: YYYY, YYYY-Qn or YYYY-MM' })
+          .describe('the accrual period it pays (matched exactly by `finance --period`)'),
+        version: version.describe("the payout's whole state: the highest version wins"),
       })
       .superRefine(money),
   } as const;

@@ -4,8 +4,8 @@
 import { dayOrThrow } from '../dates.ts';
 import { currencyDigits, multiplyMinor, toMinor } from '../money.ts';
 import { canonicalJson } from '../events/parse.ts';
-import type { CanonicalEvent } from '../events/schema.ts';
-import { emptyFacts, type PartnerFacts } from './types.ts';
+import type { CanonicalEvent as AnyEvent, EventOf } from '../events/schema.ts';
+import { emptyFacts, type PartnerFacts, type PayoutFact } from './types.ts';
 
 export type FoldOutcome = 'accepted' | 'duplicate' | 'stale' | 'conflict';
 
@@ -23,8 +23,15 @@ export function programMinor(
   return multiplyMinor(toMinor(amount, digits), digits, fxRate, programDigits);
 }
 
+/** The events that are a partner's facts: every type but payouts, which are kept apart. */
+export type FactEvent = Exclude<AnyEvent, { type: 'payout.recorded' }>;
+
+/** Payouts by partner, then payoutId. */
+export type PayoutsByPartner = Map<string, Map<string, PayoutFact>>;
+
 export class FactFolder {
   readonly partners = new Map<string, PartnerFacts>();
+  readonly payouts: PayoutsByPartner = new Map();
   private readonly claims = new Map<string, string>();
 
   constructor(private readonly programCurrency: string) {}
@@ -39,17 +46,44 @@ export class FactFolder {
   }
 
   /** Applies one valid event; `raw` is its JSON as received, for duplicate/conflict comparison. */
-  add(event: CanonicalEvent, raw: unknown): FoldOutcome {
+  add(event: AnyEvent, raw: unknown): FoldOutcome {
     const claimKey = `${event.source}\u0000${event.id}`;
     const fingerprint = canonicalJson(raw);
     const claimed = this.claims.get(claimKey);
     if (claimed !== undefined) return claimed === fingerprint ? 'duplicate' : 'conflict';
     this.claims.set(claimKey, fingerprint);
+    if (event.type === 'payout.recorded') return applyPayout(this.payouts, event, this.programCurrency);
     return applyEvent(this.facts(event.partnerId), event, this.programCurrency);
   }
 }
 
-export function applyEvent(facts: PartnerFacts, event: CanonicalEvent, programCurrency: string): FoldOutcome {
+/** The highest version wins per (partnerId, payoutId); an equal version goes to the one received last. */
+export function applyPayout(
+  payouts: PayoutsByPartner,
+  event: EventOf<'payout.recorded'>,
+  programCurrency: string,
+): FoldOutcome {
+  const d = event.data;
+  let mine = payouts.get(event.partnerId);
+  if (!mine) payouts.set(event.partnerId, (mine = new Map()));
+  const current = mine.get(d.payoutId);
+  if (current && current.version > d.version) return 'stale';
+  mine.set(d.payoutId, {
+    partnerId: event.partnerId,
+    payoutId: d.payoutId,
+    benefit: d.benefit,
+    amountMinor: programMinor(d.amount, d.currency, d.fxRate, programCurrency),
+    currency: d.currency,
+    fxRate: d.currency === programCurrency ? undefined : d.fxRate,
+    paidAt: dayOrThrow(d.paidAt),
+    period: d.period,
+    version: d.version,
+    eventId: event.id,
+  });
+  return 'accepted';
+}
+
+export function applyEvent(facts: PartnerFacts, event: FactEvent, programCurrency: string): FoldOutcome {
   const day = (text: string): number => dayOrThrow(text);
   const optDay = (text: string | undefined): number | undefined => (text === undefined ? undefined : day(text));
   switch (event.type) {

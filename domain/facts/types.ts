@@ -73,6 +73,24 @@ export interface CreditFact {
   eventId: string;
 }
 
+/**
+ * A payout (ERP `payout.recorded`): what was actually paid for a benefit and an accrual period.
+ * Kept apart from a partner's facts: payouts never change tiers, scorecards or the ledger.
+ */
+export interface PayoutFact {
+  partnerId: string;
+  payoutId: string;
+  benefit: 'commission' | 'mdf' | 'rebate';
+  /** In program minor units: amount × fxRate, rounded half-even, for a foreign currency. */
+  amountMinor: bigint;
+  currency: string;
+  fxRate?: string | undefined;
+  paidAt: Day;
+  period: string;
+  version: number;
+  eventId: string;
+}
+
 export interface PartnerFacts {
   partnerId: string;
   profile?: PartnerProfile | undefined;

@@ -9,7 +9,7 @@ import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import { parseOverride } from '../../domain/overrides.ts';
 import { parseReviewDecision, type ReviewDecision } from '../../domain/reviews.ts';
 import { CliError, describeError } from '../lib/errors.ts';
-import { readLines } from '../lib/lines.ts';
+import { foldEventsFile, reportInvalidEvents } from '../lib/events-file.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
 import { reportMissingOptionsTogether } from '../lib/required-options.ts';
 
@@ -88,14 +88,6 @@ const readReviews = (path: string) =>
     false,
   );
 
-async function foldEvents(batch: BatchEvaluation, path: string): Promise<void> {
-  try {
-    for await (const line of readLines(path)) batch.addLine(line);
-  } catch (error) {
-    throw new CliError(`cannot read events file ${path}: ${describeError(error)}`, 1, { cause: error });
-  }
-}
-
 export async function runEvaluate(
   options: EvaluateOptions,
   out: NodeJS.WritableStream = process.stdout,
@@ -108,7 +100,7 @@ export async function runEvaluate(
   const overrides = options.overrides ? await readOverrides(options.overrides) : new Map<string, OverrideRule[]>();
   const reviews = options.reviews ? await readReviews(options.reviews) : new Map<string, ReviewDecision[]>();
   const batch = new BatchEvaluation(program);
-  await foldEvents(batch, options.events);
+  await foldEventsFile(batch, options.events);
   const ids = options.partner ? batch.partnerIds().filter((id) => id === options.partner) : batch.partnerIds();
   let buffer = '';
   for (const id of ids) {
@@ -120,14 +112,7 @@ export async function runEvaluate(
     }
   }
   out.write(buffer);
-  for (const { line, reason } of batch.invalid) err.write(`${options.events}:${line}: invalid event: ${reason}\n`);
-  if (batch.invalid.length > 0) {
-    err.write(
-      `${batch.invalid.length} invalid event${batch.invalid.length === 1 ? '' : 's'} skipped in ${options.events}\n`,
-    );
-    return 1;
-  }
-  return 0;
+  return reportInvalidEvents(batch, options.events, err) ? 1 : 0;
 }
 
 export function registerEvaluate(program: Command): void {

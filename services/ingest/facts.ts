@@ -1,9 +1,10 @@
-// Claimed events into facts: keyed facts (partners, deals, invoices, credits) reduced within
+// Claimed events into facts: keyed facts (partners, deals, invoices, credits, payouts) reduced within
 // the batch (one statement may not upsert a row twice), judged against the stored versions,
 // and written set-based (db/repositories/facts-write.ts). Returns the events that lost to a
 // higher version (stale) and the earliest business day each partner's facts moved.
 import type { Kysely } from 'kysely';
 import * as facts from '../../db/repositories/facts-write.ts';
+import { lockPayouts, upsertPayouts } from '../../db/repositories/payouts.ts';
 import type { DB } from '../../db/types.ts';
 import type { CanonicalEvent, EventOf } from '../../domain/events/schema.ts';
 
@@ -90,6 +91,7 @@ export async function writeFacts(db: Kysely<DB>, claimed: readonly Claimed[]): P
   await writeCertificationEvents(db, claimed, affected);
   await writeInvoices(db, ofType(claimed, 'invoice.booked'), affected);
   await writeCredits(db, ofType(claimed, 'invoice.credited'), affected);
+  await writePayouts(db, ofType(claimed, 'payout.recorded'), stale);
   return { stale, affected };
 }
 
@@ -236,4 +238,26 @@ async function writeCredits(
       e.data.creditedAt,
       before.get(`${e.partnerId}\u0000${e.data.invoiceId}\u0000${e.data.creditId}`),
     );
+}
+
+/** Payouts never change an evaluation: stored for the finance report, no recompute owed. */
+async function writePayouts(db: Kysely<DB>, items: Of<'payout.recorded'>[], stale: Set<number>): Promise<void> {
+  if (items.length === 0) return;
+  const key = (partnerId: string, payoutId: string): string => `${partnerId}\u0000${payoutId}`;
+  const { winners, losers, superseded } = reduceByKey(
+    items,
+    (c) => key(c.event.partnerId, c.event.data.payoutId),
+    (c) => c.event.data.version,
+  );
+  for (const l of losers) stale.add(l.index);
+  const previous = await lockPayouts(db, eventsOf(winners));
+  const storedVersion = new Map(previous.map((r) => [key(r.partner_id, r.payout_id), Number(r.version)]));
+  markSuperseded(
+    superseded,
+    (c) => storedVersion.get(key(c.event.partnerId, c.event.data.payoutId)),
+    (c) => c.event.data.version,
+    stale,
+  );
+  const written = new Set((await upsertPayouts(db, eventsOf(winners))).map((r) => key(r.partner_id, r.payout_id)));
+  for (const w of winners) if (!written.has(key(w.event.partnerId, w.event.data.payoutId))) stale.add(w.index);
 }
