@@ -166,7 +166,9 @@ export function dataSchemas(ctx: EventContext) {
         amount: amount.describe('the amount paid in `currency`'),
         currency,
         fxRate: opt(fxRate).describe('program-currency units per unit of `currency`; required for a foreign currency'),
-        paidAt: date.describe('when it was paid: counted by `finance --as-of` days on or after it; not a business date'),
+        paidAt: date.describe(
+          'when it was paid: counted by `finance --as-of` days on or after it; not a business date',
+        ),
         period: z
           .string()
           .refine(isAccrualPeriod, { message: 'expected a period YYYY, YYYY-Qn or YYYY-MM' })
