@@ -20,7 +20,8 @@ export interface WhatIfLine {
 export const whatIfBlock = (s: Pick<Scorecard, 'track' | 'effectiveTier' | 'ledger'>): WhatIfBlock => ({
   track: s.track,
   effectiveTier: s.effectiveTier,
-  ledger: { ...s.ledger },
+  // In benefit order whatever the source (a stored scorecard comes back from jsonb with its keys reordered).
+  ledger: { commission: s.ledger.commission, mdf: s.ledger.mdf, rebate: s.ledger.rebate },
 });
 
 /** current tier → draft tier → partners, per track (the current one; the draft's when there is none). */

@@ -20,7 +20,8 @@ export async function lockPayouts(db: Kysely<DB>, events: readonly Payout[]) {
         events.map((e) => eb.tuple(e.partnerId, e.data.payoutId)),
       ),
     )
-    .orderBy(['partner_id', 'payout_id'])
+    .orderBy('partner_id')
+    .orderBy('payout_id')
     .forUpdate()
     .execute();
 }
@@ -86,7 +87,8 @@ export async function payoutsOfPeriod(db: Kysely<DB>, partnerIds: readonly strin
     ])
     .where('partner_id', 'in', [...partnerIds])
     .where('period', '=', period)
-    .orderBy(['partner_id', 'payout_id'])
+    .orderBy('partner_id')
+    .orderBy('payout_id')
     .execute();
 }
 
