@@ -82,6 +82,11 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
     expect(commissionAfter).toBeGreaterThanOrEqual(commissionBefore);
     // Live events flowed through the queues: some were sent, the invalid ones were dead-lettered.
     expect(run.stdout).toMatch(/live stream done: [1-9]\d* events/);
+    // Issue 19: last quarter's payouts are recorded, and the summary ends with finance's totals.
+    expect(run.stdout).toMatch(/payouts: [1-9][\d,]* recorded for 2026-Q3/);
+    expect(run.stdout).toMatch(
+      /finance {5}2026-Q3: entitled \d+\.\d\d, paid \d+\.\d\d, overpaid \d+\.\d\d to [\d,]+ partners, underpaid \d+\.\d\d/,
+    );
     expect(row(run.stdout, 'tier.promoted').length).toBe(4);
     const sent = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'].reduce(
       (n, k) => n + (row(run.stdout, k)[0] ?? 0),

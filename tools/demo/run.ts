@@ -42,6 +42,7 @@ import { LiveEvents, type LiveKind } from './live.ts';
 import { parseDemoOptions, type DemoOptions } from './options.ts';
 import { clearStatus, colour, count, print, say, seconds, status, Stop } from './output.ts';
 import { provideServices, type DemoServices } from './services.ts';
+import { financeSummary, recordQuarterPayouts, type FinanceSummary } from './payouts.ts';
 import { printSummary, snapshot, type Snapshot } from './summary.ts';
 import { Watcher, watermarks, type Watermarks } from './watch.ts';
 
@@ -66,6 +67,9 @@ interface State {
   firstDay: string;
   today: string;
   interrupted: boolean;
+  /** The quarter the demo recorded payouts for (finance's period in the summary). */
+  payoutPeriod?: string;
+  finance?: FinanceSummary;
 }
 
 function currentProgram(set: ProgramSet, today: string): Program {
@@ -268,6 +272,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     }
     if (failure === undefined && state.db && state.program) {
       const after = await snapshot(state.db, state.today);
+      if (state.payoutPeriod) state.finance = await financeSummary(state.db, state.payoutPeriod, state.today);
       printSummary({
         program: currentProgram(state.program, state.today),
         before: state.before,
@@ -384,6 +389,12 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
   clearStatus();
   say(
     `recomputed ${count(total)} partners (history, decisions, scorecards, ledger, outbox) in ${seconds(performance.now() - t1)}`,
+  );
+  const payouts = await recordQuarterPayouts(db, program, o.today);
+  state.payoutPeriod = payouts.period;
+  say(
+    `payouts: ${count(payouts.payouts)} recorded for ${payouts.period}, paid at the rates of each partner's tier when the ` +
+      `quarter began (a spreadsheet's way; the ledger accrues at the tier of each deal's close day)`,
   );
   state.before = await snapshot(db, o.today);
   printBefore(p, state.before);
@@ -535,6 +546,12 @@ function summaryLines(o: DemoOptions, state: State, started: number): string[] {
       : `database    ${o.database} is kept: DATABASE_URL=` +
           `${state.services ? redact(withDatabase(state.services.postgresUrl, o.database)) : '?'} npx tierline scorecard P-00001`,
   );
+  const f = state.finance;
+  if (f)
+    lines.push(
+      `finance     ${f.period}: entitled ${f.entitled}, paid ${f.paid}, overpaid ${f.overpaid} to ${count(f.overpaidPartners)} ` +
+        `partners, underpaid ${f.underpaid} (\`npx tierline finance --period ${f.period}\`)`,
+    );
   lines.push(`wall time   ${seconds(performance.now() - started)}`);
   return lines;
 }
