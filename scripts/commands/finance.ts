@@ -12,6 +12,9 @@ import { today } from '../../workers/clock.ts';
 import { CliError, refusalsAsCliErrors } from '../lib/errors.ts';
 import { foldEventsFile, reportInvalidEvents } from '../lib/events-file.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
+import { readOverrides, readReviews } from '../lib/side-files.ts';
+import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
+import type { ReviewDecision } from '../../domain/reviews.ts';
 import { openDatabase } from '../lib/services.ts';
 import { reportMissingOptionsTogether } from '../lib/required-options.ts';
 import { csvLine } from '../lib/csv.ts';
@@ -23,6 +26,8 @@ interface FinanceOptions {
   csv?: boolean;
   program?: string[];
   events?: string;
+  overrides?: string;
+  reviews?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -78,6 +83,8 @@ function parseOptions(options: FinanceOptions): { period: AccrualPeriod; asOf: D
     throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
   if (options.json && options.csv) throw new CliError('--json and --csv: choose one output format');
   const pure = options.program !== undefined || options.events !== undefined;
+  if (!pure && (options.overrides !== undefined || options.reviews !== undefined))
+    throw new CliError('--overrides and --reviews go with --program/--events; the database has its own');
   if (pure && (options.program === undefined || options.events === undefined || asOf === undefined))
     throw new CliError('without the database, give --program, --events and --as-of together (as for evaluate)');
   return { period, asOf };
@@ -92,6 +99,8 @@ export async function runFinance(
   const printer = new FinancePrinter(options, out);
   if (options.program && options.events && asOf !== undefined) {
     const program = await readProgramFiles(options.program);
+    const overrides = options.overrides ? await readOverrides(options.overrides) : new Map<string, OverrideRule[]>();
+    const reviews = options.reviews ? await readReviews(options.reviews) : new Map<string, ReviewDecision[]>();
     const batch = new BatchEvaluation(program);
     await foldEventsFile(batch, options.events);
     printer.heading(period, asOf, program.id, program.currency);
@@ -99,7 +108,7 @@ export async function runFinance(
       a < b ? -1 : a > b ? 1 : 0,
     );
     for (const id of ids) {
-      const ledger = batch.evaluate(id, asOf)?.ledger ?? [];
+      const ledger = batch.evaluate(id, asOf, overrides.get(id) ?? [], reviews.get(id) ?? [])?.ledger ?? [];
       const payouts = batch.folder.payouts.get(id)?.values() ?? [];
       printer.rows(financeRows({ partnerId: id, ledger, payouts }, period, asOf, program.digits));
     }
@@ -131,6 +140,8 @@ export function registerFinance(program: Command): void {
     .option('--csv', 'CSV with a header line')
     .option('--program <file>', 'without the database: program file(s), as for evaluate', collect)
     .option('--events <file>', 'without the database: events as JSON Lines, as for evaluate')
+    .option('--overrides <file>', 'without the database: manual overrides as JSON Lines, as for evaluate')
+    .option('--reviews <file>', 'without the database: demotion review decisions as JSON Lines, as for evaluate')
     .action(async (options: FinanceOptions) => {
       process.exitCode = await runFinance(options);
     });
