@@ -55,7 +55,12 @@ describeWithPostgres('demotion reviews in the pipeline (issue 16)', () => {
   };
   const recompute = () => recomputePartners(db(), pipeline.program, IDS, dayOrThrow(TODAY));
   const outbox = () =>
-    db().selectFrom('outbox').select(['kind', 'partner_id', 'payload', 'status', 'dedup_key']).orderBy('id').execute();
+    db()
+      .selectFrom('outbox')
+      .select(['kind', 'partner_id', 'payload', 'status', 'dedup_key'])
+      .orderBy('id')
+      .execute()
+      .then((rows) => rows.map((r) => ({ ...r, payload: r.payload as Record<string, unknown> })));
   const counts = async () => ({
     decisions: (await db().selectFrom('review_decisions').select('id').execute()).length,
     audit: (await db().selectFrom('audit_log').select('id').execute()).length,
