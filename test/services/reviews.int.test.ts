@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { storedReviewDecisions } from '../../db/repositories/review-decisions.ts';
+import { showEmail } from '../../services/emails.ts';
 import { Refusal } from '../../services/errors.ts';
 import { recomputePartners } from '../../services/recompute/partners.ts';
 import { decideReview, pendingReviews, type ReviewRequest } from '../../services/reviews.ts';
@@ -185,6 +186,18 @@ describeWithPostgres('demotion reviews in the pipeline (issue 16)', () => {
     expect(
       rows.filter((r) => r.partner_id === 'R-3' && r.kind === 'tier.at-risk' && r.payload.day === '2026-11-14'),
     ).toEqual([]);
+  });
+
+  it('emails show: a review-pending row goes to the reviewers', async () => {
+    const row = await db()
+      .selectFrom('outbox')
+      .select('id')
+      .where('kind', '=', 'tier.review-pending')
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const shown = await showEmail(db(), row.id);
+    expect(shown.to).toEqual(REVIEWERS);
+    expect(shown.rendered.subject).toBe('Review needed: Pending Review Ltd would move from Silver to Registered');
   });
 
   describe('the notifier', () => {
