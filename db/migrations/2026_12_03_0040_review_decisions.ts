@@ -4,8 +4,6 @@
 // notification `tier.review-pending`.
 import { sql, type Kysely } from 'kysely';
 
-const KINDS = `'tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'`;
-
 const upStatements = [
   `create table review_decisions (
     id         bigserial primary key,
@@ -20,12 +18,14 @@ const upStatements = [
   )`,
   `create index review_decisions_partner_idx on review_decisions (partner_id, on_day, id)`,
   `alter table outbox drop constraint outbox_kind_check`,
-  `alter table outbox add constraint outbox_kind_check check (kind in (${KINDS}, 'tier.review-pending'))`,
+  `alter table outbox add constraint outbox_kind_check
+     check (kind in ('tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion', 'tier.review-pending'))`,
 ];
 
 const downStatements = [
   `alter table outbox drop constraint outbox_kind_check`,
-  `alter table outbox add constraint outbox_kind_check check (kind in (${KINDS}))`,
+  `alter table outbox add constraint outbox_kind_check
+     check (kind in ('tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'))`,
   `drop table review_decisions`,
 ];
 
