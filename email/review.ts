@@ -62,6 +62,8 @@ export function reviewPendingContent(input: ReviewPendingInput): EmailContent {
         ),
       ],
     ],
+    // The standing section speaks to the partner ("Where you stand"); reviewers read about it.
+    standing: { ...base.standing, title: base.standing.title.replace(/^Where you stand/, `Where ${partner} stands`) },
     footer: `You receive this email because you review demotions in the ${base.programName} (alerts.reviewersEmail).`,
   };
 }
