@@ -204,6 +204,17 @@ export interface OverridesTable {
   cleared_by: string | null;
 }
 
+export interface ReviewDecisionsTable {
+  id: Serial;
+  partner_id: string;
+  from_tier: string;
+  decision: 'approve' | 'reject';
+  on_day: Day;
+  decided_by: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
 export type TierStatus = 'qualified' | 'grace' | 'hold' | 'review' | 'override' | 'none';
 
 export interface EffectiveTierHistoryTable {
@@ -269,7 +280,8 @@ export interface LedgerEntriesTable {
   created_at: CreatedAt;
 }
 
-export type NotificationKind = 'tier.promoted' | 'tier.demoted' | 'tier.at-risk' | 'tier.near-promotion';
+export type NotificationKind =
+  'tier.promoted' | 'tier.demoted' | 'tier.at-risk' | 'tier.near-promotion' | 'tier.review-pending';
 export type OutboxStatus = 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed';
 
 export interface OutboxTable {
@@ -345,6 +357,7 @@ export interface DB {
   invoice_credits: InvoiceCreditsTable;
   dead_letters: DeadLettersTable;
   overrides: OverridesTable;
+  review_decisions: ReviewDecisionsTable;
   effective_tier_history: EffectiveTierHistoryTable;
   decisions: DecisionsTable;
   scorecards: ScorecardsTable;
@@ -386,6 +399,7 @@ export type DeadLetterUpdate = Updateable<DeadLettersTable>;
 export type OverrideRow = Selectable<OverridesTable>;
 export type NewOverride = Insertable<OverridesTable>;
 export type OverrideUpdate = Updateable<OverridesTable>;
+export type ReviewDecisionRow = Selectable<ReviewDecisionsTable>;
 export type EffectiveTierRow = Selectable<EffectiveTierHistoryTable>;
 export type NewEffectiveTier = Insertable<EffectiveTierHistoryTable>;
 export type EffectiveTierUpdate = Updateable<EffectiveTierHistoryTable>;

@@ -8,8 +8,10 @@ import type { HistorySegment, Scorecard } from './evaluation/scorecard.ts';
 import type { TierChange } from './evaluation/timeline.ts';
 import { decimalToRatio } from './money.ts';
 import type { Program } from './program/schema.ts';
+import { withReviewRules } from './review-alerts.ts';
 
-export type NotificationKind = 'tier.promoted' | 'tier.demoted' | 'tier.at-risk' | 'tier.near-promotion';
+export type NotificationKind =
+  'tier.promoted' | 'tier.demoted' | 'tier.at-risk' | 'tier.near-promotion' | 'tier.review-pending';
 
 export interface NotificationRequest {
   kind: NotificationKind;
@@ -150,5 +152,5 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
       unmet: scorecard.next.unmet,
     });
   }
-  return out;
+  return withReviewRules(input, out);
 }

@@ -7,6 +7,7 @@ import type { NotificationKind } from '../domain/alerts.ts';
 import type { Program, Track } from '../domain/program/schema.ts';
 import { capitalise, formatCount, formatLongDate, formatPercent, joinWords } from './format.ts';
 import { criterionKindAt, metricLabel, metricValue, metricWords, needPhrase, type CriterionKind } from './metrics.ts';
+import { reviewPendingContent } from './review.ts';
 import { headerText } from './safety.ts';
 
 export const NOTIFICATION_KINDS = [
@@ -14,6 +15,7 @@ export const NOTIFICATION_KINDS = [
   'tier.demoted',
   'tier.at-risk',
   'tier.near-promotion',
+  'tier.review-pending',
 ] as const satisfies readonly NotificationKind[];
 
 const unmetSchema = z.object({
@@ -54,6 +56,8 @@ export const payloadSchema = z.looseObject({
   detail: z.string().optional(),
   tier: z.string().optional(),
   unmet: z.array(unmetSchema).optional(),
+  since: z.string().optional(),
+  autoApprovesOn: z.string().nullable().optional(),
 });
 
 export type NotificationPayload = z.infer<typeof payloadSchema>;
@@ -106,6 +110,8 @@ export interface ComposeInput {
   partnerName: string;
   recipientName?: string | undefined;
   unsubscribeUrl: string;
+  /** The console's address, named in the reviewers' email. */
+  consoleUrl?: string | undefined;
 }
 
 export class PayloadError extends Error {
@@ -123,6 +129,7 @@ const KIND_NAMES: Record<NotificationKind, string> = {
   'tier.demoted': 'tier change emails',
   'tier.at-risk': 'at-risk alerts',
   'tier.near-promotion': 'near-promotion emails',
+  'tier.review-pending': 'demotion review emails',
 };
 
 export function parsePayload(payload: unknown): NotificationPayload {
@@ -294,6 +301,14 @@ export function composeNotification(input: ComposeInput): EmailContent {
   const day = formatLongDate(payload.day);
 
   switch (input.kind) {
+    case 'tier.review-pending':
+      return reviewPendingContent({
+        base,
+        payload,
+        partnerId: card.partnerId,
+        tierName: (id) => w.tierName(id),
+        consoleUrl: input.consoleUrl,
+      });
     case 'tier.promoted': {
       const to = payload.to ?? card.effectiveTier;
       const toName = w.tierName(to);

@@ -127,6 +127,16 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     names: [
       {
+        name: 'reviews',
+        term: 'reviews',
+        description: 'demotion reviews: approve or reject a pending demotion (audited)',
+      },
+    ],
+    load: async () => (await import('./commands/reviews.ts')).registerReviews,
+  },
+  {
+    names: [
+      {
         name: 'serve',
         term: 'serve [options]',
         description: 'run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM',

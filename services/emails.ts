@@ -18,6 +18,7 @@ import { renderEmail, type RenderedEmail } from '../email/templates.ts';
 import { Refusal } from './errors.ts';
 import { loadProgramSet } from './programs.ts';
 import { knownPartner } from './reads.ts';
+import { REVIEW_PENDING } from '../domain/review-alerts.ts';
 
 export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'claimed', 'sent', 'skipped', 'failed'];
 
@@ -85,7 +86,7 @@ export interface ShownEmail {
   partnerId: string;
   kind: string;
   status: OutboxStatus;
-  /** Who it goes to: the partner's primary contacts (opt-outs are applied when sending). */
+  /** Who it goes to: the partner's primary contacts, or the reviewers for `tier.review-pending` (opt-outs are applied when sending). */
   to: string[];
   rendered: RenderedEmail;
 }
@@ -101,13 +102,15 @@ export async function showEmail(db: Kysely<DB>, id: string): Promise<ShownEmail>
     ?.program;
   if (!program) throw new Refusal('no program version to render with');
   const primaries = ((partner?.contacts ?? []) as Contact[]).filter((c) => c.role === 'primary');
+  // The reviewers' kind goes to the program's reviewers, not to the partner.
+  const reviewers = row.kind === REVIEW_PENDING ? (program.alerts.reviewersEmail ?? []) : undefined;
   try {
     const content = composeNotification({
       kind: row.kind,
       payload: row.payload,
       program,
       partnerName: partner?.name ?? row.partner_id,
-      recipientName: primaries[0]?.name,
+      recipientName: reviewers ? undefined : primaries[0]?.name,
       unsubscribeUrl: 'https://unsubscribe.invalid/(signed-per-recipient-when-sent)',
     });
     return {
@@ -115,7 +118,7 @@ export async function showEmail(db: Kysely<DB>, id: string): Promise<ShownEmail>
       partnerId: row.partner_id,
       kind: row.kind,
       status: row.status,
-      to: primaries.map((c) => c.email),
+      to: reviewers ?? primaries.map((c) => c.email),
       rendered: renderEmail(content),
     };
   } catch (error) {

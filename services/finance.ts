@@ -1,10 +1,11 @@
 // The finance report from the database (docs/finance.md): the stored facts of every partner
-// with an event or a payout for the period, evaluated as of the day with its overrides (the
-// ledger's own rules), against the stored payouts of the period; a chunk of partners at a time.
+// with an event or a payout for the period, evaluated as of the day with its overrides and
+// review decisions (the ledger's own rules), against the stored payouts of the period; a chunk of partners at a time.
 import type { Kysely } from 'kysely';
 import { partnerIdsAfter } from '../db/repositories/partners.ts';
 import { payoutPartnersAfter, payoutsOfPeriod } from '../db/repositories/payouts.ts';
 import { activeOverrides } from '../db/repositories/recompute.ts';
+import { storedReviewDecisions } from '../db/repositories/review-decisions.ts';
 import type { DB } from '../db/types.ts';
 import type { AccrualPeriod } from '../domain/accrual-period.ts';
 import { dayOrThrow, type Day } from '../domain/dates.ts';
@@ -36,15 +37,16 @@ export async function financeReport(
   const day = typeof asOf === 'function' ? asOf(program.timezone) : asOf;
   on.onStart?.({ program, asOf: day });
   for await (const ids of financePartners(db, period.text)) {
-    const [facts, payouts, overrides] = await Promise.all([
+    const [facts, payouts, overrides, reviews] = await Promise.all([
       loadPartnerFacts(db, ids, program.currency),
       payoutsByPartner(db, ids, period.text, program.currency),
       db.transaction().execute((trx) => activeOverrides(trx, ids)),
+      storedReviewDecisions(db, ids),
     ]);
     const rows: FinanceRow[] = [];
     for (const id of ids) {
       const f = facts.get(id);
-      const ledger = f ? evaluatePartner(program, f, day, overrides.get(id) ?? []).ledger : [];
+      const ledger = f ? evaluatePartner(program, f, day, overrides.get(id) ?? [], reviews.get(id) ?? []).ledger : [];
       rows.push(...financeRows({ partnerId: id, ledger, payouts: payouts.get(id) ?? [] }, period, day, program.digits));
     }
     on.onRows(rows);

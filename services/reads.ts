@@ -16,6 +16,7 @@ import {
   tierHistory,
 } from '../db/repositories/reads.ts';
 import { activeOverrides } from '../db/repositories/recompute.ts';
+import { storedReviewDecisions } from '../db/repositories/review-decisions.ts';
 import type { DB } from '../db/types.ts';
 import type { Day } from '../domain/dates.ts';
 import { earliestAffectedDay, supersession, triggersOf, type Envelope } from '../domain/decision-trail.ts';
@@ -29,7 +30,7 @@ export async function lastScorecard(db: Kysely<DB>, partnerId: string): Promise<
   return (await storedScorecard(db, partnerId)) as Scorecard | undefined;
 }
 
-/** The stored facts evaluated for `day` (with the active overrides); undefined for an unknown partner. */
+/** The stored facts evaluated for `day` (with the active overrides and review decisions); undefined for an unknown partner. */
 export async function scorecardOn(db: Kysely<DB>, partnerId: string, day: Day): Promise<Scorecard | undefined> {
   const program = await loadProgramSet(db);
   if (!program) throw new Refusal('no program is loaded: run `tierline program load FILE` first');
@@ -37,7 +38,8 @@ export async function scorecardOn(db: Kysely<DB>, partnerId: string, day: Day): 
   const facts = (await loadPartnerFacts(db, [partnerId], program.currency)).get(partnerId);
   if (!facts) return undefined;
   const overrides = await db.transaction().execute((trx) => activeOverrides(trx, [partnerId]));
-  return evaluatePartner(program, facts, day, overrides.get(partnerId) ?? []).scorecard;
+  const reviews = await storedReviewDecisions(db, [partnerId]);
+  return evaluatePartner(program, facts, day, overrides.get(partnerId) ?? [], reviews.get(partnerId) ?? []).scorecard;
 }
 
 export async function ledger(db: Kysely<DB>, partnerId: string) {

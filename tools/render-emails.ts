@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         partnerName: sample.partnerName,
         recipientName: sample.recipientName,
         unsubscribeUrl: unsubscribeUrl('http://localhost:8080', token),
+        consoleUrl: 'http://localhost:8080/console',
       });
       const rendered = renderEmail(content);
       await writeFile(path.join(out, `${sample.name}.html`), rendered.html);

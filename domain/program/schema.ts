@@ -196,6 +196,10 @@ export const alertsSchema = z.strictObject({
     .max(3650)
     .default(7)
     .describe('changes dated longer ago than this are recorded but not emailed (backfills)'),
+  reviewersEmail: z
+    .array(z.email())
+    .optional()
+    .describe('who gets `tier.review-pending` when a demotion review opens (policy.demotionReview)'),
 });
 
 export const certificationSchema = z.strictObject({

@@ -2,13 +2,12 @@
 // `clear ID`: manual effective tiers, audited, applied by the timeline from the next recompute.
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/types.ts';
 import * as overrides from '../../services/overrides.ts';
 import { today } from '../../workers/clock.ts';
-import { describeError, refusalsAsCliErrors } from '../lib/errors.ts';
+import { refusalsAsCliErrors } from '../lib/errors.ts';
 import { reportMissingOptionsTogether } from '../lib/required-options.ts';
-import { openDatabase, openQueueServices } from '../lib/services.ts';
+import { openDatabase } from '../lib/services.ts';
+import { wakeRecompute } from '../lib/wake.ts';
 
 interface SetOptions {
   from?: string;
@@ -17,23 +16,7 @@ interface SetOptions {
   by?: string;
 }
 
-/**
- * Wakes the recompute workers for what the partner owes. Postgres is the record: the owed
- * recompute is stored already, so with Redis unreachable the command still did what it
- * said; the reconciler queues the recompute once Redis answers.
- */
-async function wake(db: Kysely<DB>, partnerId: string, out: (line: string) => void): Promise<void> {
-  try {
-    const services = await openQueueServices('producer');
-    try {
-      await overrides.wakePartner(db, services.queues, partnerId);
-    } finally {
-      await services.close();
-    }
-  } catch (error) {
-    out(`stored; the recompute will run when Redis answers (${describeError(error)})`);
-  }
-}
+const wake = wakeRecompute;
 
 export async function setOverride(
   partnerId: string,

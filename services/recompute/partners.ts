@@ -11,6 +11,7 @@ import {
   scorecardDays,
   takeRequests,
 } from '../../db/repositories/recompute.ts';
+import { storedReviewDecisions } from '../../db/repositories/review-decisions.ts';
 import { inTransaction } from '../../db/transactions.ts';
 import type { DB } from '../../db/types.ts';
 import { notificationRequests, type NotificationRequest } from '../../domain/alerts.ts';
@@ -103,16 +104,17 @@ async function recomputeBatch(
   }
   const out = new Map<string, RecomputeSummary>();
   if (ids.length === 0) return out;
-  const [facts, overrides] = await Promise.all([
+  const [facts, overrides, reviews] = await Promise.all([
     loadPartnerFacts(trx, ids, program.currency),
     activeOverrides(trx, ids),
+    storedReviewDecisions(trx, ids),
   ]);
   const evaluated: Evaluated[] = ids.map((partnerId) => {
     const f = facts.get(partnerId) ?? emptyFacts(partnerId);
     return {
       partnerId,
       facts: f,
-      evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []),
+      evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? [], reviews.get(partnerId) ?? []),
       triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [],
     };
   });

@@ -29,6 +29,7 @@ const EXPECTED_TABLES = [
   'person_departures',
   'program_versions',
   'recompute_requests',
+  'review_decisions',
   'scorecards',
 ];
 

@@ -27,6 +27,7 @@ import { partnerContacts } from '../../db/repositories/partners.ts';
 import type { Deliveries, Delivery } from '../../db/types.ts';
 import { claimRows, type ClaimedRow } from '../../services/notifications/claim.ts';
 import { TokenBucket } from './rate.ts';
+import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 import { errorMessage } from '../../lib/errors.ts';
@@ -233,8 +234,14 @@ class OutboxNotifier implements Notifier {
     const partner = await partnerContacts(db, row.partnerId);
     if (!partner) return finish({ status: 'skipped', reason: 'unknown partner' });
     if (partner.status === 'terminated') return finish({ status: 'skipped', reason: 'partner terminated' });
-    const primaries = primaryContacts(partner.contacts);
-    if (primaries.length === 0) return finish({ status: 'skipped', reason: 'no primary contact' });
+    const program = programFor(set, payload.scorecard.program.version, today);
+    const reviewers = isReviewerKind(row.kind);
+    const primaries = reviewers ? reviewerRecipients(program) : primaryContacts(partner.contacts);
+    if (primaries.length === 0)
+      return finish({
+        status: 'skipped',
+        reason: reviewers ? 'no reviewers (alerts.reviewersEmail)' : 'no primary contact',
+      });
     const out = await optedOut(
       db,
       row.partnerId,
@@ -245,7 +252,6 @@ class OutboxNotifier implements Notifier {
     if (recipients.length === 0)
       return finish({ status: 'skipped', reason: `every primary contact opted out of ${row.kind}` });
 
-    const program = programFor(set, payload.scorecard.program.version, today);
     const deliveries: Deliveries = { ...row.deliveries };
     let transient: string | undefined;
     const record = async (key: string, delivery: Delivery): Promise<void> => {
@@ -387,6 +393,7 @@ class OutboxNotifier implements Notifier {
       partnerName,
       recipientName: recipient.name,
       unsubscribeUrl: link,
+      consoleUrl: `${config.publicUrl.replace(/\/+$/, '')}/console`,
     });
     const rendered = renderEmail(content);
     const notification = sha256(row.dedupKey);
