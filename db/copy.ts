@@ -14,7 +14,7 @@ export interface CopySession {
    * Runs `statement` (a `COPY … FROM STDIN`) and streams `chunks` to it; returns the rows
    * copied. An error from Postgres rejects with that error (and aborts the transaction).
    */
-  copy(statement: string, chunks: Iterable<string>): Promise<number>;
+  copy(statement: string, chunks: Iterable<string | Uint8Array>): Promise<number>;
   /** Gives the connection back to the pool. */
   release(): void;
 }

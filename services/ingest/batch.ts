@@ -111,7 +111,15 @@ export async function applyPreparedBatchByCopy(
   const outcomes: Outcome[] = new Array<Outcome>(batch.items.length).fill('dead-lettered');
   try {
     const partners = await inTransaction(session.db, (trx) =>
-      applyValidated(trx, batch, outcomes, (_db, candidates) => copyInboxRows(session, candidates)),
+      applyValidated(trx, batch, outcomes, (_db, candidates) =>
+        copyInboxRows(
+          session,
+          candidates.map((c) => {
+            const raw = batch.items[c.index]?.raw;
+            return { raw: c.raw, hash: c.hash, bytes: typeof raw === 'string' ? undefined : raw };
+          }),
+        ),
+      ),
     );
     return { outcomes, partners };
   } catch (error) {

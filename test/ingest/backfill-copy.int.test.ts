@@ -67,6 +67,16 @@ function firstFile(): { lines: string[]; history: Event[] } {
   for (const line of [...BROKEN, BROKEN[0] as string, BROKEN[0] as string])
     lines.splice(Math.floor(random() * (lines.length + 1)), 0, line);
   const deal = history.find((e) => e.type === 'deal.upserted') as Event;
+  // Text that reads as other jsonb than its JS parse (a fraction), or that COPY must escape (a tab).
+  lines.splice(
+    50,
+    0,
+    JSON.stringify({ ...deal, id: 'crm-fraction', data: { ...deal.data, version: 9 } }).replace(
+      '"version":9',
+      '"version":9.0',
+    ),
+  );
+  lines.splice(60, 0, JSON.stringify({ ...deal, id: 'crm-tab' }).replace('{"id":', '{"id":\t'));
   lines.splice(100, 0, JSON.stringify({ ...deal, id: 'crm-broken-3', data: { ...deal.data, amount: '-10.00' } }));
   return { lines, history };
 }
