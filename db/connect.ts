@@ -48,7 +48,24 @@ export function createDb(url: string, options: ConnectOptions = {}): Kysely<DB> 
     },
     end: () => pool.end(),
   };
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: reportingPool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: reportingPool }) });
+  pools.set(db, { pool, url, variable: options.variable });
+  return db;
+}
+
+// The pg Pool under each Kysely made here: db/copy.ts checks out one of its connections to
+// mix COPY (which Kysely cannot send) with ordinary statements in one transaction.
+const pools = new WeakMap<Kysely<DB>, { pool: pg.Pool; url: string; variable: string | undefined }>();
+
+/** One connection of `db`'s pool (connection failures as DatabaseUnreachableError), or undefined for a Kysely not made by createDb. */
+export async function checkOutClient(db: Kysely<DB>): Promise<pg.PoolClient | undefined> {
+  const entry = pools.get(db);
+  if (!entry) return undefined;
+  try {
+    return await entry.pool.connect();
+  } catch (err) {
+    throw toConnectionError(entry.url, err, entry.variable);
+  }
 }
 
 /** `url` with its database replaced, e.g. to reach the `postgres` maintenance database. */

@@ -6,7 +6,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { EventContext } from '../../domain/events/schema.ts';
 import { enqueueRecomputes, type Queues } from '../../queues/queues.ts';
-import { applyPreparedBatch, pendingRecomputes } from './batch.ts';
+import { openCopySession } from '../../db/copy.ts';
+import { applyPreparedBatch, applyPreparedBatchByCopy, pendingRecomputes } from './batch.ts';
 import { addOutcomes, countOutcomes, noOutcomes, type OutcomeCounts } from './outcomes.ts';
 import type { NumberedLine, PartnerTally } from './lines.ts';
 import { emptyBatch, prepareEvent, type PreparedBatch } from './prepare.ts';
@@ -36,6 +37,11 @@ export async function backfillLines(
   let failed: { error: unknown } | undefined;
   let bytes = 0;
   let events = 0;
+  // One connection for the whole file: its inbox rows go by COPY (a Kysely not made by
+  // createDb has no pool to take it from, and keeps the ordinary statements).
+  const session = await openCopySession(db);
+  const apply = (ready: PreparedBatch) =>
+    session ? applyPreparedBatchByCopy(session, ready) : applyPreparedBatch(db, ready);
   const settle = async (): Promise<void> => {
     await inFlight;
     inFlight = undefined;
@@ -47,7 +53,7 @@ export async function backfillLines(
     batch = emptyBatch();
     // One transaction at a time: the batches commit in arrival order.
     await settle();
-    inFlight = applyPreparedBatch(db, ready).then(
+    inFlight = apply(ready).then(
       (result) => {
         addOutcomes(counts, countOutcomes(result.outcomes));
         for (const p of result.partners) partners.add(p);
@@ -74,6 +80,7 @@ export async function backfillLines(
     await settle();
   } finally {
     await inFlight;
+    session?.release();
   }
   // The requests are in Postgres already; these jobs only wake the recompute workers.
   const affected = [...partners];

@@ -11,7 +11,9 @@ import { inTransaction, isBadData } from '../../db/transactions.ts';
 import type { DB } from '../../db/types.ts';
 import type { EventContext } from '../../domain/events/schema.ts';
 import { errorMessage } from '../../lib/errors.ts';
-import { claimInbox, type Valid } from './claim.ts';
+import type { CopySession } from '../../db/copy.ts';
+import { copyInboxRows } from '../../db/repositories/inbox-copy.ts';
+import { claimInbox, type ClaimRows, type Valid } from './claim.ts';
 import type { Outcome } from './outcomes.ts';
 import { prepareEventBatch, type Incoming, type PreparedBatch } from './prepare.ts';
 
@@ -26,7 +28,12 @@ export interface BatchResult {
 
 const bytesOf = (raw: string | Buffer): Buffer => (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
 
-async function applyValidated(db: Transaction<DB>, batch: PreparedBatch, outcomes: Outcome[]): Promise<string[]> {
+async function applyValidated(
+  db: Transaction<DB>,
+  batch: PreparedBatch,
+  outcomes: Outcome[],
+  claimRows?: ClaimRows,
+): Promise<string[]> {
   const dead: DeadLetterInput[] = [];
   const valid: Valid[] = [];
   batch.results.forEach((r, index) => {
@@ -38,7 +45,7 @@ async function applyValidated(db: Transaction<DB>, batch: PreparedBatch, outcome
     }
   });
   await recordDeadLetters(db, dead);
-  const claimed = await claimInbox(db, valid, outcomes);
+  const claimed = await claimInbox(db, valid, outcomes, claimRows);
   const { stale, affected } = await writeFacts(db, claimed);
   for (const c of claimed) outcomes[c.index] = stale.has(c.index) ? 'stale' : 'accepted';
   await markStale(
@@ -88,6 +95,37 @@ export async function applyPreparedBatch(
     merged.partners.push(...one.partners);
   }
   return merged;
+}
+
+/**
+ * applyPreparedBatch for the bulk path: the same statements on the session's connection,
+ * except that the new inbox rows are written by COPY (db/repositories/inbox-copy.ts). The
+ * rows, outcomes and received_seq values are the same. When Postgres refuses the batch for
+ * its data, or another transaction claims one of its keys meanwhile (a unique violation),
+ * the batch is rolled back and applied by applyPreparedBatch, which judges it as ever.
+ */
+export async function applyPreparedBatchByCopy(
+  session: CopySession,
+  batch: PreparedBatch,
+): Promise<{ outcomes: Outcome[]; partners: string[] }> {
+  const outcomes: Outcome[] = new Array<Outcome>(batch.items.length).fill('dead-lettered');
+  try {
+    const partners = await inTransaction(session.db, (trx) =>
+      applyValidated(trx, batch, outcomes, (_db, candidates) =>
+        copyInboxRows(
+          session,
+          candidates.map((c) => {
+            const raw = batch.items[c.index]?.raw;
+            return { raw: c.raw, hash: c.hash, bytes: typeof raw === 'string' ? undefined : raw };
+          }),
+        ),
+      ),
+    );
+    return { outcomes, partners };
+  } catch (error) {
+    if (!isBadData(error)) throw error;
+  }
+  return applyPreparedBatch(session.db, batch);
 }
 
 /** Validates and applies a batch, then reads the affected partners' owed recomputes. */

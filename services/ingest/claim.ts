@@ -3,17 +3,25 @@
 // The inbox key is the second guard of exactly-once (the first is the job id).
 import type { Kysely } from 'kysely';
 import type { Claimed } from './facts.ts';
-import { claimInboxRows, countDeliveries, recordConflicts } from '../../db/repositories/inbox.ts';
+import { claimInboxRows, countDeliveries, recordConflicts, type InboxKey } from '../../db/repositories/inbox.ts';
 import type { DB } from '../../db/types.ts';
 import type { Outcome } from './outcomes.ts';
 
 export type Valid = Claimed & { hash: string; raw: unknown };
 
+/** Inserts the candidates (in key order) whose key is new, returns those keys. */
+export type ClaimRows = (db: Kysely<DB>, candidates: readonly Valid[]) => Promise<InboxKey[]>;
+
 const keyOf = (source: string, eventId: string): string => `${source}\u0000${eventId}`;
 const keyOfValid = (v: Valid): string => keyOf(v.event.source, v.event.id);
 
 /** Claims the inbox rows, judges the other deliveries into `outcomes`, returns the claimed in arrival order. */
-export async function claimInbox(db: Kysely<DB>, valid: readonly Valid[], outcomes: Outcome[]): Promise<Claimed[]> {
+export async function claimInbox(
+  db: Kysely<DB>,
+  valid: readonly Valid[],
+  outcomes: Outcome[],
+  claimRows: ClaimRows = claimInboxRows,
+): Promise<Claimed[]> {
   // Every delivery of each key in this batch, in arrival order; the first one is the candidate.
   const byKey = new Map<string, Valid[]>();
   for (const v of valid) {
@@ -24,7 +32,7 @@ export async function claimInbox(db: Kysely<DB>, valid: readonly Valid[], outcom
   if (byKey.size === 0) return [];
   // Key order: concurrent batches then take the inbox rows' locks in the same order.
   const candidates = [...byKey.keys()].sort().map((k) => (byKey.get(k) as Valid[])[0] as Valid);
-  const inserted = await claimInboxRows(db, candidates);
+  const inserted = await claimRows(db, candidates);
   const claimedKeys = new Set(inserted.map((r) => keyOf(r.source, r.eventId)));
   // Deliveries that claim nothing: every copy of a key claimed before this batch, and the
   // later copies of a key claimed now. Each is judged against the claimed payload.
