@@ -1,4 +1,4 @@
-// The outbox's statements. A row moves pending → claimed → sent | failed | skipped, or back
+// The outbox's statements. A row moves pending → claimed → sent | failed | skipped | withdrawn, or back
 // to pending with a next_attempt_at after a transient failure. Every write after the claim
 // is fenced on the claim (status 'claimed' and the claimed_at the notifier holds): a
 // notifier presumed dead that wakes up again cannot overwrite the work of the one that
@@ -30,8 +30,11 @@ export async function insertOutbox(db: Kysely<DB>, rows: readonly Insertable<Out
 /**
  * Owed rows in id order, locked (SKIP LOCKED, so several notifiers claim side by side):
  * pending ones that are due, and claimed ones whose claim is older than `claimTimeoutMs`.
+ * A pending row is due once it has settled (written `settleSeconds` ago by Postgres' clock;
+ * a resend is due at once) and while its partner owes no recompute (its state is about to
+ * change, so the re-check before sending would look at a stale state).
  */
-export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number) {
+export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number, settleSeconds = 0) {
   return db
     .selectFrom('outbox')
     .select(['id', 'partner_id', 'quota_day'])
@@ -41,6 +44,18 @@ export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: nu
         eb.and([
           eb('status', '=', 'pending'),
           eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]),
+          eb.or([
+            eb('created_at', '<=', sql<Date>`now() - make_interval(secs => ${settleSeconds})`),
+            eb(sql`payload->>'resendOf'`, 'is not', null),
+          ]),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('recompute_requests')
+                .select(sql`1`.as('owed'))
+                .whereRef('recompute_requests.partner_id', '=', 'outbox.partner_id'),
+            ),
+          ),
         ]),
         eb.and([
           eb('status', '=', 'claimed'),
@@ -131,6 +146,7 @@ export type Finish =
   | { status: 'sent'; messageIds: string[]; lastError: string | null }
   | { status: 'failed'; error: string }
   | { status: 'skipped'; reason: string }
+  | { status: 'withdrawn'; reason: string }
   | { status: 'retry'; error: string; delayMs: number }
   | { status: 'release' };
 
@@ -156,6 +172,9 @@ export async function finishRow(db: Kysely<DB>, row: { id: string }, lease: Date
       break;
     case 'skipped':
       query = base.set({ status: 'skipped', skip_reason: finish.reason });
+      break;
+    case 'withdrawn':
+      query = base.set({ status: 'withdrawn', skip_reason: finish.reason });
       break;
     case 'retry':
       query = base.set({

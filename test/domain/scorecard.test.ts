@@ -101,7 +101,12 @@ function doc(o: Options = {}) {
       },
     ],
     policy: { demotionGraceDays: 90, holdAfterPromotionDays: 0, demotionsOn: 'any-day', ...o.policy },
-    alerts: { nearPromotionWithin: '0.10', atRiskHorizonDays: o.horizon ?? 30, notifyChangesWithinDays: 7 },
+    alerts: {
+      nearPromotionWithin: '0.10',
+      atRiskHorizonDays: o.horizon ?? 30,
+      notifyChangesWithinDays: 7,
+      settleMinutes: 10,
+    },
   };
 }
 
