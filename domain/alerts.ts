@@ -140,6 +140,7 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
         reason: risk.kind,
         on: risk.on,
         detail: risk.detail,
+        risk,
       });
     }
   }

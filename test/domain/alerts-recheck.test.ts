@@ -94,7 +94,15 @@ describe('re-check before sending', () => {
     expect(check('tier.at-risk', graceAtRisk, history, scorecard).stands).toBe(stands);
   });
 
-  const risk = { kind: 'certification-expiring' as const, on: '2026-12-01', detail: '' };
+  const risk = {
+    kind: 'certification-expiring' as const,
+    on: '2026-12-01',
+    tier: 'silver',
+    fallsTo: 'registered',
+    metrics: [],
+    certifications: [],
+    detail: '',
+  };
   const datedAtRisk = { reason: 'certification-expiring', on: '2026-12-01', scorecard: { effectiveTier: 'silver' } };
   it.each([
     ['still in the scorecard', card({ risks: [risk] }), true],

@@ -73,7 +73,19 @@ describe('notification rules', () => {
   it('warns of a dated risk when q equals e', () => {
     const requests = notificationRequests({
       ...base,
-      scorecard: card({ risks: [{ kind: 'certification-expiring', on: '2026-12-10', detail: 'x' }] }),
+      scorecard: card({
+        risks: [
+          {
+            kind: 'certification-expiring',
+            on: '2026-12-10',
+            tier: 'silver',
+            fallsTo: 'registered',
+            metrics: [],
+            certifications: [],
+            detail: 'x',
+          },
+        ],
+      }),
     });
     expect(requests.map((r) => [r.kind, r.dedupKey])).toEqual([
       ['tier.at-risk', 'tier.at-risk|certification-expiring|P-1|2026-12-10|silver'],
@@ -124,7 +136,15 @@ describe('no at-risk email on the day of a promotion to the same tier', () => {
     kind: 'promoted' as const,
     versionIndex: 0,
   };
-  const risk = (on: string) => ({ kind: 'certification-expiring' as const, on, detail: 'x' });
+  const risk = (on: string) => ({
+    kind: 'certification-expiring' as const,
+    on,
+    tier: 'silver',
+    fallsTo: 'registered',
+    metrics: [],
+    certifications: [],
+    detail: 'x',
+  });
   const kinds = (input: Parameters<typeof notificationRequests>[0]) =>
     notificationRequests(input).map((r) => [r.kind, r.payload['on'] ?? null]);
 

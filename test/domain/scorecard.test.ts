@@ -696,6 +696,13 @@ describe('risks (rule 11)', () => {
     expect(c.risks.map((r) => [r.kind, r.on])).toEqual([['certification-expiring', '2026-12-10']]);
     expect(c.risks[0]?.detail).toEqual(expect.any(String));
     expect(c.risks[0]?.detail.length).toBeGreaterThan(0);
+    // The structured fields emails are worded from (never by parsing detail).
+    expect(c.risks[0]).toMatchObject({
+      tier: 'silver',
+      fallsTo: 'registered',
+      metrics: [{ metric: 'salesCertified', from: '2', to: '1', leaving: '1' }],
+      certifications: ['sales'],
+    });
   });
 
   it('window-roll-off on the first day the deal is outside the window', () => {
