@@ -12,14 +12,31 @@ const ROWS_PER_INSERT = 5_000;
 const MS_NOW = sql<Date>`date_trunc('milliseconds', now())`;
 const seconds = (ms: number): number => ms / 1000;
 
-/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner of each row inserted. */
+/**
+ * Inserts outbox rows, skipping a dedup_key already there, except a withdrawn row asked for
+ * again with status pending (its change was restored): that one is pending again, settling
+ * from now. Returns the partner of each row inserted or revived.
+ */
 export async function insertOutbox(db: Kysely<DB>, rows: readonly Insertable<OutboxTable>[]): Promise<string[]> {
   const inserted: string[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const done = await db
       .insertInto('outbox')
       .values(rows.slice(i, i + ROWS_PER_INSERT))
-      .onConflict((oc) => oc.column('dedup_key').doNothing())
+      .onConflict((oc) =>
+        oc
+          .column('dedup_key')
+          .doUpdateSet({
+            status: 'pending',
+            skip_reason: null,
+            payload: sql`excluded.payload`,
+            created_at: sql<Date>`now()`,
+            claimed_at: null,
+            next_attempt_at: null,
+          })
+          .where('outbox.status', '=', 'withdrawn')
+          .where(sql<string>`excluded.status`, '=', 'pending'),
+      )
       .returning('partner_id')
       .execute();
     for (const r of done) inserted.push(r.partner_id);

@@ -16,7 +16,11 @@ import { describeWithPostgres } from '../setup/db.ts';
 import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { startSmtp, type TestSmtp } from './smtp.ts';
-import { outboxRows, SECRET, settled, silent, testConfig } from './support.ts';
+import { pollUntil } from '../setup/wait.ts';
+import { toJsonb } from '../../db/json.ts';
+import { listEmails } from '../../services/emails.ts';
+import type { Deliveries } from '../../db/types.ts';
+import { outboxRows, sample, SECRET, settled, silent, testConfig } from './support.ts';
 
 const AS_OF = '2026-11-23';
 const SETTLE_MINUTES = 0.05;
@@ -34,10 +38,10 @@ const deal = (partnerId: string, version: number, amount: string) =>
     }),
   );
 
-function setup(): { lms: string[]; crm: string[] } {
+function setup(partners: readonly string[] = PARTNERS): { lms: string[]; crm: string[] } {
   const lms: string[] = [];
   const crm: string[] = [];
-  for (const p of PARTNERS) {
+  for (const p of partners) {
     for (const person of ['E-1', 'E-2'])
       lms.push(
         JSON.stringify(
@@ -120,6 +124,11 @@ describeWithPostgres('notifications settle, are re-checked and withdrawn', () =>
       expect(byPartner.get('P-UNDONE')?.skip_reason).toBe(
         'the promotion from registered to silver on 2026-11-21 is no longer in the effective-tier history',
       );
+      // `tierline emails list --status withdrawn` shows it with the reason.
+      const listed = await listEmails(db, { status: 'withdrawn', limit: 10 });
+      expect(listed.map((e) => [e.partnerId, e.kind, e.reason])).toEqual([
+        ['P-UNDONE', 'tier.promoted', byPartner.get('P-UNDONE')?.skip_reason],
+      ]);
       expect(byPartner.get('P-STANDS')?.status).toBe('sent');
       expect(byPartner.get('P-REDO')?.status).toBe('sent');
 
@@ -136,6 +145,72 @@ describeWithPostgres('notifications settle, are re-checked and withdrawn', () =>
         .execute();
       for (const r of waited)
         expect((r.sent_at as Date).getTime() - r.created_at.getTime()).toBeGreaterThanOrEqual(SETTLE_MINUTES * 60_000);
+    },
+  );
+
+  it(
+    'a promotion withdrawn while undone is sent once when the change is restored after the window',
+    { timeout: 120_000 },
+    async () => {
+      const { db } = pipeline.database;
+      const { lms, crm } = setup(['P-BACK']);
+      const promotion = async () =>
+        (await outboxRows(db)).find((r) => r.partner_id === 'P-BACK' && r.dedup_key.startsWith('tier.promoted|'));
+      await ingestJobs(pipeline, 'lms', [lms]);
+      await ingestJobs(pipeline, 'crm', [crm]);
+      await waitUntilDrained(pipeline);
+      await ingestJobs(pipeline, 'crm', [[deal('P-BACK', 2, '1000.00')]]);
+      await waitUntilDrained(pipeline);
+      await pollUntil('the undone promotion to be withdrawn', async () =>
+        (await promotion())?.status === 'withdrawn' ? true : undefined,
+      );
+
+      await ingestJobs(pipeline, 'crm', [[deal('P-BACK', 3, '300000.00')]]);
+      await waitUntilDrained(pipeline);
+      expect((await promotion())?.status).toBe('pending');
+      await settled(db);
+      expect((await promotion())?.status).toBe('sent');
+      const mine = smtp.received.filter(
+        (m) => m.to.includes(mailOf('P-BACK')) && m.mail.headers.get('x-tierline-kind') === 'tier.promoted',
+      );
+      expect(mine).toHaveLength(1);
+    },
+  );
+
+  it(
+    'a row claimed again after a crash that reached a recipient is finished, not withdrawn',
+    { timeout: 60_000 },
+    async () => {
+      const { db } = pipeline.database;
+      // P-UNDONE was never promoted in the stored state: a fresh row about its promotion is withdrawn...
+      const payload = { ...sample('tier.promoted').payload, day: '2026-11-21', from: 'registered', to: 'silver' };
+      const row = (suffix: string, deliveries: Deliveries) =>
+        db
+          .insertInto('outbox')
+          .values({
+            dedup_key: `crash-test|${suffix}`,
+            kind: 'tier.promoted',
+            partner_id: 'P-UNDONE',
+            payload: toJsonb(payload),
+            status: 'pending',
+            deliveries: toJsonb(deliveries),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+      const fresh = await row('fresh', {});
+      // ...but one whose send to the contact was under way when its notifier died is sent.
+      const started = await row('started', {
+        [mailOf('P-UNDONE')]: {
+          status: 'sending',
+          messageId: '<x@tierline>',
+          attempts: 1,
+          at: new Date().toISOString(),
+        },
+      });
+      await settled(db);
+      const rows = await outboxRows(db);
+      expect(rows.find((r) => r.id === fresh.id)?.status).toBe('withdrawn');
+      expect(rows.find((r) => r.id === started.id)?.status).toBe('sent');
     },
   );
 });

@@ -240,12 +240,17 @@ class OutboxNotifier implements Notifier {
       return finish({ status: 'failed', error: (error as Error).message.slice(0, 1000) });
     }
     const program = programFor(set, payload.scorecard.program.version, today);
-    const recheck = await recheckStoredState(
-      db,
-      row.partnerId,
-      { kind: row.kind, payload: row.payload as Record<string, unknown> },
-      program.alerts.nearPromotionWithin,
-    );
+    // A row claimed again after a crash that had reached a recipient is finished, not
+    // withdrawn: its other recipients get the email the first one got.
+    const started = Object.values(row.deliveries).some((d) => d.status === 'sent' || d.status === 'sending');
+    const recheck = started
+      ? { stands: true as const }
+      : await recheckStoredState(
+          db,
+          row.partnerId,
+          { kind: row.kind, payload: row.payload as Record<string, unknown> },
+          program.alerts.nearPromotionWithin,
+        );
     if (!recheck.stands) {
       log.info({ reason: recheck.reason }, 'notification withdrawn: no longer true of the partner’s state');
       return finish({ status: 'withdrawn', reason: recheck.reason.slice(0, 1000) });
