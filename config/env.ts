@@ -265,6 +265,11 @@ const SHAPE = {
     "how long an email over its partner's daily cap waits before it is looked at again",
     { group: 'notifications', accepts: 'milliseconds ≥ 10' },
   ),
+  TIERLINE_MAIL_SETTLE_SECONDS: variable(
+    integer(0).optional(),
+    "overrides the program's `alerts.settleMinutes` (tests and demos): how long a notification waits before it is re-checked and sent",
+    { group: 'notifications', accepts: 'seconds ≥ 0', shownDefault: "the program's `alerts.settleMinutes`" },
+  ),
   TIERLINE_SMTP_TIMEOUT_MS: variable(integer(100).default(30_000), 'SMTP connection, greeting and socket timeouts', {
     group: 'notifications',
     accepts: 'milliseconds ≥ 100',

@@ -282,7 +282,7 @@ export interface LedgerEntriesTable {
 
 export type NotificationKind =
   'tier.promoted' | 'tier.demoted' | 'tier.at-risk' | 'tier.near-promotion' | 'tier.review-pending';
-export type OutboxStatus = 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed';
+export type OutboxStatus = 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed' | 'withdrawn';
 
 export interface OutboxTable {
   id: Serial;
@@ -303,6 +303,7 @@ export interface OutboxTable {
   quota_day: ColumnType<Day | null, Day | null | undefined, Day | null>;
   /** Each recipient's message, by lower-case email. */
   deliveries: JsonbWithDefault<Deliveries>;
+  /** Why a skipped row is not sent, or why a withdrawn one is no longer true. */
   skip_reason: string | null;
 }
 

@@ -33,6 +33,12 @@ export interface AlertInput {
   terminated: boolean;
   /** Tier changes found by this recompute (new ones, not recorded before). */
   changes: readonly TierChange[];
+  /**
+   * Every tier change of the evaluation: the recent ones (within notifyChangesWithinDays) are
+   * asked for again, so a notification withdrawn while its change was undone comes back when
+   * the change is restored (docs/notifications.md#decisions-and-keys). Default: `changes`.
+   */
+  current?: readonly TierChange[];
   scorecard: Scorecard;
   history: readonly HistorySegment[];
 }
@@ -95,6 +101,29 @@ export function promotedToday(
   return rank(last.tierId) > rank(before.tierId) ? last.tierId : null;
 }
 
+/**
+ * The grace run the history ends in, named as the partner experiences it: the day the partner
+ * took the tier (the start of its unbroken run at that tier) and which grace of that tenure it
+ * is (1 = the first). A late event that moves the grace start keeps both, so the key, and the
+ * email, stay the same (docs/notifications.md#decisions-and-keys).
+ */
+export function graceRun(history: readonly HistorySegment[]): { start: Day; tenure: Day; ordinal: number } {
+  const lastIndex = history.length - 1;
+  const last = history[lastIndex] as HistorySegment;
+  let first = lastIndex;
+  while (first > 0 && history[first - 1]?.tierId === last.tierId) first--;
+  let ordinal = 0;
+  let start = last.from;
+  for (let i = first; i <= lastIndex; i++) {
+    const s = history[i] as HistorySegment;
+    if (s.status === 'grace' && (i === first || history[i - 1]?.status !== 'grace')) {
+      ordinal++;
+      start = s.from;
+    }
+  }
+  return { start, tenure: (history[first] as HistorySegment).from, ordinal };
+}
+
 export function notificationRequests(input: AlertInput): NotificationRequest[] {
   const { partnerId, program, today, scorecard } = input;
   const recent = (day: Day): boolean => day >= today - program.alerts.notifyChangesWithinDays;
@@ -115,8 +144,14 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
       payload: { ...payload, scorecard },
     });
   };
-  for (const c of input.changes) {
+  const asked = new Set(input.changes);
+  for (const c of input.current ?? []) if (recent(c.day)) asked.add(c);
+  const seen = new Set<string>();
+  for (const c of asked) {
     if (c.kind !== 'promoted' && c.kind !== 'demoted') continue;
+    const id = `${c.day}|${c.from}|${c.to}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     push(`tier.${c.kind}`, c.day, key(`tier.${c.kind}`, partnerId, formatDay(c.day), c.from ?? '', c.to ?? ''), {
       from: c.from,
       to: c.to,
@@ -125,10 +160,18 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
   }
   const last = input.history[input.history.length - 1];
   if (scorecard.status === 'grace' && last?.status === 'grace') {
+    const run = graceRun(input.history);
     push(
       'tier.at-risk',
-      last.from,
-      key('tier.at-risk', 'grace', partnerId, formatDay(last.from), scorecard.effectiveTier ?? ''),
+      run.start,
+      key(
+        'tier.at-risk',
+        'grace',
+        partnerId,
+        scorecard.effectiveTier ?? '',
+        formatDay(run.tenure),
+        String(run.ordinal),
+      ),
       { reason: 'grace', graceEndsOn: scorecard.graceEndsOn },
     );
   }
@@ -142,6 +185,7 @@ export function notificationRequests(input: AlertInput): NotificationRequest[] {
         reason: risk.kind,
         on: risk.on,
         detail: risk.detail,
+        risk,
       });
     }
   }

@@ -6,7 +6,15 @@ import { z } from 'zod';
 import type { NotificationKind } from '../domain/alerts.ts';
 import type { Program, Track } from '../domain/program/schema.ts';
 import { capitalise, formatCount, formatLongDate, formatPercent, joinWords } from './format.ts';
-import { criterionKindAt, metricLabel, metricValue, metricWords, needPhrase, type CriterionKind } from './metrics.ts';
+import {
+  criterionKindAt,
+  metricLabel,
+  metricValue,
+  metricWords,
+  needPhrase,
+  type CriterionKind,
+  type MetricWords,
+} from './metrics.ts';
 import { reviewPendingContent } from './review.ts';
 import { headerText } from './safety.ts';
 
@@ -25,8 +33,18 @@ const unmetSchema = z.object({
   required: z.string(),
   shortBy: z.string(),
 });
-const riskSchema = z.object({ kind: z.string(), on: z.string(), detail: z.string() });
 const tierId = z.string().nullable().optional();
+const riskMoveSchema = z.object({ metric: z.string(), from: z.string(), to: z.string(), leaving: z.string() });
+/** A dated risk (domain/evaluation/risks.ts); rows written before risks had structured fields lack them. */
+const riskSchema = z.object({
+  kind: z.string(),
+  on: z.string(),
+  detail: z.string(),
+  tier: tierId,
+  fallsTo: tierId,
+  metrics: z.array(riskMoveSchema).optional(),
+  certifications: z.array(z.string()).optional(),
+});
 
 export const scorecardSchema = z.looseObject({
   partnerId: z.string(),
@@ -54,6 +72,7 @@ export const payloadSchema = z.looseObject({
   graceEndsOn: z.string().nullable().optional(),
   on: z.string().optional(),
   detail: z.string().optional(),
+  risk: riskSchema.optional(),
   tier: z.string().optional(),
   unmet: z.array(unmetSchema).optional(),
   since: z.string().optional(),
@@ -63,6 +82,7 @@ export const payloadSchema = z.looseObject({
 export type NotificationPayload = z.infer<typeof payloadSchema>;
 type ScorecardView = z.infer<typeof scorecardSchema>;
 type Unmet = z.infer<typeof unmetSchema>;
+type RiskView = z.infer<typeof riskSchema>;
 
 export interface Segment {
   text: string;
@@ -151,6 +171,10 @@ class Words {
     this.track = program.tracks.find((t) => t.id === card.track);
   }
 
+  metricWords(name: string): MetricWords {
+    return metricWords(name, this.program.metrics[name], this.program.certifications);
+  }
+
   tierName(id: string | null | undefined): string {
     if (!id) return 'no tier';
     return this.track?.tiers.find((t) => t.id === id)?.name ?? id;
@@ -223,48 +247,37 @@ class Words {
     const above = this.track?.tiers[this.tierIndex(e) + 1];
     if (e) rows.push({ label: 'Next tier', value: above ? above.name : 'None (top tier)' });
     for (const [name, value] of Object.entries(this.card.metrics)) {
-      const words = metricWords(name, this.program.metrics[name]);
+      const words = this.metricWords(name);
       rows.push({ label: metricLabel(words), value: metricValue(words, value, this.program.currency) });
     }
     return { title: `Where you stand on ${formatLongDate(this.card.asOf)}`, rows };
   }
 
-  /**
-   * A risk's detail ("certifications expire by D (salesCertified 5 → 1); qualified tier falls
-   * from gold to silver", domain/evaluation/risks.ts) in words, with what would avert it.
-   */
-  risk(kind: string, detail: string): { text: string; advice: string; fallsTo: string | undefined } {
-    const match = /^.* by \d{4}-\d{2}-\d{2} \((.*)\); qualified tier falls from (\S+) to (\S+)$/.exec(detail);
+  /** A dated risk in words, built from its structured fields (never from `detail`), with what would avert it. */
+  risk(r: RiskView): { text: string; advice: string; fallsTo: string | undefined } {
     const cause =
-      kind === 'certification-expiring'
+      r.kind === 'certification-expiring'
         ? 'Certifications held by your staff expire'
-        : kind === 'window-roll-off'
+        : r.kind === 'window-roll-off'
           ? 'Older deals and invoices leave the trailing window'
-          : capitalise(kind);
+          : capitalise(r.kind);
     const advice =
-      kind === 'certification-expiring'
+      r.kind === 'certification-expiring'
         ? 'Renewing the expiring certifications, or certifying more staff, before then avoids it.'
-        : kind === 'window-roll-off'
+        : r.kind === 'window-roll-off'
           ? 'New business booked before then avoids it.'
           : '';
-    if (!match) return { text: `${cause}: ${detail}.`, advice, fallsTo: undefined };
-    const moves = (match[1] ?? '')
-      .split(', ')
-      .map((part) => /^(\S+) (\S+) → (\S+)$/.exec(part))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => {
-        const name = m[1] ?? '';
-        const words = metricWords(name, this.program.metrics[name]);
-        const subject = words.money ? words.label : `the number of ${words.many}${words.suffix}`;
-        return (
-          `${subject} falls from ${metricValue(words, m[2] ?? '0', this.program.currency)} ` +
-          `to ${metricValue(words, m[3] ?? '0', this.program.currency)}`
-        );
-      });
-    const fallsTo = match[3];
+    if (r.metrics === undefined) return { text: `${cause}.`, advice, fallsTo: r.fallsTo ?? undefined };
+    const moves = r.metrics.map((m) => {
+      const words = this.metricWords(m.metric);
+      const subject = words.money ? words.label : `the number of ${words.many}${words.suffix}`;
+      const currency = this.program.currency;
+      return `${subject} falls from ${metricValue(words, m.from, currency)} to ${metricValue(words, m.to, currency)}`;
+    });
+    const fallsTo = r.fallsTo ?? undefined;
     const text =
       `${cause}${moves.length > 0 ? `: ${joinWords(moves)}` : ''}. You would then ` +
-      `qualify for ${this.tierName(fallsTo)} instead of ${this.tierName(match[2])}.`;
+      `qualify for ${this.tierName(fallsTo)} instead of ${this.tierName(r.tier)}.`;
     return { text, advice, fallsTo };
   }
 }
@@ -452,10 +465,17 @@ export function composeNotification(input: ComposeInput): EmailContent {
         };
       }
       const on = payload.on ?? payload.day;
-      const risk = w.risk(payload.reason ?? '', payload.detail ?? '');
+      const risk = w.risk(
+        payload.risk ??
+          card.risks.find((r) => r.kind === payload.reason && r.on === on) ?? {
+            kind: payload.reason ?? '',
+            on,
+            detail: payload.detail ?? '',
+          },
+      );
       const lower = risk.fallsTo ?? w.tierBelow(current);
       const listed = card.risks.map((r) => {
-        const words = w.risk(r.kind, r.detail);
+        const words = w.risk(r);
         return { date: formatLongDate(r.on), text: `${words.text} ${words.advice}`.trim() };
       });
       return {

@@ -1,7 +1,8 @@
 // Metrics and unmet criteria in words, from the program's own metric definitions:
 // revenue12m (deals, sum, trailing P12M) is "trailing-12-month revenue", techCertified
 // (certifications, countDistinct personId, certificationId tech-expert) counts "people with
-// tech-expert". A metric with a `description` uses it; one the rules cannot name keeps its id.
+// tech-expert". A metric's `label` (its display name) wins, then its `description`; one the
+// rules cannot name keeps its id. Certification ids read as their `certifications` labels.
 import type { UnmetEntry } from '../domain/evaluation/scorecard.ts';
 import { parsePeriod } from '../domain/period.ts';
 import type { Criterion, Metric, Program } from '../domain/program/schema.ts';
@@ -45,15 +46,17 @@ function whereList(metric: Metric, field: string): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-/** How a metric reads in an email. */
-export function metricWords(name: string, metric: Metric | undefined): MetricWords {
+/** How a metric reads in an email; `certifications` gives display names to certification ids. */
+export function metricWords(
+  name: string,
+  metric: Metric | undefined,
+  certifications: Program['certifications'] = {},
+): MetricWords {
   const fallback: MetricWords = { money: metric?.aggregate === 'sum', label: name, one: name, many: name, suffix: '' };
   if (!metric) return fallback;
   const { prefix, suffix } = windowWords(metric);
-  if (metric.description?.trim()) {
-    const label = metric.description.trim();
-    return { money: metric.aggregate === 'sum', label, one: label, many: label, suffix: '' };
-  }
+  const given = metric.label?.trim() || metric.description?.trim();
+  if (given) return { money: metric.aggregate === 'sum', label: given, one: given, many: given, suffix: '' };
   if (metric.aggregate === 'sum') {
     const recurring = metric.where?.recurring === true;
     const noun = metric.from === 'invoices' ? (recurring ? 'recurring revenue' : 'invoiced revenue') : 'revenue';
@@ -63,7 +66,7 @@ export function metricWords(name: string, metric: Metric | undefined): MetricWor
   }
   const counted = ((): { one: string; many: string } | undefined => {
     if (metric.from === 'certifications') {
-      const certs = whereList(metric, 'certificationId');
+      const certs = whereList(metric, 'certificationId').map((id) => certifications?.[id]?.label ?? id);
       const what = certs.length > 0 ? certs.join(' or ') : 'a certification';
       if (metric.aggregate === 'countDistinct' && metric.field === 'personId')
         return { one: `person with ${what}`, many: `people with ${what}` };
@@ -126,7 +129,7 @@ export function criterionKindAt(criteria: Criterion | null | undefined, path: st
  * with tech-expert", "mrr to come down by $500" (an atMost limit).
  */
 export function needPhrase(entry: UnmetEntry, program: Program, kind: CriterionKind | undefined): string {
-  const words = metricWords(entry.metric, program.metrics[entry.metric]);
+  const words = metricWords(entry.metric, program.metrics[entry.metric], program.certifications);
   const amount = words.money ? formatMoney(entry.shortBy, program.currency) : formatCount(entry.shortBy);
   if (kind === 'atMost')
     return `${words.money ? words.label : `${words.many}${words.suffix}`} to come down by ${amount}`;

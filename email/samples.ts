@@ -1,6 +1,7 @@
 // Realistic notifications for the Acme program (examples/acme/program.json) as the
 // recompute writes them to the outbox: previews (`npm run render-emails`) and tests use them.
 import type { NotificationKind } from '../domain/alerts.ts';
+import type { Risk } from '../domain/evaluation/risks.ts';
 import type { Scorecard } from '../domain/evaluation/scorecard.ts';
 
 export interface SampleNotification {
@@ -15,6 +16,16 @@ export interface SampleNotification {
 }
 
 const AS_OF = '2026-11-23';
+
+const SAMPLE_RISK: Risk = {
+  kind: 'certification-expiring',
+  on: '2026-12-10',
+  tier: 'gold',
+  fallsTo: 'silver',
+  metrics: [{ metric: 'salesCertified', from: '6', to: '2', leaving: '4' }],
+  certifications: ['sales-associate', 'sales-expert'],
+  detail: 'certifications expire by 2026-12-10 (salesCertified 6 → 2); qualified tier falls from gold to silver',
+};
 
 function card(partnerId: string, fields: Partial<Scorecard>): Scorecard {
   return {
@@ -168,19 +179,13 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
       reason: 'certification-expiring',
       on: '2026-12-10',
       detail: 'certifications expire by 2026-12-10 (salesCertified 6 → 2); qualified tier falls from gold to silver',
+      risk: SAMPLE_RISK,
       scorecard: card('P-00233', {
         qualifiedTier: 'gold',
         effectiveTier: 'gold',
         metrics: { revenue12m: '1480000.00', mrr: '52000.00', salesCertified: '6', techCertified: '3' },
         next: null,
-        risks: [
-          {
-            kind: 'certification-expiring',
-            on: '2026-12-10',
-            detail:
-              'certifications expire by 2026-12-10 (salesCertified 6 → 2); qualified tier falls from gold to silver',
-          },
-        ],
+        risks: [SAMPLE_RISK],
         benefits: { commissionRate: '0.08', mdfRate: '0.02', rebateRate: '0.01' },
       }),
     },

@@ -20,7 +20,14 @@ import { loadProgramSet } from './programs.ts';
 import { knownPartner } from './reads.ts';
 import { REVIEW_PENDING } from '../domain/review-alerts.ts';
 
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'claimed', 'sent', 'skipped', 'failed'];
+export const OUTBOX_STATUSES: readonly OutboxStatus[] = [
+  'pending',
+  'claimed',
+  'sent',
+  'skipped',
+  'failed',
+  'withdrawn',
+];
 
 export interface EmailSummary {
   id: string;
@@ -29,7 +36,7 @@ export interface EmailSummary {
   /** The business day the notification is about. */
   day: string | null;
   status: OutboxStatus;
-  /** Why it was skipped, or the last error of a failed or retried one. */
+  /** Why it was skipped or withdrawn, or the last error of a failed or retried one. */
   reason: string | null;
   attempts: number;
   createdAt: string;
@@ -62,7 +69,8 @@ export async function listEmails(
     kind: r.kind,
     day: r.day,
     status: r.status,
-    reason: r.status === 'skipped' ? (r.skip_reason ?? 'not sent (recorded only)') : r.last_error,
+    reason:
+      r.status === 'skipped' || r.status === 'withdrawn' ? (r.skip_reason ?? 'not sent (recorded only)') : r.last_error,
     attempts: r.attempts,
     createdAt: r.created_at.toISOString(),
     claimedAt: iso(r.claimed_at),

@@ -1,4 +1,4 @@
-// The outbox's statements. A row moves pending → claimed → sent | failed | skipped, or back
+// The outbox's statements. A row moves pending → claimed → sent | failed | skipped | withdrawn, or back
 // to pending with a next_attempt_at after a transient failure. Every write after the claim
 // is fenced on the claim (status 'claimed' and the claimed_at the notifier holds): a
 // notifier presumed dead that wakes up again cannot overwrite the work of the one that
@@ -12,7 +12,11 @@ const ROWS_PER_INSERT = 5_000;
 const MS_NOW = sql<Date>`date_trunc('milliseconds', now())`;
 const seconds = (ms: number): number => ms / 1000;
 
-/** Inserts outbox rows, skipping a dedup_key already there. Returns the partner and status of each row inserted. */
+/**
+ * Inserts outbox rows, skipping a dedup_key already there, except a withdrawn row asked for
+ * again with status pending (its change was restored): that one is pending again, settling
+ * from now. Returns the partner and status of each row inserted or revived.
+ */
 export async function insertOutbox(
   db: Kysely<DB>,
   rows: readonly Insertable<OutboxTable>[],
@@ -22,7 +26,20 @@ export async function insertOutbox(
     const done = await db
       .insertInto('outbox')
       .values(rows.slice(i, i + ROWS_PER_INSERT))
-      .onConflict((oc) => oc.column('dedup_key').doNothing())
+      .onConflict((oc) =>
+        oc
+          .column('dedup_key')
+          .doUpdateSet({
+            status: 'pending',
+            skip_reason: null,
+            payload: sql`excluded.payload`,
+            created_at: sql<Date>`now()`,
+            claimed_at: null,
+            next_attempt_at: null,
+          })
+          .where('outbox.status', '=', 'withdrawn')
+          .where(sql<string>`excluded.status`, '=', 'pending'),
+      )
       .returning(['partner_id', 'status'])
       .execute();
     inserted.push(...done);
@@ -33,8 +50,11 @@ export async function insertOutbox(
 /**
  * Owed rows in id order, locked (SKIP LOCKED, so several notifiers claim side by side):
  * pending ones that are due, and claimed ones whose claim is older than `claimTimeoutMs`.
+ * A pending row is due once it has settled (written `settleSeconds` ago by Postgres' clock;
+ * a resend is due at once) and while its partner owes no recompute (its state is about to
+ * change, so the re-check before sending would look at a stale state).
  */
-export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number) {
+export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number, settleSeconds = 0) {
   return db
     .selectFrom('outbox')
     .select(['id', 'partner_id', 'quota_day'])
@@ -44,6 +64,18 @@ export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: nu
         eb.and([
           eb('status', '=', 'pending'),
           eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]),
+          eb.or([
+            eb('created_at', '<=', sql<Date>`now() - make_interval(secs => ${settleSeconds})`),
+            eb(sql`payload->>'resendOf'`, 'is not', null),
+          ]),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('recompute_requests')
+                .select(sql`1`.as('owed'))
+                .whereRef('recompute_requests.partner_id', '=', 'outbox.partner_id'),
+            ),
+          ),
         ]),
         eb.and([
           eb('status', '=', 'claimed'),
@@ -134,6 +166,7 @@ export type Finish =
   | { status: 'sent'; messageIds: string[]; lastError: string | null }
   | { status: 'failed'; error: string }
   | { status: 'skipped'; reason: string }
+  | { status: 'withdrawn'; reason: string }
   | { status: 'retry'; error: string; delayMs: number }
   | { status: 'release' };
 
@@ -159,6 +192,9 @@ export async function finishRow(db: Kysely<DB>, row: { id: string }, lease: Date
       break;
     case 'skipped':
       query = base.set({ status: 'skipped', skip_reason: finish.reason });
+      break;
+    case 'withdrawn':
+      query = base.set({ status: 'withdrawn', skip_reason: finish.reason });
       break;
     case 'retry':
       query = base.set({

@@ -133,6 +133,7 @@ export async function recordedDecisions(db: Kysely<DB>, partnerIds: readonly str
     .selectFrom('decisions')
     .select(['partner_id', 'day', 'previous_tier', 'new_tier'])
     .where('partner_id', 'in', [...partnerIds])
+    .orderBy('id')
     .execute();
 }
 

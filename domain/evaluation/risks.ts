@@ -10,9 +10,26 @@ import { qualifiedIndex } from './qualify.ts';
 
 export type RiskKind = 'certification-expiring' | 'window-roll-off';
 
+/** A metric that falls because of a risk: its value on D, after the fall, and what leaves (from − to). */
+export interface RiskMove {
+  metric: string;
+  from: string;
+  to: string;
+  leaving: string;
+}
+
+/** A dated risk (docs/scorecard.md#risks): structured fields for wording, and `detail` for people reading JSON. */
 export interface Risk {
   kind: RiskKind;
+  /** The first day q falls below q(D). */
   on: string;
+  /** The qualified tier at stake (q(D)) and the one q falls to. */
+  tier: string | null;
+  fallsTo: string | null;
+  /** The metrics this kind of change lowers, with the count or amount that leaves. */
+  metrics: RiskMove[];
+  /** certification-expiring: the certification ids the falling metrics count (their `where.certificationId`). */
+  certifications: string[];
   detail: string;
 }
 
@@ -23,6 +40,14 @@ interface MetricState {
   name: string;
   metric: Metric;
   contributions: Contribution[];
+}
+
+/** The certification ids a certifications metric counts (its `where.certificationId`); none = any. */
+function certificationIds(metric: Metric): string[] {
+  if (metric.from !== 'certifications') return [];
+  const where = metric.where?.certificationId;
+  if (where === undefined) return [];
+  return (Array.isArray(where) ? where : [where]).filter((v): v is string => typeof v === 'string');
 }
 
 export function computeRisks(
@@ -68,20 +93,33 @@ export function computeRisks(
     return alone || without;
   }).map((kind) => {
     const after = valuesOn(fall, new Set([kind]));
-    const moved = metrics
-      .filter(({ name }) => after.get(name) !== today.get(name))
-      .map(({ name }) => {
-        const unit = version.units.get(name);
-        return `${name} ${formatValue(today.get(name) ?? 0n, unit)} → ${formatValue(after.get(name) ?? 0n, unit)}`;
-      });
+    const falling = metrics.filter(({ name }) => after.get(name) !== today.get(name));
+    const moves: RiskMove[] = falling.map(({ name }) => {
+      const unit = version.units.get(name);
+      const before = today.get(name) ?? 0n;
+      const then = after.get(name) ?? 0n;
+      return {
+        metric: name,
+        from: formatValue(before, unit),
+        to: formatValue(then, unit),
+        leaving: formatValue(before - then, unit),
+      };
+    });
+    const certifications =
+      kind === 'certification-expiring' ? [...new Set(falling.flatMap(({ metric }) => certificationIds(metric)))] : [];
     const cause = kind === 'certification-expiring' ? 'certifications expire' : 'facts leave the trailing window';
-    const qAfter = qOn(fall, all);
+    const tier = tiers[qToday]?.id ?? null;
+    const fallsTo = tiers[qOn(fall, all)]?.id ?? null;
     return {
       kind,
       on: formatDay(fall),
+      tier,
+      fallsTo,
+      metrics: moves,
+      certifications,
       detail:
-        `${cause} by ${formatDay(fall)} (${moved.join(', ')}); qualified ` +
-        `tier falls from ${tiers[qToday]?.id} to ${tiers[qAfter]?.id}`,
+        `${cause} by ${formatDay(fall)} (${moves.map((m) => `${m.metric} ${m.from} → ${m.to}`).join(', ')}); qualified ` +
+        `tier falls from ${tier} to ${fallsTo}`,
     };
   });
 }

@@ -200,6 +200,14 @@ export const alertsSchema = z.strictObject({
     .array(z.email())
     .optional()
     .describe('who gets `tier.review-pending` when a demotion review opens (policy.demotionReview)'),
+  settleMinutes: z
+    .number()
+    .min(0)
+    .max(1440)
+    .default(10)
+    .describe(
+      'a notification waits this long after it is written (0 = sent at once; fractions allowed), then is re-checked against the partner’s state and withdrawn if no longer true',
+    ),
 });
 
 export const certificationSchema = z.strictObject({
@@ -235,7 +243,7 @@ export const programSchema = z.strictObject({
     .default({ demotionGraceDays: 0, holdAfterPromotionDays: 0, demotionsOn: 'any-day' })
     .describe('when demotions take effect'),
   alerts: alertsSchema
-    .default({ nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7 })
+    .default({ nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7, settleMinutes: 10 })
     .describe('when partners are warned'),
 });
 

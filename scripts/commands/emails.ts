@@ -64,14 +64,16 @@ export async function resendEmailCommand(id: string, options: { by?: string }): 
 }
 
 export function registerEmails(program: Command): void {
-  const emails = program.command('emails').description('the notification emails: sent, skipped, failed, pending');
+  const emails = program
+    .command('emails')
+    .description('the notification emails: sent, skipped, withdrawn, failed, pending');
   emails
     .command('list')
     .option('--partner <id>', "only this partner's emails")
     .addOption(new Option('--status <status>', 'only this status').choices(OUTBOX_STATUSES))
     .option('--limit <n>', 'at most this many, newest first', positiveInteger, 100)
     .option('--json', 'JSON Lines')
-    .description('the outbox, newest first, with why an email was skipped or failed')
+    .description('the outbox, newest first, with why an email was skipped, withdrawn or failed')
     .action(async (o: ListOptions) => listEmailsCommand(o));
   emails
     .command('show')

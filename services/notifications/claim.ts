@@ -1,7 +1,7 @@
 // Claiming owed notifications for sending: a batch of rows taken in one transaction, each
 // partner's daily cap charged exactly across notifiers (a per-partner advisory lock). A row
 // is charged to the cap once, on its first claim; rows over the cap stay pending and are
-// looked at again after capRecheckMs.
+// looked at again after capRecheckMs. A row is claimable only once it has settled.
 import type { Kysely } from 'kysely';
 import { chargedOn, claimByIds, deferRows, lockPartnerCap, owedRows } from '../../db/repositories/outbox.ts';
 import type { DB, Deliveries, NotificationKind } from '../../db/types.ts';
@@ -26,6 +26,8 @@ export interface ClaimOptions {
   /** 'YYYY-MM-DD' in the program's timezone: the day a newly claimed row is charged to. */
   today: string;
   capRecheckMs: number;
+  /** How long a new row waits before it may be claimed (alerts.settleMinutes, measured by Postgres' clock). */
+  settleSeconds: number;
 }
 
 export interface ClaimResult {
@@ -37,7 +39,7 @@ export interface ClaimResult {
 /** Claims owed rows in id order: pending ones that are due, and claimed ones whose claim timed out. */
 export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
-    const candidates = await owedRows(trx, options.limit, options.claimTimeoutMs);
+    const candidates = await owedRows(trx, options.limit, options.claimTimeoutMs, options.settleSeconds);
     if (candidates.length === 0) return { claimed: [], deferred: 0 };
 
     const charging = [...new Set(candidates.filter((c) => c.quota_day === null).map((c) => c.partner_id))].sort();

@@ -167,6 +167,7 @@ function notificationsOf(program: ProgramSet, asOf: Day, e: Evaluated, fresh: Ti
     today: asOf,
     terminated: e.facts.profile?.status === 'terminated',
     changes: fresh,
+    current: e.evaluation.changes,
     scorecard: e.evaluation.scorecard,
     history: e.evaluation.history,
   });

@@ -190,6 +190,9 @@ async function main(): Promise<void> {
     TIERLINE_MAIL_MAX_ATTEMPTS: '100000',
     TIERLINE_SMTP_TIMEOUT_MS: '5000',
     TIERLINE_MAIL_CLAIM_TIMEOUT_MS: '20000',
+    // Long enough for most intermediate states of the shuffled feed to be undone before their
+    // emails are due, short enough that emails meet the SMTP faults (refused, then 4xx).
+    TIERLINE_MAIL_SETTLE_SECONDS: '45',
     TIERLINE_RECONCILE_EVERY_MS: '5000',
     TIERLINE_SHUTDOWN_TIMEOUT_MS: '5000',
     TIERLINE_CHAOS_CRASH_AFTER_COMMIT: '1',
@@ -382,7 +385,8 @@ async function main(): Promise<void> {
     `             event loop stopped ${counts.blockedLoops}× ${blockMs / 1000} s, postgres backends terminated ${counts.pgTerminated} in ${counts.pgRounds} rounds, smtp refused ${Math.round(counts.smtp.refusedMs / 1000)} s then 4xx ${Math.round(counts.smtp.tempfailMs / 1000)} s (${fmt(smtp.tempfailed)} answered 451)`,
     `  observed   jobs stalled and run again ${stalled}, recomputes re-enqueued by the reconciler ${requeued}, schedules reinstalled ${reinstalled}, failed jobs ${failedJobs.map(([q, n]) => `${q} ${n}`).join(' ')}, processes crashed by themselves ${crashes}`,
     `             progress after redis faults: ${counts.recoveries.join(', ') || 'none'}`,
-    `  emails     ${fmt(result.emails.sent)} notifications sent (${fmt(result.emails.delivered)} messages delivered, ${result.emails.resent} of them resent with the same Message-ID after a crash between the server's 250 and the record; ${resending} resends logged), ${fmt(result.emails.skipped)} skipped (older changes); dead letters ${result.deadLetters}`,
+    `  emails     ${fmt(result.emails.sent)} notifications sent (${fmt(result.emails.delivered)} messages delivered, ${result.emails.resent} of them resent with the same Message-ID after a crash between the server's 250 and the record; ${resending} resends logged), ${fmt(result.emails.skipped)} skipped (older changes), ${fmt(result.emails.withdrawn)} withdrawn (undone before they settled); dead letters ${result.deadLetters}`,
+    `             ${result.emails.contradicted.length} sent emails no longer true of the final state (a late event after the settle window)${result.emails.contradicted.length > 0 ? `: ${sample(result.emails.contradicted)}` : ''}`,
     '  checks',
     ...checks.map(
       (c) =>

@@ -1,7 +1,8 @@
 // The checks once the system has drained: every accepted event a fact exactly once, every
 // partner's scorecard, history and ledger equal to `tierline evaluate` over the same events,
-// no duplicated ledger accrual, one delivered email per notification and recipient, and the
-// dead-letter store holding exactly the invalid events.
+// no duplicated ledger accrual, one delivered email per notification and recipient, no email
+// the final state contradicts (the settle window and re-check, issue 15), and the dead-letter
+// store holding exactly the invalid events.
 import { isDeepStrictEqual } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import { loadPartnerFacts } from '../../services/facts.ts';
@@ -9,6 +10,10 @@ import type { DB } from '../../db/types.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
 import { stableMessageId } from '../../workers/notifier/notifier.ts';
+import { recheckStoredState } from '../../services/notifications/recheck.ts';
+import { nearPromotion } from '../../domain/alerts.ts';
+import { dayOrThrow, formatDay } from '../../domain/dates.ts';
+import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
 import type { Deliveries } from '../../db/types.ts';
 import { normaliseFacts } from '../ingest/support.ts';
 import { compareWithReference } from '../recompute/support.ts';
@@ -23,7 +28,15 @@ export interface Check {
 
 export interface Verification {
   checks: Check[];
-  emails: { sent: number; skipped: number; resent: number; delivered: number };
+  emails: {
+    sent: number;
+    skipped: number;
+    withdrawn: number;
+    /** Sent, and no longer true of the final state (with why). */
+    contradicted: string[];
+    resent: number;
+    delivered: number;
+  };
   deadLetters: number;
 }
 
@@ -97,7 +110,7 @@ export async function verify(
   // 4. Each notification and recipient: one delivered email (resends carry the same Message-ID).
   const outbox = await db
     .selectFrom('outbox')
-    .select(['dedup_key', 'status'])
+    .select(['dedup_key', 'status', 'kind', 'partner_id', 'payload'])
     .select(sql<Deliveries>`deliveries`.as('deliveries'))
     .execute();
   const byId = new Map<string, number>();
@@ -106,10 +119,26 @@ export async function verify(
   const emailMismatches: string[] = [];
   let sent = 0;
   let skipped = 0;
+  let withdrawn = 0;
+  const contradicted: string[] = [];
+  const within = program.versions[program.versions.length - 1]?.program.alerts.nearPromotionWithin ?? '0.10';
   for (const row of outbox) {
     if (row.status === 'skipped') {
       skipped++;
       continue;
+    }
+    if (row.status === 'withdrawn') {
+      withdrawn++;
+      continue;
+    }
+    if (row.status === 'sent') {
+      const still = await recheckStoredState(
+        db,
+        row.partner_id,
+        { kind: row.kind, payload: row.payload as Record<string, unknown> },
+        within,
+      );
+      if (!still.stands) contradicted.push(`${row.dedup_key}: ${still.reason}`);
     }
     if (row.status !== 'sent') {
       emailMismatches.push(`${row.dedup_key}: ${row.status} after drain`);
@@ -131,6 +160,16 @@ export async function verify(
     checked: owed.size,
     mismatches: emailMismatches,
   });
+  // Issue 15: no more emails than the tier changes that survive in the final state (recent
+  // enough to be emailed) plus the final state's at-risk and near-promotion notifications.
+  // An email the final state contradicts is counted apart: a late event that came after the
+  // settle window can undo what was true when it was sent.
+  const bound = await finalNotifications(db, program, today);
+  checks.push({
+    name: 'emails sent ≤ surviving changes + final at-risk and near-promotion',
+    checked: bound,
+    mismatches: sent > bound ? [`${sent} sent, ${bound} in the final state`] : [],
+  });
 
   // 5. The dead-letter store holds exactly the invalid events.
   const dead = await db
@@ -149,5 +188,35 @@ export async function verify(
   if (dead.length !== have.size) deadMismatches.push(`${dead.length - have.size} dead letters stored twice`);
   checks.push({ name: 'dead letters are exactly the invalid events', checked: want.size, mismatches: deadMismatches });
 
-  return { checks, emails: { sent, skipped, resent, delivered: delivered.length }, deadLetters: dead.length };
+  return {
+    checks,
+    emails: { sent, skipped, withdrawn, contradicted, resent, delivered: delivered.length },
+    deadLetters: dead.length,
+  };
+}
+
+/** The notifications the final state accounts for: recent tier changes in the history, grace runs, dated risks, near-promotions. */
+async function finalNotifications(db: Kysely<DB>, program: ProgramSet, today: string): Promise<number> {
+  const alerts = program.versions[program.versions.length - 1]?.program.alerts;
+  const cutoff = formatDay(dayOrThrow(today) - (alerts?.notifyChangesWithinDays ?? 7));
+  const runs = await db
+    .selectFrom('effective_tier_history')
+    .select(['partner_id', 'valid_from', 'tier_id'])
+    .where('superseded_at', 'is', null)
+    .orderBy('partner_id')
+    .orderBy('valid_from')
+    .execute();
+  let n = 0;
+  runs.forEach((r, i) => {
+    const before = runs[i - 1];
+    if (before?.partner_id === r.partner_id && before.tier_id !== r.tier_id && r.valid_from >= cutoff) n++;
+  });
+  const cards = await db.selectFrom('scorecards').select('scorecard').execute();
+  for (const { scorecard } of cards) {
+    const card = scorecard as unknown as Scorecard;
+    if (card.status === 'grace') n++;
+    if (card.status === 'qualified') n += card.risks.length;
+    if (card.next && nearPromotion(card, alerts?.nearPromotionWithin ?? '0.10')) n++;
+  }
+  return n;
 }

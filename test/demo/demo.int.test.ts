@@ -87,7 +87,8 @@ suite(`tierline demo${ready ? '' : ` [skipped: ${why}]`}`, () => {
     expect(run.stdout).toMatch(
       /finance {5}2026-Q3: entitled \d+\.\d\d, paid \d+\.\d\d, overpaid \d+\.\d\d to [\d,]+ partners, underpaid \d+\.\d\d/,
     );
-    expect(row(run.stdout, 'tier.promoted').length).toBe(4);
+    // sent, skipped, pending, failed, withdrawn
+    expect(row(run.stdout, 'tier.promoted').length).toBe(5);
     const sent = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'].reduce(
       (n, k) => n + (row(run.stdout, k)[0] ?? 0),
       0,

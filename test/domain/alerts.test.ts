@@ -58,22 +58,91 @@ describe('notification rules', () => {
     ]);
   });
 
-  it('warns once per grace run, keyed by the day grace began', () => {
-    const history = [
-      { from: today - 10, to: today, tierId: 'gold', status: 'grace' as const, programVersion: '2027.1' },
-    ];
-    const requests = notificationRequests({
+  const seg = (from: number, to: number, tierId: string, status: 'qualified' | 'grace') => ({
+    from: today + from,
+    to: today + to,
+    tierId,
+    status,
+    programVersion: '2027.1',
+  });
+  const graceKey = (history: ReturnType<typeof seg>[]) =>
+    notificationRequests({
       ...base,
       scorecard: card({ status: 'grace', effectiveTier: 'gold', graceEndsOn: '2027-02-03' }),
       history,
-    });
-    expect(requests.map((r) => r.dedupKey)).toEqual(['tier.at-risk|grace|P-1|2026-11-13|gold']);
+    }).map((r) => [r.dedupKey, r.day]);
+
+  it('warns once per grace run, keyed by the day the partner took the tier and which grace it is', () => {
+    const history = [
+      seg(-300, -11, 'silver', 'qualified'),
+      seg(-10, -6, 'gold', 'qualified'),
+      seg(-5, 0, 'gold', 'grace'),
+    ];
+    expect(graceKey(history)).toEqual([['tier.at-risk|grace|P-1|gold|2026-11-13|1', '2026-11-18']]);
+  });
+
+  it('keeps the grace key when a late event moves the grace start', () => {
+    const before = [
+      seg(-300, -11, 'silver', 'qualified'),
+      seg(-10, -6, 'gold', 'qualified'),
+      seg(-5, 0, 'gold', 'grace'),
+    ];
+    const moved = [
+      seg(-300, -11, 'silver', 'qualified'),
+      seg(-10, -8, 'gold', 'qualified'),
+      seg(-7, 0, 'gold', 'grace'),
+    ];
+    expect(graceKey(moved)[0]?.[0]).toBe(graceKey(before)[0]?.[0]);
+    // The payload's day is the grace start as it stands now.
+    expect(graceKey(moved)[0]?.[1]).toBe('2026-11-16');
+  });
+
+  it('a second grace in the same tenure is a new grace run', () => {
+    const history = [
+      seg(-40, -31, 'gold', 'qualified'),
+      seg(-30, -21, 'gold', 'grace'),
+      seg(-20, -6, 'gold', 'qualified'),
+      seg(-5, 0, 'gold', 'grace'),
+    ];
+    expect(graceKey(history)).toEqual([['tier.at-risk|grace|P-1|gold|2026-10-14|2', '2026-11-18']]);
+  });
+
+  it('asks again for recent changes of the evaluation (a restored change revives its withdrawn row), not for old ones', () => {
+    const promoted = {
+      day: today - 2,
+      from: 'registered',
+      to: 'silver',
+      qualified: 'silver',
+      kind: 'promoted' as const,
+      versionIndex: 0,
+    };
+    const old = { ...promoted, day: today - 400 };
+    const requests = notificationRequests({ ...base, scorecard: card(), changes: [], current: [old, promoted] });
+    expect(requests.map((r) => [r.dedupKey, r.send])).toEqual([
+      ['tier.promoted|P-1|2026-11-21|registered|silver', true],
+    ]);
+    // Fresh and current at once: asked for once.
+    expect(notificationRequests({ ...base, scorecard: card(), changes: [promoted], current: [promoted] })).toHaveLength(
+      1,
+    );
   });
 
   it('warns of a dated risk when q equals e', () => {
     const requests = notificationRequests({
       ...base,
-      scorecard: card({ risks: [{ kind: 'certification-expiring', on: '2026-12-10', detail: 'x' }] }),
+      scorecard: card({
+        risks: [
+          {
+            kind: 'certification-expiring',
+            on: '2026-12-10',
+            tier: 'silver',
+            fallsTo: 'registered',
+            metrics: [],
+            certifications: [],
+            detail: 'x',
+          },
+        ],
+      }),
     });
     expect(requests.map((r) => [r.kind, r.dedupKey])).toEqual([
       ['tier.at-risk', 'tier.at-risk|certification-expiring|P-1|2026-12-10|silver'],
@@ -124,7 +193,15 @@ describe('no at-risk email on the day of a promotion to the same tier', () => {
     kind: 'promoted' as const,
     versionIndex: 0,
   };
-  const risk = (on: string) => ({ kind: 'certification-expiring' as const, on, detail: 'x' });
+  const risk = (on: string) => ({
+    kind: 'certification-expiring' as const,
+    on,
+    tier: 'silver',
+    fallsTo: 'registered',
+    metrics: [],
+    certifications: [],
+    detail: 'x',
+  });
   const kinds = (input: Parameters<typeof notificationRequests>[0]) =>
     notificationRequests(input).map((r) => [r.kind, r.payload['on'] ?? null]);
 

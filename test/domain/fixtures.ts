@@ -101,7 +101,7 @@ export const SPEC_PROGRAM = {
     },
   ],
   policy: { demotionGraceDays: 90, holdAfterPromotionDays: 0, demotionsOn: 'any-day' },
-  alerts: { nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7 },
+  alerts: { nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7, settleMinutes: 10 },
 };
 
 export type ProgramDoc = typeof SPEC_PROGRAM;

@@ -139,6 +139,20 @@ describe('unrecordedChanges', () => {
       fresh: ['2026-01-01', '2026-03-01'],
     },
     { name: 'no changes', changes: [], have: [recorded('2026-02-01', 'gold', 'silver')], fresh: [] },
+    {
+      // Gold on 1 March, corrected to Silver, then the correction undone: the restored
+      // timeline gets its own record, after the Silver one.
+      name: 'a restored change: recorded again when the day’s latest record is another change',
+      changes: [change('2026-03-01', 'registered', 'gold')],
+      have: [recorded('2026-03-01', 'registered', 'gold'), recorded('2026-03-01', 'registered', 'silver')],
+      fresh: ['2026-03-01'],
+    },
+    {
+      name: 'the day’s latest record is this change: none',
+      changes: [change('2026-03-01', 'registered', 'gold')],
+      have: [recorded('2026-03-01', 'registered', 'silver'), recorded('2026-03-01', 'registered', 'gold')],
+      fresh: [],
+    },
   ])('$name', ({ changes, have, fresh }) => {
     expect(unrecordedChanges(changes, have).map((c) => formatDay(c.day))).toEqual(fresh);
   });

@@ -101,7 +101,12 @@ function doc(o: Options = {}) {
       },
     ],
     policy: { demotionGraceDays: 90, holdAfterPromotionDays: 0, demotionsOn: 'any-day', ...o.policy },
-    alerts: { nearPromotionWithin: '0.10', atRiskHorizonDays: o.horizon ?? 30, notifyChangesWithinDays: 7 },
+    alerts: {
+      nearPromotionWithin: '0.10',
+      atRiskHorizonDays: o.horizon ?? 30,
+      notifyChangesWithinDays: 7,
+      settleMinutes: 10,
+    },
   };
 }
 
@@ -691,6 +696,13 @@ describe('risks (rule 11)', () => {
     expect(c.risks.map((r) => [r.kind, r.on])).toEqual([['certification-expiring', '2026-12-10']]);
     expect(c.risks[0]?.detail).toEqual(expect.any(String));
     expect(c.risks[0]?.detail.length).toBeGreaterThan(0);
+    // The structured fields emails are worded from (never by parsing detail).
+    expect(c.risks[0]).toMatchObject({
+      tier: 'silver',
+      fallsTo: 'registered',
+      metrics: [{ metric: 'salesCertified', from: '2', to: '1', leaving: '1' }],
+      certifications: ['sales'],
+    });
   });
 
   it('window-roll-off on the first day the deal is outside the window', () => {

@@ -114,6 +114,31 @@ describe('each kind of email', () => {
     );
   });
 
+  it('dated risk: worded from the structured fields, never from detail', () => {
+    const input = sample('tier.at-risk.dated');
+    const payload = structuredClone(input.payload) as Record<string, unknown> & { scorecard: { risks: unknown[] } };
+    payload.detail = 'free text that is not parsed';
+    payload.scorecard.risks = [{ ...(payload.risk as object), detail: 'free text that is not parsed' }];
+    const email = render({ ...input, payload });
+    expect(email.text).toContain(
+      '10 December 2026: Certifications held by your staff expire: the number of people with sales-associate or sales-expert falls from 6 to 2. You would then qualify for Silver instead of Gold.',
+    );
+    expect(email.text).not.toContain('free text');
+  });
+
+  it('uses the display names (label) of metrics and certifications instead of their ids', () => {
+    const labelled = structuredClone(program);
+    labelled.certifications = { 'sales-expert': { label: 'Sales Expert' }, 'tech-expert': { label: 'Tech Expert' } };
+    const revenue = labelled.metrics.revenue12m;
+    if (revenue) revenue.label = 'partner-sourced revenue (12 months)';
+    const grace = render({ ...sample('tier.at-risk'), program: labelled });
+    expect(grace.text).toContain(
+      'You need $88,000 more partner-sourced revenue (12 months) and 1 more person with Tech Expert to keep Gold.',
+    );
+    const dated = render({ ...sample('tier.at-risk.dated'), program: labelled });
+    expect(dated.text).toContain('the number of people with sales-associate or Sales Expert falls from 6 to 2');
+  });
+
   it('near promotion and demotion', () => {
     const near = render(sample('tier.near-promotion'));
     expect(near.subject).toBe('Summit Reseller Group is close to Gold');

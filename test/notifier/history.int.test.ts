@@ -32,6 +32,7 @@ describeWithPostgres('notifications when history is loaded', () => {
       SMTP_URL: smtp.url,
       TIERLINE_UNSUBSCRIBE_SECRET: SECRET,
       TIERLINE_MAIL_POLL_MS: '50',
+      TIERLINE_MAIL_SETTLE_SECONDS: '0',
       TIERLINE_MAIL_PER_SECOND: '1000',
       TIERLINE_MAIL_PER_PARTNER_PER_DAY: '100',
     });

@@ -24,6 +24,7 @@ const ENV = {
   TIERLINE_TODAY: AS_OF,
   TIERLINE_UNSUBSCRIBE_SECRET: SECRET,
   TIERLINE_MAIL_POLL_MS: '50',
+  TIERLINE_MAIL_SETTLE_SECONDS: '0',
 };
 
 const contact = (email: string, name: string, role = 'primary') => ({ email, name, role });

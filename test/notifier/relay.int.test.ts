@@ -387,6 +387,7 @@ describeWithPostgres('notifier: outbox relay', () => {
       perPartnerPerDay: 5,
       today: '2026-11-23',
       capRecheckMs: 60_000,
+      settleSeconds: 0,
     };
     const { claimed } = await claimRows(fresh.db, options);
     expect(claimed.map((r) => r.id)).toEqual([id]);

@@ -25,6 +25,7 @@ export function testConfig(smtpUrl: string | undefined, overrides: Partial<Notif
     maxRetryMs: 200,
     smtpTimeoutMs: 5_000,
     perSecond: 1_000,
+    settleSeconds: 0,
     ...overrides,
   };
 }

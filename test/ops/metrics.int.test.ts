@@ -123,6 +123,8 @@ describeWithPostgres('operations endpoints', () => {
       expect(sample(text, 'tierline_outbox_notifications{status="pending"}')).toBe(
         outbox.filter((o) => o.status === 'pending').length,
       );
+      // Every status is reported, withdrawn included (issue 15), zero when there is none.
+      expect(sample(text, 'tierline_outbox_notifications{status="withdrawn"}')).toBe(0);
       expect(sample(text, 'tierline_recompute_requests_owed')).toBe(0);
       expect(sample(text, 'tierline_dead_letters_stored{replayed="false"}')).toBe(0);
       expect(sample(text, 'tierline_queue_jobs{queue="recompute",state="completed"}')).toBeGreaterThanOrEqual(1);

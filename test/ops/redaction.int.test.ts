@@ -91,6 +91,7 @@ describeWithPostgres('logs: no email addresses, no secrets', () => {
       SMTP_URL: smtpUrl.toString(),
       TIERLINE_PUBLIC_URL: base,
       TIERLINE_MAIL_POLL_MS: '50',
+      TIERLINE_MAIL_SETTLE_SECONDS: '0',
     });
     await pollUntil(
       'the workers to start',

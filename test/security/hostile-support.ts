@@ -31,6 +31,7 @@ export async function startHostilePipeline(): Promise<HostilePipeline> {
     TIERLINE_TODAY: TODAY,
     MAIL_OUTBOX_DIR: outboxDir,
     TIERLINE_MAIL_POLL_MS: '50',
+    TIERLINE_MAIL_SETTLE_SECONDS: '0',
     TIERLINE_UNSUBSCRIBE_SECRET: 'hostile-unsubscribe-secret-0123456789',
   };
   const restoreEnv = setEnv(env);

@@ -46,6 +46,8 @@ import { financeSummary, recordQuarterPayouts, type FinanceSummary } from './pay
 import { printSummary, snapshot, type Snapshot } from './summary.ts';
 import { Watcher, watermarks, type Watermarks } from './watch.ts';
 
+/** How long the demo's notifications settle before they are re-checked and sent (TIERLINE_MAIL_SETTLE_SECONDS wins). */
+export const DEMO_SETTLE_SECONDS = 5;
 export const DEMO_PROGRAM = fileURLToPath(new URL('../../examples/acme/program.json', import.meta.url));
 const HISTORY_MONTHS = 24;
 
@@ -370,6 +372,9 @@ async function setUp(o: DemoOptions, state: State, stop: Stop, intro: () => void
 
   const logPath = join(o.dataDir, 'logs', `${o.database}.log`);
   state.logger = workerLogger(logPath);
+  // The program's settle window (alerts.settleMinutes, 10 minutes) would hold every email past
+  // the end of the demo: a few seconds still shows changes undone in time being withdrawn.
+  process.env.TIERLINE_MAIL_SETTLE_SECONDS ??= String(DEMO_SETTLE_SECONDS);
   state.runner = await startWorkers({ db, queues, settings, log: state.logger.log }, ROLES);
   say(`workers started in this process: ${ROLES.join(', ')} (JSON logs in ${logPath})`);
 

@@ -105,18 +105,23 @@ export function printSummary(ctx: SummaryContext): void {
   }
   print(`    ${'entries'.padEnd(22)} ${pad(cell(before?.ledgerEntries), 24)} ${pad(cell(after.ledgerEntries), 16)}`);
   print();
-  h(`  Emails by kind (whole run)          sent  skipped  pending   failed`);
+  h(`  Emails by kind (whole run)          sent  skipped  pending   failed  withdrawn`);
   const kinds = ['tier.promoted', 'tier.demoted', 'tier.at-risk', 'tier.near-promotion'];
   for (const kind of kinds) {
     const get = (status: string): number => after.emails.get(`${kind}/${status}`) ?? 0;
     print(
       `    ${kind.padEnd(28)} ${pad(cell(get('sent')), 8)} ${pad(cell(get('skipped')), 8)} ` +
-        `${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)}`,
+        `${pad(cell(get('pending') + get('claimed')), 8)} ${pad(cell(get('failed')), 8)} ${pad(cell(get('withdrawn')), 10)}`,
     );
   }
   print(
     colour.dim(
       '    skipped = dated more than notifyChangesWithinDays before today (history being loaded): recorded, not sent',
+    ),
+  );
+  print(
+    colour.dim(
+      '    withdrawn = undone before it settled (a correction, late history): re-checked before sending, never sent',
     ),
   );
   print();

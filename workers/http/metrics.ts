@@ -40,7 +40,7 @@ export const QUEUE_STATES = [
   'completed',
   'failed',
 ] as const;
-const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'claimed', 'sent', 'skipped', 'failed'];
+const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'claimed', 'sent', 'skipped', 'failed', 'withdrawn'];
 
 export interface SystemMetricsDeps {
   queues: Queues;

@@ -31,6 +31,8 @@ export interface NotifierConfig {
   capRecheckMs: number;
   /** SMTP connection, greeting and socket timeouts (ms). Must stay well under claimTimeoutMs. */
   smtpTimeoutMs: number;
+  /** Overrides the program's alerts.settleMinutes (tests, demos); undefined = the program's. */
+  settleSeconds: number | undefined;
 }
 
 export class NotifierConfigError extends ConfigError {
@@ -76,6 +78,7 @@ export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
     maxAttempts: read('TIERLINE_MAIL_MAX_ATTEMPTS'),
     capRecheckMs: read('TIERLINE_MAIL_CAP_RECHECK_MS'),
     smtpTimeoutMs: read('TIERLINE_SMTP_TIMEOUT_MS'),
+    settleSeconds: read('TIERLINE_MAIL_SETTLE_SECONDS'),
   };
   if (config.smtpTimeoutMs * 3 >= config.claimTimeoutMs) {
     throw new NotifierConfigError(

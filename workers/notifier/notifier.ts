@@ -26,6 +26,7 @@ import { optedOut } from '../../db/repositories/notification-preferences.ts';
 import { partnerContacts } from '../../db/repositories/partners.ts';
 import type { Deliveries, Delivery } from '../../db/types.ts';
 import { claimRows, type ClaimedRow } from '../../services/notifications/claim.ts';
+import { recheckStoredState } from '../../services/notifications/recheck.ts';
 import { TokenBucket } from './rate.ts';
 import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
@@ -94,6 +95,13 @@ function programFor(set: ProgramSet, version: string, today: number): Program {
   const exact = set.versions.find((v) => v.program.version === version);
   return (exact ?? set.versions[versionIndexOn(set, today)] ?? set.versions[set.versions.length - 1])
     ?.program as Program;
+}
+
+/** How long a new notification waits before it is claimed: the override, else the program version in force today. */
+export function settleSeconds(config: NotifierConfig, set: ProgramSet, today: number): number {
+  if (config.settleSeconds !== undefined) return config.settleSeconds;
+  const program = set.versions[versionIndexOn(set, today)]?.program ?? set.versions[set.versions.length - 1]?.program;
+  return Math.round((program?.alerts.settleMinutes ?? 0) * 60);
 }
 
 function retryDelay(config: NotifierConfig, attempts: number): number {
@@ -188,6 +196,7 @@ class OutboxNotifier implements Notifier {
       perPartnerPerDay: config.perPartnerPerDay,
       today: formatDay(today),
       capRecheckMs: config.capRecheckMs,
+      settleSeconds: settleSeconds(config, set, today),
     });
     if (deferred > 0)
       this.deps.log.info(
@@ -231,10 +240,25 @@ class OutboxNotifier implements Notifier {
       log.error({ err: (error as Error).message }, 'notification payload unreadable; recorded as failed');
       return finish({ status: 'failed', error: (error as Error).message.slice(0, 1000) });
     }
+    const program = programFor(set, payload.scorecard.program.version, today);
+    // A row claimed again after a crash that had reached a recipient is finished, not
+    // withdrawn: its other recipients get the email the first one got.
+    const started = Object.values(row.deliveries).some((d) => d.status === 'sent' || d.status === 'sending');
+    const recheck = started
+      ? { stands: true as const }
+      : await recheckStoredState(
+          db,
+          row.partnerId,
+          { kind: row.kind, payload: row.payload as Record<string, unknown> },
+          program.alerts.nearPromotionWithin,
+        );
+    if (!recheck.stands) {
+      log.info({ reason: recheck.reason }, 'notification withdrawn: no longer true of the partner’s state');
+      return finish({ status: 'withdrawn', reason: recheck.reason.slice(0, 1000) });
+    }
     const partner = await partnerContacts(db, row.partnerId);
     if (!partner) return finish({ status: 'skipped', reason: 'unknown partner' });
     if (partner.status === 'terminated') return finish({ status: 'skipped', reason: 'partner terminated' });
-    const program = programFor(set, payload.scorecard.program.version, today);
     const reviewers = isReviewerKind(row.kind);
     const primaries = reviewers ? reviewerRecipients(program) : primaryContacts(partner.contacts);
     if (primaries.length === 0)
