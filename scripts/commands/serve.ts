@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { secretsFromEnv } from '../../workers/http/config.ts';
 import { buildServer } from '../../workers/http/server.ts';
+import { connectorSettingsFromEnv } from '../../workers/http/connectors/settings.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
@@ -30,6 +31,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const timeoutMs = config.TIERLINE_SHUTDOWN_TIMEOUT_MS;
   const bodyLimit = config.TIERLINE_HTTP_BODY_LIMIT;
   const secrets = secretsFromEnv();
+  const connectors = connectorSettingsFromEnv();
   const log = createLogger('tierline-serve');
 
   const db = await openDatabase();
@@ -46,7 +48,15 @@ export async function runServe(options: ServeOptions): Promise<void> {
       .catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the database failed'));
   };
 
-  const app = buildServer({ queues: services.queues, db, secrets, log, bodyLimit, redis: services.connection });
+  const app = buildServer({
+    queues: services.queues,
+    db,
+    secrets,
+    log,
+    bodyLimit,
+    redis: services.connection,
+    connectors,
+  });
   let address: string;
   try {
     address = await app.listen({ port, host });
