@@ -41,7 +41,7 @@ export function registerStripe(app: FastifyInstance, deps: ConnectorDeps): void 
         stripeSecret,
         TOLERANCE_SECONDS,
         undefined,
-        Math.floor(deps.now() / 1000),
+        deps.now(),
       );
     } catch (error) {
       request.log.warn({ connector: 'stripe', reason: errorMessage(error) }, 'refused Stripe webhook');
