@@ -154,7 +154,7 @@ describeWithPostgres('connectors on serve', () => {
   let app: FastifyInstance;
   let base: string;
   let hubspot: ReturnType<typeof hubspotApi>;
-  let now = Date.now();
+  const now = Date.now();
 
   beforeAll(async () => {
     pipeline = await createPipeline();
