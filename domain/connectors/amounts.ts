@@ -3,6 +3,8 @@
 import { currencyDigits, formatMinor } from '../money.ts';
 import { ConvertProblem } from './outcome.ts';
 
+/** Digits an amount may have in minor units: far beyond any deal, far below a `1E9999` trap. */
+const MAX_MINOR_DIGITS = 40;
 const DECIMAL_TEXT = /^\+?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
 
 function digitsOf(currency: string): number {
@@ -18,7 +20,7 @@ function digitsOf(currency: string): number {
  */
 export function decimalAmount(text: string, currency: string, field: string): string {
   const digits = digitsOf(currency);
-  const match = DECIMAL_TEXT.exec(text.trim());
+  const match = text.length <= 100 ? DECIMAL_TEXT.exec(text.trim()) : null;
   if (!match) throw new ConvertProblem(`${field} ${JSON.stringify(text)} is not a non-negative decimal`);
   const [, whole = '', frac = '', exp = '0'] = match;
   // value = (whole frac) × 10^(exp − frac.length); in minor units × 10^digits.
@@ -32,6 +34,8 @@ export function decimalAmount(text: string, currency: string, field: string): st
       throw new ConvertProblem(`${field} ${text} has more decimals than ${currency} allows (${digits})`);
     minor = mantissa / den;
   }
+  if (minor.toString().length > MAX_MINOR_DIGITS)
+    throw new ConvertProblem(`${field} ${text.slice(0, 40)} is too large for an amount`);
   return formatMinor(minor, digits);
 }
 

@@ -379,6 +379,34 @@ describeWithPostgres('connectors on serve', () => {
       expect(put.status).toBe(200);
     });
 
+    it('xAPI: a voided statement, remembered from an earlier request, becomes a revocation', async () => {
+      const client = xapiClient();
+      const earnedId = '8890e6c9-3ef0-4ed3-8b37-7f3964730be9';
+      await client.sendStatement({ statement: statement(earnedId, 'person-9') });
+      const before = await queued(pipeline);
+      const voidingId = '9990e6c9-3ef0-4ed3-8b37-7f3964730be9';
+      const res = await client.sendStatement({
+        statement: {
+          id: voidingId,
+          actor: { mbox: 'mailto:admin@academy.example' },
+          verb: { id: 'http://adlnet.gov/expapi/verbs/voided', display: { 'en-US': 'voided' } },
+          object: { objectType: 'StatementRef', id: earnedId },
+          timestamp: '2026-11-25T09:00:00Z',
+        },
+      });
+      expect(res.data).toEqual([voidingId]);
+      expect(await queued(pipeline)).toBe(before + 1);
+      const job = (await pipeline.queues.lms.getJobs(['waiting'])).find((j) =>
+        JSON.stringify(j.data).includes(`xapi-${voidingId}`),
+      );
+      const event = JSON.parse((job?.data as { events: Array<{ raw: string }> }).events[0]?.raw ?? '{}') as unknown;
+      expect(event).toMatchObject({
+        type: 'certification.revoked',
+        partnerId: 'P-1042',
+        data: { personId: 'person-9', certificationId: 'sales-expert', revokedAt: '2026-11-25' },
+      });
+    });
+
     it('end to end: a closed-won EUR opportunity, a passed statement, a paid invoice → the tier evaluate gives', async () => {
       await loadRatesFile(
         pipeline.database.db,
