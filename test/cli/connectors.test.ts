@@ -38,7 +38,10 @@ describe('tierline connectors convert', () => {
   });
 
   it('with --fx the rate of the latest day on or before closedAt', async () => {
-    const rates = file('rates.csv', 'date,currency,rate\n2026-11-18,EUR,1.07\n2026-11-19,EUR,1.0842\n2026-11-23,EUR,2\n');
+    const rates = file(
+      'rates.csv',
+      'date,currency,rate\n2026-11-18,EUR,1.07\n2026-11-19,EUR,1.0842\n2026-11-23,EUR,2\n',
+    );
     const { summary, events } = await convert('salesforce-outbound', xml, rates);
     expect(summary.problems).toBe(0);
     expect(events[0]?.data.fxRate).toBe('1.0842');

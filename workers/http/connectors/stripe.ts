@@ -35,14 +35,7 @@ export function registerStripe(app: FastifyInstance, deps: ConnectorDeps): void 
     let event: unknown;
     try {
       if (typeof header !== 'string') throw new Error('no Stripe-Signature header');
-      event = Stripe.webhooks.constructEvent(
-        raw,
-        header,
-        stripeSecret,
-        TOLERANCE_SECONDS,
-        undefined,
-        deps.now(),
-      );
+      event = Stripe.webhooks.constructEvent(raw, header, stripeSecret, TOLERANCE_SECONDS, undefined, deps.now());
     } catch (error) {
       request.log.warn({ connector: 'stripe', reason: errorMessage(error) }, 'refused Stripe webhook');
       return reply.code(400).send({ error: 'Bad Request', message: 'signature verification failed' });
