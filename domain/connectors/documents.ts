@@ -4,7 +4,8 @@
 // Each outcome has its 1-based line: the line of a JSON Lines record, of a CSV row, or of a
 // Notification's opening tag; the element number when the file is one JSON array.
 import { errorMessage } from '../../lib/errors.ts';
-import { convertCsv } from './csv-events.ts';
+import type { Source } from '../events/schema.ts';
+import { convertCsv, sourceOfType } from './csv-events.ts';
 import { applyFx, type FxLookup } from './fx.ts';
 import { convertHubspotDeal } from './hubspot.ts';
 import { problem, type ConvertContext, type Outcome } from './outcome.ts';
@@ -70,7 +71,8 @@ function eachJson(text: string, convert: (value: unknown) => Outcome): Numbered[
   );
 }
 
-function convertRaw(kind: string, text: string, ctx: ConvertContext): Numbered[] | string {
+/** Every record of a file as a numbered outcome, FX not yet applied; a string: the whole file is refused. */
+export function convertRecords(kind: string, text: string, ctx: ConvertContext): Numbered[] | string {
   if (kind.startsWith('csv:'))
     return convertCsv(text, kind.slice(4), ctx).map((outcome) => ({ line: Number(outcome.ref), outcome }));
   switch (kind) {
@@ -115,13 +117,21 @@ function convertRaw(kind: string, text: string, ctx: ConvertContext): Numbered[]
   }
 }
 
+/** The §4 source a kind's events belong to (where its dead letters are filed). */
+export function sourceOfKind(kind: string): Source | undefined {
+  if (kind.startsWith('csv:')) return sourceOfType(kind.slice(4));
+  if (kind === 'stripe') return 'erp';
+  if (kind === 'xapi') return 'lms';
+  return (KINDS as readonly string[]).includes(kind) ? 'crm' : undefined;
+}
+
 export function isKnownKind(kind: string): boolean {
   return kind.startsWith('csv:') || (KINDS as readonly string[]).includes(kind);
 }
 
 /** Every record of a file as a numbered outcome with its FX rate applied; a string: the whole file is refused. */
 export function convertDocument(kind: string, text: string, ctx: ConvertContext, fx: FxLookup): Numbered[] | string {
-  const converted = convertRaw(kind, text, ctx);
+  const converted = convertRecords(kind, text, ctx);
   if (typeof converted === 'string') return converted;
   return converted.map(({ line, outcome }) => ({ line, outcome: applyFx(outcome, fx) }));
 }

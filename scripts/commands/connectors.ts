@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 import { convertDocument, isKnownKind, KIND_HELP } from '../../domain/connectors/documents.ts';
 import { fxTable, parseRatesCsv, type FxRate } from '../../domain/connectors/fx.ts';
 import { loadMapping, type Mapping } from '../../domain/connectors/mapping.ts';
-import { CliError, describeError } from '../lib/errors.ts';
+import { readVariable } from '../../config/env.ts';
+import { ingestConnectorFile } from '../../services/connectors/ingest-file.ts';
+import { CliError, describeError, refusalsAsCliErrors } from '../lib/errors.ts';
+import { openDatabase, openQueueServices } from '../lib/services.ts';
 import { readProgramFiles } from '../lib/program-files.ts';
 import { reportMissingOptionsTogether } from '../lib/required-options.ts';
 
@@ -107,4 +110,43 @@ export function registerConnectors(program: Command): void {
       process.exitCode = summary.problems > 0 ? 1 : 0;
     });
   reportMissingOptionsTogether(convert);
+  connectors
+    .command('ingest <kind> <file>')
+    .description('put a file of source records on the ingest queues: stored FX rates, CDC state kept in Postgres')
+    .option('--mapping <file>', 'the connectors mapping file (YAML); default TIERLINE_CONNECTORS')
+    .action(async (kind: string, file: string, options: { mapping?: string }) => {
+      process.exitCode = await runIngest(kind, file, options);
+    });
+}
+
+export async function runIngest(
+  kind: string,
+  file: string,
+  options: { mapping?: string },
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  if (!isKnownKind(kind)) throw new CliError(`unknown kind ${JSON.stringify(kind)}: expected ${KIND_HELP}`);
+  const mappingPath = options.mapping ?? readVariable('TIERLINE_CONNECTORS');
+  if (!mappingPath) throw new CliError('no mapping: give --mapping or set TIERLINE_CONNECTORS');
+  const mapping = await readMapping(mappingPath);
+  const text = await readText(file, 'file');
+  const db = await openDatabase();
+  try {
+    const services = await openQueueServices('producer');
+    try {
+      const result = await refusalsAsCliErrors(() =>
+        ingestConnectorFile(db, services.queues, kind, text, { file, mapping, now: Date.now() }),
+      );
+      for (const p of result.problems) err(`${file}:${p.line}: ${p.reason}`);
+      out(
+        `${result.accepted} events queued, ${result.skipped} skipped (not partner business), ${result.deadLettered} dead-lettered (tierline dlq list)`,
+      );
+      return result.deadLettered > 0 ? 1 : 0;
+    } finally {
+      await services.close();
+    }
+  } finally {
+    await db.destroy();
+  }
 }

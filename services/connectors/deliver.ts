@@ -17,6 +17,8 @@ export interface Delivered {
   skipped: number;
   deadLettered: number;
   jobs: string[];
+  /** Each dead-lettered record: its index in the outcomes and the reason. */
+  problems: Array<{ index: number; reason: string }>;
 }
 
 export interface Delivery {
@@ -43,13 +45,15 @@ export async function deliverOutcomes(
   const bySource = new Map<Source, string[]>();
   const dead: DeadLetterInput[] = [];
   let skipped = 0;
+  const problems: Delivered['problems'] = [];
   final.forEach((o, index) => {
     if (o.kind === 'event') {
       const list = bySource.get(o.event.source) ?? [];
       list.push(JSON.stringify(o.event));
       bySource.set(o.event.source, list);
     } else if (o.kind === 'skipped') skipped++;
-    else
+    else {
+      problems.push({ index, reason: `${o.ref}: ${o.reason}` });
       dead.push({
         raw: Buffer.from(delivery.rawOf(o, index), 'utf8'),
         reason: `${o.ref}: ${o.reason}`,
@@ -58,6 +62,7 @@ export async function deliverOutcomes(
         origin: delivery.from,
         runId: delivery.runId,
       });
+    }
   });
   await recordDeadLetters(db, dead);
   const jobs: string[] = [];
@@ -75,5 +80,5 @@ export async function deliverOutcomes(
     for (const job of added) if (job.id) jobs.push(job.id);
     accepted += events.length;
   }
-  return { accepted, skipped, deadLettered: dead.length, jobs };
+  return { accepted, skipped, deadLettered: dead.length, jobs, problems };
 }

@@ -66,7 +66,16 @@ export async function deliver(
       receivedAt: new Date(deps.now()).toISOString(),
       rawOf,
     });
-    request.log.info({ connector: kind, ...delivered, jobs: delivered.jobs.length }, 'connector records queued');
+    request.log.info(
+      {
+        connector: kind,
+        accepted: delivered.accepted,
+        skipped: delivered.skipped,
+        deadLettered: delivered.deadLettered,
+        jobs: delivered.jobs.length,
+      },
+      'connector records queued',
+    );
     return delivered;
   } catch (error) {
     throw new Unavailable('the queue or the event store is unavailable; retry later', { cause: error });
