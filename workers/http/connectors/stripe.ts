@@ -53,14 +53,12 @@ export function registerStripe(app: FastifyInstance, deps: ConnectorDeps): void 
           { id: String(outcome.event.data.invoiceId), state: { partnerId: outcome.event.partnerId } },
         ]);
       const delivered = await deliver(deps, request, 'stripe', 'erp', raw, [outcome], () => raw.toString('utf8'));
-      return reply
-        .code(200)
-        .send({
-          received: true,
-          accepted: delivered.accepted,
-          skipped: delivered.skipped,
-          deadLettered: delivered.deadLettered,
-        });
+      return reply.code(200).send({
+        received: true,
+        accepted: delivered.accepted,
+        skipped: delivered.skipped,
+        deadLettered: delivered.deadLettered,
+      });
     } catch (error) {
       return unavailable(reply, request, error);
     }
