@@ -162,6 +162,34 @@ const SHAPE = {
     'receiver (serve)',
   ),
   TIERLINE_METRICS_TOKEN: secret('opens `/metrics` only (neither token set: `/metrics` is open)', 'receiver (serve)'),
+  // connectors on serve (docs/connectors.md): each endpoint answers 404 while its settings are missing
+  TIERLINE_CONNECTORS: variable(
+    text().optional(),
+    'the connectors mapping file (YAML); unset: every `/connectors/*` and `/xapi/statements` endpoint answers 404',
+    { group: 'receiver (serve)', accepts: 'path', shownDefault: 'unset' },
+  ),
+  TIERLINE_SALESFORCE_TOKEN: secret(
+    'the secret token of `POST /connectors/salesforce?token=…` (Outbound Messages cannot sign)',
+    'receiver (serve)',
+  ),
+  HUBSPOT_CLIENT_SECRET: secret(
+    "the HubSpot app's client secret: verifies `X-HubSpot-Signature-v3` on `POST /connectors/hubspot`",
+    'receiver (serve)',
+  ),
+  HUBSPOT_ACCESS_TOKEN: secret('the HubSpot private-app token `serve` fetches deals with', 'receiver (serve)'),
+  HUBSPOT_API_URL: variable(httpUrl().default('https://api.hubapi.com'), 'the HubSpot API base URL', {
+    group: 'receiver (serve)',
+    accepts: 'http(s) URL',
+  }),
+  STRIPE_WEBHOOK_SECRET: secret(
+    "the Stripe endpoint's signing secret (`whsec_…`) for `POST /connectors/stripe`",
+    'receiver (serve)',
+  ),
+  TIERLINE_XAPI_KEY: secret(
+    "the HTTP Basic user of `POST /xapi/statements` (the LMS's LRS credentials)",
+    'receiver (serve)',
+  ),
+  TIERLINE_XAPI_SECRET: secret('the HTTP Basic password of `POST /xapi/statements`', 'receiver (serve)'),
 
   // worker metrics
   TIERLINE_METRICS_PORT: variable(

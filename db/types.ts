@@ -344,6 +344,22 @@ export interface AuditLogTable {
   details: JsonbWithDefault<JsonValue>;
 }
 
+/** FX rates for the connectors (2026_12_03_0080): program-currency units per unit of `currency`. */
+export interface FxRatesTable {
+  currency: string;
+  day: Day;
+  rate: Decimal;
+  loaded_at: CreatedAt;
+}
+
+/** What a connector remembers of a source record (2026_12_03_0080), e.g. a Stripe invoice's partner. */
+export interface ConnectorRecordsTable {
+  kind: string;
+  record_id: string;
+  state: Jsonb<JsonValue>;
+  updated_at: CreatedAt;
+}
+
 export interface DB {
   program_versions: ProgramVersionsTable;
   partners: PartnersTable;
@@ -367,6 +383,8 @@ export interface DB {
   outbox: OutboxTable;
   notification_preferences: NotificationPreferencesTable;
   audit_log: AuditLogTable;
+  fx_rates: FxRatesTable;
+  connector_records: ConnectorRecordsTable;
 }
 
 export type ProgramVersionRow = Selectable<ProgramVersionsTable>;

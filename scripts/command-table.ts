@@ -137,6 +137,20 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     names: [
       {
+        name: 'connectors',
+        term: 'connectors',
+        description: 'convert what Salesforce, HubSpot, Stripe and an LMS send into events (mapping file)',
+      },
+    ],
+    load: async () => (await import('./commands/connectors.ts')).registerConnectors,
+  },
+  {
+    names: [{ name: 'fx', term: 'fx', description: 'FX rates the connectors convert foreign amounts with' }],
+    load: async () => (await import('./commands/fx.ts')).registerFx,
+  },
+  {
+    names: [
+      {
         name: 'serve',
         term: 'serve [options]',
         description: 'run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM',

@@ -5,6 +5,8 @@
 import { Option, type Command } from 'commander';
 import { secretsFromEnv } from '../../workers/http/config.ts';
 import { buildServer } from '../../workers/http/server.ts';
+import { connectorSettingsFromEnv, type ConnectorSettings } from '../../workers/http/connectors/settings.ts';
+import { ConfigError } from '../../config/env.ts';
 import { createLogger } from '../../workers/logger.ts';
 import { CliError, describeError } from '../lib/errors.ts';
 import { openDatabase, openQueueServices } from '../lib/services.ts';
@@ -23,6 +25,16 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** The connectors' settings; a bad mapping file stops serve at start-up in one line. */
+function connectorSettingsOrExit(): ConnectorSettings {
+  try {
+    return connectorSettingsFromEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1, { cause: error });
+    throw error;
+  }
+}
+
 export async function runServe(options: ServeOptions): Promise<void> {
   const config = startupConfig();
   const port = options.port === undefined ? config.PORT : parsePort(options.port);
@@ -30,6 +42,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const timeoutMs = config.TIERLINE_SHUTDOWN_TIMEOUT_MS;
   const bodyLimit = config.TIERLINE_HTTP_BODY_LIMIT;
   const secrets = secretsFromEnv();
+  const connectors = connectorSettingsOrExit();
   const log = createLogger('tierline-serve');
 
   const db = await openDatabase();
@@ -46,7 +59,15 @@ export async function runServe(options: ServeOptions): Promise<void> {
       .catch((error: unknown) => log.warn({ reason: describeError(error) }, 'closing the database failed'));
   };
 
-  const app = buildServer({ queues: services.queues, db, secrets, log, bodyLimit, redis: services.connection });
+  const app = buildServer({
+    queues: services.queues,
+    db,
+    secrets,
+    log,
+    bodyLimit,
+    redis: services.connection,
+    connectors,
+  });
   let address: string;
   try {
     address = await app.listen({ port, host });

@@ -19,6 +19,7 @@
 // (workers/http/dashboard.ts, only with an admin token).
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../notifier/config.ts';
 import { registerUnsubscribe } from './unsubscribe.ts';
+import { registerConnectorRoutes, type ConnectorSettings } from './connectors/routes.ts';
 import { createHash } from 'node:crypto';
 import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -67,6 +68,8 @@ export interface ServerOptions {
   adminToken?: string | null;
   /** Bearer tokens for /metrics; TIERLINE_METRICS_TOKEN and TIERLINE_ADMIN_TOKEN by default; empty: open. */
   metricsTokens?: readonly string[];
+  /** The live connectors (docs/connectors.md); each one without its settings answers 404. */
+  connectors?: ConnectorSettings;
 }
 
 export interface AcceptedResponse {
@@ -280,6 +283,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     secret: options.unsubscribeSecret ?? readVariable('TIERLINE_UNSUBSCRIBE_SECRET') ?? DEVELOPMENT_UNSUBSCRIBE_SECRET,
   });
 
+  registerConnectorRoutes(app, { db, queues, log, settings: options.connectors ?? {}, now });
   registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
   registerDashboard(app, {
     queues,
