@@ -35,6 +35,7 @@ import { enqueueMany, type Queues } from '../../queues/queues.ts';
 import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config.ts';
 import { adminTokenFromEnv, redactedRequest, registerDashboard } from './dashboard.ts';
 import { registerMetrics } from './metrics.ts';
+import { registerPages, type PagesOptions } from './pages/index.ts';
 import { metricsTokensFromEnv } from '../metrics.ts';
 import { pingDatabase } from '../../db/repositories/health.ts';
 import {
@@ -67,6 +68,8 @@ export interface ServerOptions {
   adminToken?: string | null;
   /** Bearer tokens for /metrics; TIERLINE_METRICS_TOKEN and TIERLINE_ADMIN_TOKEN by default; empty: open. */
   metricsTokens?: readonly string[];
+  /** The partner pages and the console (workers/http/pages/); the console opens with the admin token. */
+  pages?: PagesOptions;
 }
 
 export interface AcceptedResponse {
@@ -281,10 +284,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
-  registerDashboard(app, {
-    queues,
-    token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined),
-  });
+  const adminToken = options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined);
+  registerDashboard(app, { queues, token: adminToken });
+  registerPages(app, { db, queues, log, adminToken }, options.pages);
 
   app.get('/healthz', async (request, reply) => {
     const check = async (name: string, probe: () => Promise<unknown>): Promise<Check> => {

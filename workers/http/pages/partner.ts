@@ -1,0 +1,63 @@
+// GET /p/{token}: the partner's own page (SPEC §12). The token is checked (one HMAC, constant
+// time) before anything about the partner is read; a tampered, foreign, expired or
+// unknown-partner token gets the same 404 page.
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../../db/types.ts';
+import { formatDay, type Day } from '../../../domain/dates.ts';
+import type { Scorecard } from '../../../domain/evaluation/scorecard.ts';
+import { verifyPartnerToken } from '../../../services/links.ts';
+import { partnerPage, type PartnerPage } from '../../../services/pages/partner-page.ts';
+import { loadProgramSet } from '../../../services/programs.ts';
+import { sendHtml } from './headers.ts';
+import { longDate, renderNotFound, renderPartner } from './templates.ts';
+
+export interface PartnerPageOptions {
+  db: Kysely<DB>;
+  secret: string;
+  today(timezone: string): Day;
+}
+
+export function statusLine(scorecard: Scorecard, tierName: string | undefined): string {
+  const tier = tierName ?? 'No tier';
+  switch (scorecard.status) {
+    case 'qualified':
+      return `${tier}: you meet its requirements.`;
+    case 'grace':
+      return scorecard.graceEndsOn
+        ? `${tier} until ${longDate(scorecard.graceEndsOn)} unless you requalify.`
+        : `${tier} in a grace period: requalify to keep it.`;
+    case 'review':
+      return `${tier} while the program reviews your standing.`;
+    case 'hold':
+      return `${tier}, held by the program's policy.`;
+    case 'override':
+      return `${tier}, set by your partner manager.`;
+    case 'none':
+      return 'No tier yet: the requirements of the first tier are below.';
+  }
+}
+
+export function partnerView(page: PartnerPage, programName: string) {
+  const labels = page.tiers.map((t) => t.name);
+  const history = page.history.map((h) => ({ ...h, tierName: page.tiers[h.rank]?.name ?? h.tierId }));
+  return {
+    title: page.name,
+    program: programName,
+    statusLine: statusLine(page.scorecard, page.effective?.name),
+    page: { ...page, history },
+    chart: { kind: 'tiers', labels, x: history.map((h) => h.month), y: history.map((h) => h.rank) },
+  };
+}
+
+export function registerPartnerPage(app: FastifyInstance, options: PartnerPageOptions): void {
+  app.get('/p/:token', async (request, reply) => {
+    const program = await loadProgramSet(options.db);
+    const today = program ? formatDay(options.today(program.timezone)) : '9999-12-31';
+    const claims = verifyPartnerToken((request.params as { token?: unknown }).token, options.secret, today);
+    const page = claims && program ? await partnerPage(options.db, claims.partnerId) : undefined;
+    if (!page || !program) return sendHtml(reply, 404, renderNotFound());
+    const latest = program.versions[program.versions.length - 1]?.program;
+    return sendHtml(reply, 200, renderPartner(partnerView(page, latest?.name ?? program.id)));
+  });
+}
