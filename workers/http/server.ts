@@ -176,6 +176,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Webhook senders have their own ids; ours are in the logs.
     requestIdHeader: false,
+    // Partner-page tokens and partner ids travel in the path (fastify's default is 100).
+    maxParamLength: 4096,
   });
 
   // Only JSON, kept as the raw bytes: the signature is over them, and nothing is parsed
