@@ -29,8 +29,9 @@ export interface PartnerQuery {
   after?: PartnerCursor | undefined;
 }
 
+/** A filter's text: trimmed, cut to MAX_TEXT (a long search still filters, it just matches nothing). */
 const text = (value: unknown): string | undefined =>
-  typeof value === 'string' && value.trim() !== '' && value.length <= MAX_TEXT ? value.trim() : undefined;
+  typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, MAX_TEXT) : undefined;
 
 export function encodeCursor(cursor: PartnerCursor): string {
   return Buffer.from(JSON.stringify([cursor.key, cursor.id]), 'utf8').toString('base64url');

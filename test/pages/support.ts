@@ -11,13 +11,7 @@ import { signPartnerToken } from '../../services/links.ts';
 import { buildServer } from '../../workers/http/server.ts';
 import { track } from '../setup/leaks.ts';
 import type { Pipeline } from '../setup/pipeline.ts';
-import {
-  certificationEarned,
-  dealUpserted,
-  partnerUpserted,
-  personDeparted,
-  putFacts,
-} from '../recompute/support.ts';
+import { certificationEarned, dealUpserted, partnerUpserted, personDeparted, putFacts } from '../recompute/support.ts';
 
 export const AS_OF = '2026-11-23';
 export const LINK_SECRET = 'pages-test-link-secret-0123456789abcdef';

@@ -63,7 +63,11 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 64 * 1024 },
-      (_r, body, done) => done(null, formBody(body as string)),
+      // Postgres text cannot hold NUL: refused here rather than failing a query later.
+      (_r, body, done) =>
+        /\u0000|%00/i.test(body as string)
+          ? done(Object.assign(new Error('NUL characters are not accepted'), { statusCode: 400 }))
+          : done(null, formBody(body as string)),
     );
     await scope.register(fastifyCookie);
     await scope.register(fastifyCsrf, {
@@ -72,6 +76,8 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     });
 
     scope.addHook('onRequest', async (request, reply) => {
+      if (/%00/i.test(request.url))
+        return reply.code(400).send({ error: 'Bad Request', message: 'NUL characters are not accepted' });
       const path = request.url.split('?')[0];
       if (path === `${CONSOLE_PATH}/login`) return;
       if (credentialOf(request, token)) return;
