@@ -41,7 +41,10 @@ export function verifyPartnerToken(token: unknown, secret: string, today: string
   // Always one HMAC, whatever is wrong with the token: refusals cost the same.
   const expected = mac(secret, payload);
   const given = BASE64URL.test(signature) ? Buffer.from(signature, 'base64url') : Buffer.alloc(0);
-  const signed = given.length === expected.length && timingSafeEqual(given, expected);
+  // Always one comparison too: a signature of the wrong length is compared as zeros.
+  const sameLength = given.length === expected.length;
+  const equal = timingSafeEqual(sameLength ? given : Buffer.alloc(expected.length), expected);
+  const signed = sameLength && equal;
   if (!signed || parts.length !== 2 || !BASE64URL.test(payload)) return undefined;
   let claims: unknown;
   try {
