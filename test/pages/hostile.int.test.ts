@@ -177,7 +177,7 @@ describeWithPostgres('web pages under hostile input (issue 18)', () => {
     it('an unknown tier or a bad date is refused with the service message and stores nothing new', async () => {
       const before = (await overrides()).length;
       for (const payload of [
-        { partnerId: P, tier: 'platinum', until: '2026-12-31', reason: 'r', by: 'b' },
+        { partnerId: P, tier: 'platinum', until: '2026-12-31', reason: 'r', by: 'b' } as Record<string, string>,
         { partnerId: P, tier: 'gold', until: '2026-13-45', reason: 'r', by: 'b' },
         { partnerId: P, tier: 'gold', until: '2026-12-31', reason: 'r' },
         { partnerId: '', tier: 'gold', until: '2026-12-31', reason: 'r', by: 'b' },

@@ -1,6 +1,7 @@
 // Shared by the web-page tests (issue 18): a database with partners in known states (one with
 // hostile text in its name), the server listening on a free port, and headless Chromium
 // (Debian's `chromium`; CHROMIUM_PATH to use another) with axe-core for accessibility.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -53,9 +54,17 @@ export async function startServer(pipeline: Pipeline): Promise<{ app: FastifyIns
   return { app, base: address };
 }
 
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or undefined. Under CI a missing browser fails instead (.ci/run installs it). */
+export function noBrowser(): string | undefined {
+  if (existsSync(CHROMIUM) || process.env.CI) return undefined;
+  return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
   });

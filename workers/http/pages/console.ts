@@ -65,7 +65,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       { parseAs: 'string', bodyLimit: 64 * 1024 },
       // Postgres text cannot hold NUL: refused here rather than failing a query later.
       (_r, body, done) =>
-        /\u0000|%00/i.test(body as string)
+        (body as string).includes('\u0000') || /%00/i.test(body as string)
           ? done(Object.assign(new Error('NUL characters are not accepted'), { statusCode: 400 }))
           : done(null, formBody(body as string)),
     );
