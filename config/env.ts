@@ -167,7 +167,7 @@ const SHAPE = {
     'signs the partner-page links `/p/{token}` (`serve` and `links create` need the same one)',
     {
       group: 'receiver (serve)',
-      accepts: 'text (32 characters or more)',
+      accepts: 'text (use a long random one)',
       shownDefault: 'unset (a development secret; `serve` warns)',
       secret: true,
     },
