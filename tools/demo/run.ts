@@ -33,6 +33,8 @@ import {
 } from '../../queues/connection.ts';
 import { closeQueues, enqueueMany, openQueues, type Queues } from '../../queues/queues.ts';
 import { REDACT_PATHS } from '../../workers/logger.ts';
+import { linkSecretFromEnv, publicUrlFromEnv } from '../../workers/http/pages/config.ts';
+import { partnerPageUrl, signPartnerToken } from '../../services/links.ts';
 import { ROLES, startWorkers, type Runner } from '../../workers/runner.ts';
 import type { DemoEntry } from '../../scripts/lib/demo-entry.ts';
 import { CliError, describeError } from '../../scripts/lib/errors.ts';
@@ -534,6 +536,18 @@ function summaryLines(o: DemoOptions, state: State, started: number): string[] {
       ? `database    ${o.database} in the embedded cluster (stopped with the demo; kept in ${join(o.dataDir, 'pg')})`
       : `database    ${o.database} is kept: DATABASE_URL=` +
           `${state.services ? redact(withDatabase(state.services.postgresUrl, o.database)) : '?'} npx tierline scorecard P-00001`,
+  );
+  // The first partner's page, valid for 30 days from the demo's last day, and the console.
+  const link = partnerPageUrl(
+    publicUrlFromEnv(),
+    signPartnerToken(
+      { partnerId: 'P-00001', expiresOn: formatDay(dayOrThrow(state.today) + 30) },
+      linkSecretFromEnv().secret,
+    ),
+  );
+  lines.push(`pages       ${link} (after \`npx tierline serve\`, DATABASE_URL as above)`);
+  lines.push(
+    `console     ${publicUrlFromEnv().replace(/\/+$/, '')}/console (set TIERLINE_ADMIN_TOKEN for serve; sign in with it)`,
   );
   lines.push(`wall time   ${seconds(performance.now() - started)}`);
   return lines;

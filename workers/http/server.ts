@@ -177,7 +177,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // Webhook senders have their own ids; ours are in the logs.
     requestIdHeader: false,
     // Partner-page tokens and partner ids travel in the path (fastify's default is 100).
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
   });
 
   // Only JSON, kept as the raw bytes: the signature is over them, and nothing is parsed

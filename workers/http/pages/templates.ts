@@ -30,7 +30,8 @@ hbs.registerHelper('date', (value: unknown) => longDate(value));
 hbs.registerHelper('json', (value: unknown) => new hbs.SafeString(scriptJson(value)));
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hbs.registerHelper('rate', (value: unknown) => {
-  const n = Number(value);
+  // A rate the tier leaves out is 0 (program.md: "a missing rate is 0").
+  const n = Number(value ?? 0);
   return Number.isFinite(n) ? `${Math.round(n * 10_000) / 100}%` : String(value ?? '');
 });
 hbs.registerHelper('urlpart', (value: unknown) => encodeURIComponent(String(value ?? '')));
