@@ -7,7 +7,7 @@ import type { DB } from '../types.ts';
 export type PartnerSort = 'id' | 'name';
 
 export interface PartnerFilter {
-  /** Matched as a case-insensitive substring of the id or the name (a bound parameter, wildcards escaped). */
+  /** Matched case-insensitively against the start of the id or the name (a bound parameter, wildcards escaped). */
   search?: string | undefined;
   tier?: string | undefined;
   status?: string | undefined;
@@ -20,7 +20,8 @@ export interface PartnerCursor {
   id: string;
 }
 
-const like = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** A LIKE prefix pattern of `text`, lower-cased, its wildcards escaped (indexed by text_pattern_ops). */
+const prefix = (text: string): string => `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** A page of partners with their stored standing, after `cursor` in (sort, partner_id) order. */
 export async function partnersPage(
@@ -46,8 +47,10 @@ export async function partnersPage(
       sql<string | null>`s.scorecard->'risks'->0->>'on'`.as('first_risk_on'),
     ]);
   if (filter.search) {
-    const pattern = like(filter.search);
-    query = query.where((eb) => eb.or([eb('p.partner_id', 'ilike', pattern), eb('p.name', 'ilike', pattern)]));
+    const pattern = prefix(filter.search);
+    query = query.where((eb) =>
+      eb.or([eb(sql`lower(p.partner_id)`, 'like', pattern), eb(sql`lower(p.name)`, 'like', pattern)]),
+    );
   }
   if (filter.tier) query = query.where(sql<string>`s.scorecard->>'effectiveTier'`, '=', filter.tier);
   if (filter.status) query = query.where(sql<string>`s.scorecard->>'status'`, '=', filter.status);

@@ -9,7 +9,6 @@ import type { DB } from '../../db/types.ts';
 import { addMonths, formatDay, parseDay, periodStart, type Day } from '../../domain/dates.ts';
 import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
-import { loadProgramSet } from '../programs.ts';
 
 export interface TierInfo {
   id: string;
@@ -87,11 +86,15 @@ export function monthlyTiers(
   return out;
 }
 
-export async function partnerPage(db: Kysely<DB>, partnerId: string): Promise<PartnerPage | undefined> {
+/** `program`: the stored program (the caller's cache; SPEC §12 pages read it on every request). */
+export async function partnerPage(
+  db: Kysely<DB>,
+  partnerId: string,
+  program: ProgramSet | undefined,
+): Promise<PartnerPage | undefined> {
   const scorecard = (await storedScorecard(db, partnerId)) as Scorecard | undefined;
   if (!scorecard) return undefined;
-  const [program, partner, totals, rows] = await Promise.all([
-    loadProgramSet(db),
+  const [partner, totals, rows] = await Promise.all([
     partnerRow(db, partnerId),
     ledgerTotals(db, partnerId),
     tierHistory(db, partnerId, { all: false }),

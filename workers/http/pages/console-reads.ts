@@ -4,7 +4,6 @@ import { activeOverridesOf, latestLedgerEntries, partnerRow } from '../../../db/
 import { listActiveOverrides } from '../../../db/repositories/overrides.ts';
 import * as reads from '../../../services/pages/console.ts';
 import { partnerPage } from '../../../services/pages/partner-page.ts';
-import { loadProgramSet } from '../../../services/programs.ts';
 import { decisionTrail } from '../../../services/reads.ts';
 import { Refusal } from '../../../services/errors.ts';
 import type { ConsoleContext } from './console.ts';
@@ -40,7 +39,7 @@ export function registerConsoleReads(app: FastifyInstance, c: ConsoleContext): v
   const { db } = c;
 
   app.get(CONSOLE_PATH, async (request, reply) => {
-    const program = await loadProgramSet(db);
+    const program = await c.program();
     const today = c.today(program?.timezone ?? 'UTC');
     const data = await reads.overview(db, today);
     const chart = { kind: 'bars', x: data.days.map((d) => d.day), y: data.days.map((d) => d.decisions) };
@@ -134,10 +133,10 @@ export async function partnerDetailView(c: ConsoleContext, partnerId: string, ex
   const { db } = c;
   const [row, page, overrides, ledger, program] = await Promise.all([
     partnerRow(db, partnerId),
-    partnerPage(db, partnerId),
+    c.program().then((program) => partnerPage(db, partnerId, program)),
     activeOverridesOf(db, partnerId),
     latestLedgerEntries(db, partnerId, LEDGER_LIMIT),
-    loadProgramSet(db),
+    c.program(),
   ]);
   let decisions: Awaited<ReturnType<typeof decisionTrail>> = [];
   try {

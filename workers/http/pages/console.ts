@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../../db/types.ts';
 import type { Day } from '../../../domain/dates.ts';
+import type { ProgramSet } from '../../../domain/program/load.ts';
 import type { Queues } from '../../../queues/queues.ts';
 import { sameSecret } from '../../metrics.ts';
 import { registerConsoleActions } from './console-actions.ts';
@@ -30,6 +31,8 @@ export interface ConsoleOptions {
   linkSecret: string;
   publicUrl: string;
   today(timezone: string): Day;
+  /** The stored program, cached. */
+  program(): Promise<ProgramSet | undefined>;
 }
 
 export interface ConsoleContext extends ConsoleOptions {

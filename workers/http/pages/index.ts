@@ -7,6 +7,7 @@ import type { DB } from '../../../db/types.ts';
 import type { Day } from '../../../domain/dates.ts';
 import type { Queues } from '../../../queues/queues.ts';
 import { today as clockToday } from '../../clock.ts';
+import { NoProgramError, ProgramCache } from '../../program-cache.ts';
 import { registerAssets } from './assets.ts';
 import { linkSecretFromEnv, publicUrlFromEnv } from './config.ts';
 import { registerConsole } from './console.ts';
@@ -36,8 +37,15 @@ export function registerPages(
     linkSecret = fromEnv.secret;
   }
   const today = options.today ?? ((timezone: string) => clockToday(timezone));
+  // Re-read every few seconds, as the workers do: a `program load` shows without a restart.
+  const cache = new ProgramCache(deps.db);
+  const program = () =>
+    cache.get().catch((error: unknown) => {
+      if (error instanceof NoProgramError) return undefined;
+      throw error;
+    });
   registerAssets(app);
-  registerPartnerPage(app, { db: deps.db, secret: linkSecret, today });
+  registerPartnerPage(app, { db: deps.db, secret: linkSecret, today, program });
   registerConsole(app, {
     db: deps.db,
     queues: deps.queues,
@@ -45,5 +53,6 @@ export function registerPages(
     linkSecret,
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
     today,
+    program,
   });
 }

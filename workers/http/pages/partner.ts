@@ -6,9 +6,9 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../../db/types.ts';
 import { formatDay, type Day } from '../../../domain/dates.ts';
 import type { Scorecard } from '../../../domain/evaluation/scorecard.ts';
+import type { ProgramSet } from '../../../domain/program/load.ts';
 import { verifyPartnerToken } from '../../../services/links.ts';
 import { partnerPage, type PartnerPage } from '../../../services/pages/partner-page.ts';
-import { loadProgramSet } from '../../../services/programs.ts';
 import { sendHtml } from './headers.ts';
 import { longDate, renderNotFound, renderPartner } from './templates.ts';
 
@@ -16,6 +16,8 @@ export interface PartnerPageOptions {
   db: Kysely<DB>;
   secret: string;
   today(timezone: string): Day;
+  /** The stored program, cached. */
+  program(): Promise<ProgramSet | undefined>;
 }
 
 export function statusLine(scorecard: Scorecard, tierName: string | undefined): string {
@@ -52,10 +54,10 @@ export function partnerView(page: PartnerPage, programName: string) {
 
 export function registerPartnerPage(app: FastifyInstance, options: PartnerPageOptions): void {
   app.get('/p/:token', async (request, reply) => {
-    const program = await loadProgramSet(options.db);
+    const program = await options.program();
     const today = program ? formatDay(options.today(program.timezone)) : '9999-12-31';
     const claims = verifyPartnerToken((request.params as { token?: unknown }).token, options.secret, today);
-    const page = claims && program ? await partnerPage(options.db, claims.partnerId) : undefined;
+    const page = claims && program ? await partnerPage(options.db, claims.partnerId, program) : undefined;
     if (!page || !program) return sendHtml(reply, 404, renderNotFound());
     const latest = program.versions[program.versions.length - 1]?.program;
     return sendHtml(reply, 200, renderPartner(partnerView(page, latest?.name ?? program.id)));
