@@ -174,3 +174,67 @@ export async function latestLedgerEntries(db: Kysely<DB>, partnerId: string, lim
     .limit(limit)
     .execute();
 }
+
+/** A partner's won deals closed in [from, to], newest first, before the (closed_at, deal_id) cursor. */
+export async function wonDealsPage(
+  db: Kysely<DB>,
+  options: {
+    partnerId: string;
+    from: string;
+    to: string;
+    before?: { day: string; id: string } | undefined;
+    limit: number;
+  },
+) {
+  let query = db
+    .selectFrom('deals')
+    .select(['deal_id', 'amount', 'currency', 'closed_at', 'customer_id'])
+    .where('partner_id', '=', options.partnerId)
+    .where('stage', '=', 'closed_won')
+    .where('closed_at', '>=', options.from)
+    .where('closed_at', '<=', options.to);
+  if (options.before) {
+    const { day, id } = options.before;
+    query = query.where(sql<boolean>`(closed_at, deal_id) < (${day}::date, ${id})`);
+  }
+  return query.orderBy('closed_at', 'desc').orderBy('deal_id', 'desc').limit(options.limit).execute();
+}
+
+/** Certifications held on `day` (earned by then, not expired, revoked or departed), by person. */
+export async function heldCertifications(db: Kysely<DB>, partnerId: string, day: string, limit: number) {
+  return db
+    .selectFrom('certifications_earned as c')
+    .select(['c.person_id', 'c.certification_id', 'c.earned_at', 'c.expires_at'])
+    .where('c.partner_id', '=', partnerId)
+    .where('c.earned_at', '<=', day)
+    .where((eb) => eb.or([eb('c.expires_at', 'is', null), eb('c.expires_at', '>', day)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('certification_revocations as r')
+            .select('r.event_id')
+            .whereRef('r.partner_id', '=', 'c.partner_id')
+            .whereRef('r.person_id', '=', 'c.person_id')
+            .whereRef('r.certification_id', '=', 'c.certification_id')
+            .whereRef('r.revoked_at', '>=', 'c.earned_at')
+            .where('r.revoked_at', '<=', day),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('person_departures as d')
+            .select('d.event_id')
+            .whereRef('d.partner_id', '=', 'c.partner_id')
+            .whereRef('d.person_id', '=', 'c.person_id')
+            .whereRef('d.departed_at', '>=', 'c.earned_at')
+            .where('d.departed_at', '<=', day),
+        ),
+      ),
+    )
+    .orderBy('c.person_id')
+    .orderBy('c.certification_id')
+    .limit(limit)
+    .execute();
+}

@@ -3,7 +3,7 @@
 // path, dated risks, benefits, ledger totals, and the effective tier at each month start of
 // the last 24 months. Read-only; undefined when the partner has no scorecard yet.
 import type { Kysely } from 'kysely';
-import { partnerRow } from '../../db/repositories/console.ts';
+import { heldCertifications, partnerRow, wonDealsPage } from '../../db/repositories/console.ts';
 import { ledgerTotals, storedScorecard, tierHistory } from '../../db/repositories/reads.ts';
 import type { DB } from '../../db/types.ts';
 import { addMonths, formatDay, parseDay, periodStart, type Day } from '../../domain/dates.ts';
@@ -123,4 +123,50 @@ export async function partnerPage(
     ledger: totals.map((t) => ({ benefit: t.benefit, currency: t.currency, total: t.total })),
     history: asOf === undefined ? [] : monthlyTiers(rows, tiers, asOf),
   };
+}
+
+export const COUNTED_PAGE = 20;
+
+export function encodeDealCursor(cursor: { day: string; id: string }): string {
+  return Buffer.from(JSON.stringify([cursor.day, cursor.id]), 'utf8').toString('base64url');
+}
+
+export function decodeDealCursor(value: unknown): { day: string; id: string } | undefined {
+  if (typeof value !== 'string' || value.length > 1000 || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      parseDay(parsed[0]) !== undefined &&
+      typeof parsed[1] === 'string'
+    )
+      return { day: parsed[0], id: parsed[1] };
+  } catch {
+    // Not ours: the first page.
+  }
+  return undefined;
+}
+
+/**
+ * What counted, as of the scorecard's day: the won deals closed in the 12 months up to it
+ * (newest first, COUNTED_PAGE at a time, keyset by close day and deal id) and the
+ * certifications held that day. Shown to explain the numbers; the engine stays the reference.
+ */
+export async function whatCounted(db: Kysely<DB>, partnerId: string, asOf: string, before: unknown) {
+  const day = parseDay(asOf);
+  if (day === undefined) return { deals: [], next: undefined, certifications: [] };
+  const from = formatDay(addMonths(day, -12) + 1);
+  const [deals, certifications] = await Promise.all([
+    wonDealsPage(db, { partnerId, from, to: asOf, before: decodeDealCursor(before), limit: COUNTED_PAGE + 1 }),
+    heldCertifications(db, partnerId, asOf, 200),
+  ]);
+  const shown = deals.slice(0, COUNTED_PAGE);
+  const last = shown[shown.length - 1];
+  const next =
+    deals.length > COUNTED_PAGE && last
+      ? encodeDealCursor({ day: last.closed_at ?? asOf, id: last.deal_id })
+      : undefined;
+  return { deals: shown, next, certifications, from };
 }

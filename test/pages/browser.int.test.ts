@@ -84,6 +84,12 @@ describeWithBrowser(`web pages in a browser (issue 18)${noBrowser() ? ` [skipped
       );
       expect(await page.locator('progress').count()).toBeGreaterThan(0);
       expect(await page.locator('#risks').isVisible()).toBe(true);
+      // What counted: the won deal of the last 12 months; E2's certification, not E1's (E1 left).
+      const counted = await page.locator('section[aria-labelledby="counted"]').innerText();
+      expect(counted).toContain('D1');
+      expect(counted).toContain('300000.00 USD');
+      expect(counted).toMatch(/E2\s+sales-expert/);
+      expect(counted).not.toMatch(/E1\s+sales-expert/);
       expect(await seriousViolations(page)).toEqual([]);
       expect(consoleErrors).toEqual([]);
       await page.close();

@@ -7,7 +7,7 @@ import { consoleSession } from '../../workers/http/pages/console-auth.ts';
 import { sessionValue } from '../../workers/http/dashboard.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import { ADMIN_TOKEN, HOSTILE_ID, HOSTILE_NAME, P, seed, startServer } from './support.ts';
+import { ADMIN_TOKEN, HOSTILE_ID, HOSTILE_NAME, P, seed, startServer, token } from './support.ts';
 
 const SLOW = 120_000;
 const BEARER = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -140,6 +140,16 @@ describeWithPostgres('web pages under hostile input (issue 18)', () => {
       expect(res.statusCode, res.body.slice(0, 200)).toBeLessThan(500);
       expect(res.body).not.toMatch(/at \w+ \(.*\.ts:\d+/); // no stack trace
     });
+  });
+
+  it.each([
+    '?deals=garbage',
+    '?deals=%FF',
+    `?deals=${Buffer.from('["9999-99-99","x"]').toString('base64url')}`,
+    `?deals=${'A'.repeat(5000)}`,
+  ])('the partner page with a foreign deals cursor %s still answers', async (query) => {
+    const res = await app.inject({ url: `/p/${token(P)}${query}` });
+    expect(res.statusCode).toBe(200);
   });
 
   describe('escaping', () => {

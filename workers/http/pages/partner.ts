@@ -8,7 +8,7 @@ import { formatDay, type Day } from '../../../domain/dates.ts';
 import type { Scorecard } from '../../../domain/evaluation/scorecard.ts';
 import type { ProgramSet } from '../../../domain/program/load.ts';
 import { verifyPartnerToken } from '../../../services/links.ts';
-import { partnerPage, type PartnerPage } from '../../../services/pages/partner-page.ts';
+import { partnerPage, whatCounted, type PartnerPage } from '../../../services/pages/partner-page.ts';
 import { sendHtml } from './headers.ts';
 import { longDate, renderNotFound, renderPartner } from './templates.ts';
 
@@ -40,7 +40,7 @@ export function statusLine(scorecard: Scorecard, tierName: string | undefined): 
   }
 }
 
-export function partnerView(page: PartnerPage, programName: string) {
+export function partnerView(page: PartnerPage, programName: string, counted?: unknown) {
   const labels = page.tiers.map((t) => t.name);
   const history = page.history.map((h) => ({ ...h, tierName: page.tiers[h.rank]?.name ?? h.tierId }));
   return {
@@ -48,6 +48,7 @@ export function partnerView(page: PartnerPage, programName: string) {
     program: programName,
     statusLine: statusLine(page.scorecard, page.effective?.name),
     page: { ...page, history },
+    counted,
     chart: { kind: 'tiers', labels, x: history.map((h) => h.month), y: history.map((h) => h.rank) },
   };
 }
@@ -58,8 +59,21 @@ export function registerPartnerPage(app: FastifyInstance, options: PartnerPageOp
     const today = program ? formatDay(options.today(program.timezone)) : '9999-12-31';
     const claims = verifyPartnerToken((request.params as { token?: unknown }).token, options.secret, today);
     const page = claims && program ? await partnerPage(options.db, claims.partnerId, program) : undefined;
-    if (!page || !program) return sendHtml(reply, 404, renderNotFound());
+    if (!page || !program || !claims) return sendHtml(reply, 404, renderNotFound());
     const latest = program.versions[program.versions.length - 1]?.program;
-    return sendHtml(reply, 200, renderPartner(partnerView(page, latest?.name ?? program.id)));
+    const token = (request.params as { token: string }).token;
+    const counted = await whatCounted(
+      options.db,
+      claims.partnerId,
+      page.scorecard.asOf,
+      (request.query as { deals?: unknown }).deals,
+    );
+    return sendHtml(
+      reply,
+      200,
+      renderPartner(
+        partnerView(page, latest?.name ?? program.id, { ...counted, self: `/p/${encodeURIComponent(token)}` }),
+      ),
+    );
   });
 }

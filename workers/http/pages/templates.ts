@@ -98,6 +98,20 @@ const PARTNER = hbs.compile(`{{> head}}
 </tbody></table>
 </section>
 </div>
+{{#if counted}}
+<section class="card" aria-labelledby="counted">
+<h2 id="counted">What counted</h2>
+<h3>Won deals closed from {{date counted.from}} to {{date page.scorecard.asOf}}</h3>
+<table><caption class="visually-hidden">Won deals, newest first</caption><thead><tr><th scope="col">Deal</th><th scope="col">Closed</th><th scope="col">Customer</th><th scope="col" class="num">Amount</th></tr></thead><tbody>
+{{#each counted.deals}}<tr><td>{{deal_id}}</td><td>{{date closed_at}}</td><td>{{customer_id}}</td><td class="num">{{amount}} {{currency}}</td></tr>{{else}}<tr><td colspan="4">No won deal in these 12 months.</td></tr>{{/each}}
+</tbody></table>
+{{#if counted.next}}<p><a rel="next" href="{{counted.self}}?deals={{urlpart counted.next}}#counted">Older deals</a></p>{{/if}}
+<h3>Certifications held</h3>
+<table><caption class="visually-hidden">Certifications held on the as-of day</caption><thead><tr><th scope="col">Person</th><th scope="col">Certification</th><th scope="col">Earned</th><th scope="col">Expires</th></tr></thead><tbody>
+{{#each counted.certifications}}<tr><td>{{person_id}}</td><td>{{certification_id}}</td><td>{{date earned_at}}</td><td>{{#if expires_at}}{{date expires_at}}{{else}}—{{/if}}</td></tr>{{else}}<tr><td colspan="4">None.</td></tr>{{/each}}
+</tbody></table>
+</section>
+{{/if}}
 <section class="card" aria-labelledby="history">
 <h2 id="history">Your tier over the last 24 months</h2>
 <div class="chart"><canvas data-chart="tier-chart" role="img" aria-label="Effective tier at the start of each of the last 24 months; the table below has the same data"></canvas></div>
@@ -121,6 +135,7 @@ export interface PartnerView {
   statusLine: string;
   page: unknown;
   chart: unknown;
+  counted?: unknown;
 }
 
 export const renderPartner = (view: PartnerView): string => PARTNER(view);
