@@ -158,7 +158,7 @@ const SHAPE = {
   TIERLINE_SECRET_LMS: secret('webhook secret of the LMS source', 'receiver (serve)'),
   TIERLINE_SECRET_ERP: secret('webhook secret of the ERP source', 'receiver (serve)'),
   TIERLINE_ADMIN_TOKEN: secret(
-    'opens the queue dashboard `/admin/queues` (unset: not mounted) and `/metrics`',
+    'opens the console `/console`, the queue dashboard `/admin/queues` (unset: neither is mounted) and `/metrics`',
     'receiver (serve)',
   ),
   TIERLINE_METRICS_TOKEN: secret('opens `/metrics` only (neither token set: `/metrics` is open)', 'receiver (serve)'),
@@ -190,6 +190,16 @@ const SHAPE = {
     'receiver (serve)',
   ),
   TIERLINE_XAPI_SECRET: secret('the HTTP Basic password of `POST /xapi/statements`', 'receiver (serve)'),
+  TIERLINE_LINK_SECRET: variable(
+    text().optional(),
+    'signs the partner-page links `/p/{token}` (`serve` and `links create` need the same one)',
+    {
+      group: 'receiver (serve)',
+      accepts: 'text (use a long random one)',
+      shownDefault: 'unset (a development secret; `serve` warns)',
+      secret: true,
+    },
+  ),
 
   // worker metrics
   TIERLINE_METRICS_PORT: variable(
@@ -245,7 +255,7 @@ const SHAPE = {
   ),
   TIERLINE_PUBLIC_URL: variable(
     httpUrl().default('http://localhost:8080'),
-    'public base URL of `serve`, for unsubscribe links',
+    'public base URL of `serve`, for unsubscribe and partner-page links',
     { group: 'notifications', accepts: '`http(s)://` URL' },
   ),
   TIERLINE_MAIL_PER_PARTNER_PER_DAY: variable(

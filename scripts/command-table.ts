@@ -105,6 +105,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/overrides.ts')).registerOverrides,
   },
   {
+    names: [{ name: 'links', term: 'links', description: "signed links to a partner's own page" }],
+    load: async () => (await import('./commands/links.ts')).registerLinks,
+  },
+  {
     names: [
       {
         name: 'finance',
@@ -153,7 +157,8 @@ export const COMMANDS: readonly CommandEntry[] = [
       {
         name: 'serve',
         term: 'serve [options]',
-        description: 'run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM',
+        description:
+          'run the HTTP receiver (signed webhooks), the partner pages, the console and /healthz until SIGINT/SIGTERM',
       },
     ],
     load: async () => (await import('./commands/serve.ts')).registerServe,

@@ -28,7 +28,8 @@ export interface Replay {
   owed: OwedRecompute[];
 }
 
-export async function replayDeadLetters(db: Kysely<DB>, ids?: string[]): Promise<Replay> {
+/** Replays dead letters; with `by` (the console), the replay is audited as `dead-letters.replay`. */
+export async function replayDeadLetters(db: Kysely<DB>, ids?: string[], by?: string): Promise<Replay> {
   const program = await loadProgramSet(db);
   if (!program) throw new Refusal('no program is loaded: run `tierline program load FILE` first');
   const rows = await listDeadLetters(db, { ids });
@@ -45,6 +46,17 @@ export async function replayDeadLetters(db: Kysely<DB>, ids?: string[]): Promise
     }
   }
   await markReplayed(db, replayed);
+  if (by !== undefined)
+    await recordAudit(db, {
+      actor: by,
+      action: 'dead-letters.replay',
+      partner_id: null,
+      details: toJsonb({
+        ids: ids ?? null,
+        replayed: replayed.slice(0, 1_000),
+        stillBroken: rows.length - replayed.length,
+      }),
+    });
   return { replayed: replayed.length, stillBroken: rows.length - replayed.length, owed };
 }
 

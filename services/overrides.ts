@@ -151,8 +151,8 @@ export async function setOverride(
 
 export const listOverrides = listActiveOverrides;
 
-/** Clears a partner's active overrides; returns how many there were. */
-export async function clearOverrides(db: Kysely<DB>, partnerId: string, by: string): Promise<number> {
+/** Clears a partner's active overrides; returns how many there were. `reason` (the console asks for one) is audited. */
+export async function clearOverrides(db: Kysely<DB>, partnerId: string, by: string, reason?: string): Promise<number> {
   checkClearRequest(partnerId, by);
   return db.transaction().execute(async (trx) => {
     const rows = await clearActiveOverrides(trx, partnerId, by);
@@ -161,7 +161,7 @@ export async function clearOverrides(db: Kysely<DB>, partnerId: string, by: stri
       actor: by,
       action: 'override.clear',
       partner_id: partnerId,
-      details: toJsonb({ ids: rows.map((r) => r.id) }),
+      details: toJsonb({ ids: rows.map((r) => r.id), ...(reason === undefined ? {} : { reason }) }),
     });
     const earliest = rows.map((r) => r.from_day).sort()[0] ?? null;
     await requestRecomputes(

@@ -105,7 +105,9 @@ export async function runServe(options: ServeOptions): Promise<void> {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP receiver for source systems (signed webhooks) and /healthz until SIGINT/SIGTERM')
+    .description(
+      'run the HTTP receiver (signed webhooks), the partner pages, the console and /healthz until SIGINT/SIGTERM',
+    )
     .addOption(new Option('--port <port>', 'port to listen on (default: PORT, else 8080)'))
     .addOption(new Option('--host <host>', 'address to listen on (default: HOST, else 127.0.0.1)'))
     .action(async (options: ServeOptions) => runServe(options));

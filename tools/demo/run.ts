@@ -33,6 +33,8 @@ import {
 } from '../../queues/connection.ts';
 import { closeQueues, enqueueMany, openQueues, type Queues } from '../../queues/queues.ts';
 import { REDACT_PATHS } from '../../workers/logger.ts';
+import { linkSecretFromEnv, publicUrlFromEnv } from '../../workers/http/pages/config.ts';
+import { partnerPageUrl, signPartnerToken } from '../../services/links.ts';
 import { ROLES, startWorkers, type Runner } from '../../workers/runner.ts';
 import type { DemoEntry } from '../../scripts/lib/demo-entry.ts';
 import { CliError, describeError } from '../../scripts/lib/errors.ts';
@@ -557,6 +559,18 @@ function summaryLines(o: DemoOptions, state: State, started: number): string[] {
       `finance     ${f.period}: entitled ${f.entitled}, paid ${f.paid}, overpaid ${f.overpaid} to ${count(f.overpaidPartners)} ` +
         `partners, underpaid ${f.underpaid} (\`npx tierline finance --period ${f.period}\`)`,
     );
+  // The first partner's page, valid for 30 days from the demo's last day, and the console.
+  const link = partnerPageUrl(
+    publicUrlFromEnv(),
+    signPartnerToken(
+      { partnerId: 'P-00001', expiresOn: formatDay(dayOrThrow(state.today) + 30) },
+      linkSecretFromEnv().secret,
+    ),
+  );
+  lines.push(`pages       ${link} (after \`npx tierline serve\`, DATABASE_URL as above)`);
+  lines.push(
+    `console     ${publicUrlFromEnv().replace(/\/+$/, '')}/console (set TIERLINE_ADMIN_TOKEN for serve; sign in with it)`,
+  );
   lines.push(`wall time   ${seconds(performance.now() - started)}`);
   return lines;
 }

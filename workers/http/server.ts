@@ -36,6 +36,7 @@ import { enqueueMany, type Queues } from '../../queues/queues.ts';
 import { DEFAULT_BODY_LIMIT, secretVariable, type SourceSecrets } from './config.ts';
 import { adminTokenFromEnv, redactedRequest, registerDashboard } from './dashboard.ts';
 import { registerMetrics } from './metrics.ts';
+import { registerPages, type PagesOptions } from './pages/index.ts';
 import { metricsTokensFromEnv } from '../metrics.ts';
 import { pingDatabase } from '../../db/repositories/health.ts';
 import {
@@ -70,6 +71,8 @@ export interface ServerOptions {
   metricsTokens?: readonly string[];
   /** The live connectors (docs/connectors.md); each one without its settings answers 404. */
   connectors?: ConnectorSettings;
+  /** The partner pages and the console (workers/http/pages/); the console opens with the admin token. */
+  pages?: PagesOptions;
 }
 
 export interface AcceptedResponse {
@@ -176,6 +179,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Webhook senders have their own ids; ours are in the logs.
     requestIdHeader: false,
+    // Partner-page tokens and partner ids travel in the path (fastify's default is 100).
+    routerOptions: { maxParamLength: 4096 },
   });
 
   // Only JSON, kept as the raw bytes: the signature is over them, and nothing is parsed
@@ -285,10 +290,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   registerConnectorRoutes(app, { db, queues, log, settings: options.connectors ?? {}, now });
   registerMetrics(app, { queues, db, log, tokens: options.metricsTokens ?? metricsTokensFromEnv() });
-  registerDashboard(app, {
-    queues,
-    token: options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined),
-  });
+  const adminToken = options.adminToken === undefined ? adminTokenFromEnv() : (options.adminToken ?? undefined);
+  registerDashboard(app, { queues, token: adminToken });
+  registerPages(app, { db, queues, log, adminToken }, options.pages);
 
   app.get('/healthz', async (request, reply) => {
     const check = async (name: string, probe: () => Promise<unknown>): Promise<Check> => {
