@@ -3,6 +3,8 @@
 // recompute writes: the scorecard without `asOf`, the history runs (the last one is open,
 // so it names no as-of day), the tier changes (decisions), the ledger lines (hence totals),
 // and the set of notification deduplication keys (the outbox holds one row per key).
+// NEXT_CHANGE_RUNS=600 runs each property deeper: at that depth, removing any one candidate
+// of nextChangeDay but the redundant "fact dated after T" made one of them fail.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -237,11 +239,11 @@ describe('nextChangeDay', () => {
           checked += checkAll(set, batch, asOf, rawOverrides, rawReviews);
         },
       ),
-      { numRuns: Number(process.env.NEXT_CHANGE_RUNS ?? 80) },
+      { numRuns: Number(process.env.NEXT_CHANGE_RUNS ?? 50) },
     );
     // Not vacuous: many skipped days were actually compared.
     expect(checked).toBeGreaterThan(200);
-  }, 120_000);
+  }, 300_000);
   it('holds for sparse histories, where grace, hold, reviews and dated risks last long enough to matter', () => {
     let checked = 0;
     fc.assert(
@@ -257,8 +259,8 @@ describe('nextChangeDay', () => {
           checked += checkAll(set, sparseBatch(set, asOf, h), asOf, rawOverrides, rawReviews);
         },
       ),
-      { numRuns: Number(process.env.NEXT_CHANGE_RUNS ?? 300) },
+      { numRuns: Number(process.env.NEXT_CHANGE_RUNS ?? 200) },
     );
     expect(checked).toBeGreaterThan(200);
-  }, 120_000);
+  }, 300_000);
 });
