@@ -8,6 +8,7 @@ import { nearPromotion } from '../alerts.ts';
 import { dayOrThrow, nextPeriodStart, type Day } from '../dates.ts';
 import { timelineStart, type PartnerFacts } from '../facts/types.ts';
 import { buildContributions } from '../metrics/contributions.ts';
+import { buildSeries } from '../metrics/series.ts';
 import { versionIndexOn, type ProgramSet } from '../program/load.ts';
 import type { ReviewDecision } from '../reviews.ts';
 import { compileProgramSet, type CompiledVersion } from './compiled.ts';
@@ -22,33 +23,39 @@ function earliestAfter(asOf: Day, days: Iterable<Day | undefined>): Day | null {
   return best;
 }
 
-/** Every business date of the partner's facts: after asOf, each is a fact entering the walk. */
-function* factDays(facts: PartnerFacts): Generator<Day | undefined> {
+/**
+ * The days the partner's facts start to count (a deal registered or closed, a certification
+ * earned, an invoice or credit booked): after asOf, each is a fact entering the walk, the
+ * ledger or the risk walk's view of what is known (a second certification of a person changes
+ * no metric but the day the person stops being certified). Days facts stop counting
+ * (expiries, revocations, departures) matter only when they move a metric: nextMetricChange.
+ */
+function* factStarts(facts: PartnerFacts): Generator<Day | undefined> {
   for (const d of facts.deals.values()) {
     yield d.registeredAt;
     yield d.closedAt;
   }
-  for (const c of facts.certifications) {
-    yield c.earnedAt;
-    yield c.expiresAt;
-  }
-  for (const r of facts.revocations) yield r.revokedAt;
-  for (const d of facts.departures) yield d.departedAt;
+  for (const c of facts.certifications) yield c.earnedAt;
   for (const i of facts.invoices.values()) yield i.bookedAt;
   for (const c of facts.credits.values()) yield c.creditedAt;
 }
 
-/** Days a contribution of one of the track's metrics starts or stops counting (windows, expiries, calendars). */
-function* contributionEdges(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Generator<Day> {
+/**
+ * The first day after asOf on which one of the track's metrics changes value (a fact leaving a
+ * trailing window, an expiry, a calendar window restarting). A contribution ending without
+ * moving its metric (a person still certified by another certification, a customer still
+ * counted by another deal) changes nothing stored: the risk walk counts only values too.
+ */
+function nextMetricChange(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Day | null {
   const track = facts.profile ? version.tracks.get(facts.profile.partnerType) : undefined;
+  let best: Day | null = null;
   for (const name of track?.metricNames ?? []) {
     const metric = version.program.metrics[name];
     if (!metric) continue;
-    for (const c of buildContributions(metric, facts)) {
-      if (c.start > asOf) yield c.start;
-      if (c.end > asOf) yield c.end;
-    }
+    const day = buildSeries(metric, buildContributions(metric, facts)).days.find((d) => d > asOf);
+    if (day !== undefined && (best === null || day < best)) best = day;
   }
+  return best;
 }
 
 export interface NextChangeInput {
@@ -79,7 +86,7 @@ export function nextChangeDay(input: NextChangeInput): Day | null {
   // No fact on or before asOf: the walk (and the history's first run) starts on asOf itself.
   if (timelineStart(facts, asOf) === undefined) add(asOf + 1);
   // Inputs dated ahead: facts, program versions, override edges, review decisions.
-  add(earliestAfter(asOf, factDays(facts)));
+  add(earliestAfter(asOf, factStarts(facts)));
   const overrideEdges = (input.overrides ?? []).flatMap((o) => [o.from, o.until + 1]);
   const reviewDays = (input.reviews ?? []).filter((r) => r.partnerId === facts.partnerId).map((r) => r.on);
   add(
@@ -91,7 +98,7 @@ export function nextChangeDay(input: NextChangeInput): Day | null {
   add(earliestAfter(asOf, overrideEdges));
   add(earliestAfter(asOf, reviewDays));
   // A metric moving: a fact leaving a trailing window, an expiry, a calendar window restarting.
-  const edge = earliestAfter(asOf, contributionEdges(version, facts, asOf));
+  const edge = nextMetricChange(version, facts, asOf);
   add(edge);
 
   // The policy with the qualified tier unchanged: a demotion (or review) falling due, a
