@@ -252,6 +252,8 @@ export interface ScorecardsTable {
   as_of: Day;
   scorecard: Jsonb<JsonValue>;
   computed_at: CreatedAt;
+  /** First day after as_of on which time alone may change the stored result; null: due. */
+  next_change_day: Day | null;
 }
 
 export interface RecomputeRequestsTable {

@@ -58,11 +58,15 @@ const chunkPayload = z.object({
   /** The nightly run this chunk belongs to. */
   run: z.string().min(1),
   partnerIds: z.array(z.string().min(1)).min(1).max(2_000),
+  /** Recompute every partner of the chunk, not only the due ones (`recompute --all --full`). */
+  full: z.boolean().optional(),
 });
 
 const nightlyPayload = z.object({
   /** The day the run advances partners to; absent when the schedule fires (today). */
   asOf: z.iso.date().optional(),
+  /** Recompute every partner, not only the due ones (`recompute --all --full`). */
+  full: z.boolean().optional(),
   /** Set by the run itself once its chunks are queued (a step job: start, then wait). */
   step: z.enum(['start', 'wait']).optional(),
   startedAt: z.number().optional(),

@@ -10,8 +10,8 @@ import type { DB } from '../db/types.ts';
 import { dayOrThrow, formatDay } from '../domain/dates.ts';
 import { JOBS, QUEUES, jobKey } from '../queues/catalog.ts';
 import { jobOptions, type Queues } from '../queues/queues.ts';
-import { partnerChunks, nightlyRunResult, recordNightlyRun } from '../services/recompute/nightly.ts';
-import { BATCH_SIZE, recomputePartners } from '../services/recompute/partners.ts';
+import { nightlyChunk, partnerChunks, nightlyRunResult, recordNightlyRun } from '../services/recompute/nightly.ts';
+import { BATCH_SIZE } from '../services/recompute/partners.ts';
 import { requeueOverdue } from '../services/recompute/reconcile.ts';
 import type { RecomputeSummary } from '../services/recompute/summary.ts';
 import { recomputeWakes, sumOutcomes, type Outcome, type Wake } from '../services/recompute/wakes.ts';
@@ -119,7 +119,7 @@ export function recomputeChunkHandler(deps: RecomputeDeps) {
     const p = parse(JOBS.recomputeChunk, job);
     const program = await deps.programs.get();
     const summary = await limit(() =>
-      recomputePartners(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), { afterCommit }),
+      nightlyChunk(deps.db, program, p.partnerIds, dayOrThrow(p.asOf), { afterCommit, full: p.full ?? false }),
     );
     logSkippedNotifications(deps.log, job.id, summary);
     return summary;
@@ -135,7 +135,7 @@ export function nightlyRunHandler(deps: RecomputeDeps) {
       const run = job.id ?? jobKey('nightly', asOf);
       let chunks = 0;
       for await (const ids of partnerChunks(deps.db, deps.chunkSize ?? 500)) {
-        const data = JOBS.recomputeChunk.payload.parse({ asOf, run, partnerIds: ids });
+        const data = JOBS.recomputeChunk.payload.parse({ asOf, run, partnerIds: ids, full: p.full });
         await deps.queues.recompute.add(JOBS.recomputeChunk.name, data, {
           ...jobOptions(JOBS.recomputeChunk, data, QUEUES.recompute),
           parent: { id: job.id ?? '', queue: job.queueQualifiedName },
@@ -148,7 +148,7 @@ export function nightlyRunHandler(deps: RecomputeDeps) {
     }
     const values = Object.values(await job.getChildrenValues()) as RecomputeSummary[];
     const current = JOBS.nightlyRun.payload.parse(job.data);
-    const result = nightlyRunResult(current.asOf, values, current.startedAt, Date.now());
+    const result = nightlyRunResult(current.asOf, values, current.startedAt, Date.now(), current.full ?? false);
     deps.log.info({ jobId: job.id, ...result }, 'nightly run: done');
     await recordNightlyRun(deps.db, result);
     return result;

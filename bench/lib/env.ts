@@ -245,13 +245,22 @@ export async function exited(child: ChildProcess): Promise<void> {
  * What `tierline recompute --all --as-of D --wait` does (the same job, the same wait),
  * from this process: timing the CLI would add its few seconds of start-up.
  */
-export async function recomputeAll(e: BenchEnv): Promise<{ seconds: number; result: unknown }> {
+/** `recompute --all --as-of D --wait` (D = AS_OF unless given; `full`: every partner, due or not). */
+export async function recomputeAll(
+  e: BenchEnv,
+  options: { asOf?: string; full?: boolean } = {},
+): Promise<{ seconds: number; result: unknown }> {
+  const asOf = options.asOf ?? AS_OF;
   const waiter = await waitForJobs({ queues: e.queues, settings: { prefix: e.prefix }, connection: e.redis }, 200);
   try {
     const started = performance.now();
-    const [job] = await enqueueMany(e.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], {
-      jobId: jobKey('nightly', AS_OF, String(Date.now())),
-    });
+    const [job] = await enqueueMany(
+      e.queues,
+      JOBS.nightlyRun,
+      QUEUES.recompute,
+      [{ asOf, ...(options.full ? { full: true } : {}) }],
+      { jobId: jobKey('nightly', asOf, String(Date.now())) },
+    );
     if (!job?.id) throw new Error('the nightly run was not queued');
     const [result] = await waiter.until([{ queue: QUEUES.recompute, id: job.id }]);
     return { seconds: Math.round((performance.now() - started) / 10) / 100, result };

@@ -13,7 +13,7 @@ export const benchOutput = z
     startedAt: z.iso.datetime(),
     e2e: z.object({ eventsPerSec: num, baselineNoopJobsPerSec: num, latencyMs: latency }).passthrough(),
     nightly: z
-      .object({ partners: num, deals: num, seconds: num, sqlBaselineSeconds: num, peakRssMb: num })
+      .object({ partners: num, deals: num, seconds: num, steadySeconds: num, sqlBaselineSeconds: num, peakRssMb: num })
       .passthrough(),
     incremental: z
       .object({ smallDeals: num, largeDeals: num, smallP50Ms: num, largeP50Ms: num, smallP99Ms: num, largeP99Ms: num })

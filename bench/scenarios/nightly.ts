@@ -1,11 +1,14 @@
 // `nightly` and `incremental`: one database grown in two steps. First the small population
 // (smallDeals deals) is loaded, recomputed, and one partner's deal-close latency sampled;
-// then the rest is loaded (deals in all) and two full `recompute --all` runs are timed
-// (right after the load, and the steady nightly that follows) against one SQL GROUP BY
+// then the rest is loaded (deals in all) and `recompute --all` is timed right after the load
+// and forced (`--full`, every partner re-evaluated) for the same day, against one SQL GROUP BY
 // computing the same metrics, and the same partner is sampled again. The sampled partner's
-// history is identical in both steps: only the table sizes change.
+// history is identical in both steps: only the table sizes change. Last, the steady night:
+// 1% of the partners get a new deal (and owe a recompute), and `recompute --all` runs for the
+// next day, recomputing only the partners that are due.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
+import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import { JOBS, QUEUES } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { partnerId, writeFacts } from '../../tools/generate/facts-sql.ts';
@@ -33,7 +36,13 @@ export interface NightlyResult {
     certifications: number;
     invoices: number;
     loadSeconds: number;
+    /** The forced full run (`recompute --all --full`) for the day after the first run. */
     seconds: number;
+    /** The night after 1% of partners had a change: `recompute --all` for the next day. */
+    steadySeconds: number;
+    /** Partners the steady night re-evaluated (due or owing), and moved to the day unchanged. */
+    steadyRecomputed: number;
+    steadyAdvanced: number;
     firstRunSeconds: number;
     sqlBaselineSeconds: number;
     peakRssMb: number;
@@ -54,6 +63,30 @@ export interface NightlyResult {
 }
 
 const SAMPLED = partnerId(1);
+/** The steady night: the day after AS_OF. */
+const NEXT_DAY = formatDay(dayOrThrow(AS_OF) + 1);
+
+/**
+ * Every 100th partner gets a new closed deal dated AS_OF and owes a recompute for it, as an
+ * ingest batch leaves them (facts and request in one transaction). Returns how many.
+ */
+async function changeOnePercent(e: BenchEnv, partners: number): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    with changed as (select 'P-' || lpad(p::text, 6, '0') as partner_id, p
+                     from generate_series(100, ${partners}, 100) p),
+    deals as (
+      insert into deals (partner_id, deal_id, version, stage, amount, currency, customer_id, registered_at, closed_at,
+                         source, event_id)
+      select partner_id, 'D-steady', 1, 'closed_won', 25000, 'USD', 'C-steady', ${AS_OF}::date, ${AS_OF}::date, 'crm',
+             'crm-steady-' || p
+      from changed returning partner_id)
+    insert into recompute_requests (partner_id, from_day, trigger_event_ids, requested_at)
+    select partner_id, ${AS_OF}::date, array['crm:crm-steady'], clock_timestamp() from deals
+    on conflict (partner_id) do update set from_day = least(recompute_requests.from_day, excluded.from_day),
+      requested_at = excluded.requested_at
+    returning (select count(*) from changed)::text as n`.execute(e.db);
+  return Number(rows[0]?.n ?? 0);
+}
 
 /** Metrics of the acme program for every partner as of AS_OF, in one statement. */
 export function sqlBaseline(asOf: string) {
@@ -207,8 +240,8 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
 
     const first = await recomputeAll(e);
     o.log(`nightly: first run after the load ${first.seconds} s ${JSON.stringify(first.result)}`);
-    const steady = await recomputeAll(e);
-    o.log(`nightly: steady run ${steady.seconds} s`);
+    const steady = await recomputeAll(e, { full: true });
+    o.log(`nightly: forced full run (--full) ${steady.seconds} s`);
     elapsed = stopwatch();
     const baseline = await sqlBaseline(AS_OF).execute(e.db);
     const sqlSeconds = round(elapsed(), 2);
@@ -216,6 +249,12 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
     await sample(e, 3, 'warm-large');
     const largeSamples = await sample(e, o.samples, 'large');
     o.log(`incremental: ${o.samples} samples at ${totals.deals} deals`);
+    const changed = await changeOnePercent(e, totals.partners);
+    const night = await recomputeAll(e, { asOf: NEXT_DAY });
+    const counted = night.result as { partners?: number; advanced?: number };
+    o.log(
+      `nightly: steady night ${NEXT_DAY} after ${changed} partners changed ${night.seconds} s ${JSON.stringify(night.result)}`,
+    );
     for (const [k, v] of Object.entries(await stopAll(workers))) keepPeak(k, v);
     if (o.plansDir) await explainHotQueries(e, o.plansDir, `${totals.deals}-deals`);
 
@@ -226,6 +265,9 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
         ...totals,
         loadSeconds,
         seconds: steady.seconds,
+        steadySeconds: night.seconds,
+        steadyRecomputed: counted.partners ?? 0,
+        steadyAdvanced: counted.advanced ?? 0,
         firstRunSeconds: first.seconds,
         sqlBaselineSeconds: sqlSeconds,
         peakRssMb: Math.max(...Object.values(peaks)),

@@ -147,9 +147,12 @@ export async function upsertScorecards(db: Kysely<DB>, rows: readonly Insertable
       .insertInto('scorecards')
       .values(slice)
       .onConflict((oc) =>
-        oc
-          .column('partner_id')
-          .doUpdateSet({ as_of: sql`excluded.as_of`, scorecard: sql`excluded.scorecard`, computed_at: sql`now()` }),
+        oc.column('partner_id').doUpdateSet({
+          as_of: sql`excluded.as_of`,
+          scorecard: sql`excluded.scorecard`,
+          next_change_day: sql`excluded.next_change_day`,
+          computed_at: sql`now()`,
+        }),
       )
       .execute(),
   );

@@ -1,4 +1,4 @@
-// `tierline recompute (--all | --partner ID) [--as-of D] [--wait]`: what the nightly schedule
+// `tierline recompute (--all [--full] | --partner ID) [--as-of D] [--wait]`: what the nightly schedule
 // runs, on demand. Arguments are checked before Redis is touched.
 import type { Command } from 'commander';
 import { parseDay } from '../../domain/dates.ts';
@@ -13,6 +13,7 @@ interface RecomputeOptions {
   partner?: string;
   asOf?: string;
   wait?: boolean;
+  full?: boolean;
 }
 
 export async function runRecompute(options: RecomputeOptions): Promise<unknown> {
@@ -21,6 +22,7 @@ export async function runRecompute(options: RecomputeOptions): Promise<unknown> 
     throw new CliError(`--partner: expected a partner id, got ${JSON.stringify(options.partner)}`);
   if (Boolean(options.all) === (options.partner !== undefined))
     throw new CliError('give exactly one of --all or --partner ID');
+  if (options.full && !options.all) throw new CliError('--full goes with --all');
   if (options.asOf !== undefined && parseDay(options.asOf) === undefined)
     throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
   const services = await openQueueServices('producer');
@@ -28,9 +30,15 @@ export async function runRecompute(options: RecomputeOptions): Promise<unknown> 
     const waiter = options.wait ? await waitForJobs(services) : undefined;
     try {
       const [job] = options.all
-        ? await enqueueMany(services.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: options.asOf }], {
-            jobId: jobKey('nightly', options.asOf ?? 'today', String(Date.now())),
-          })
+        ? await enqueueMany(
+            services.queues,
+            JOBS.nightlyRun,
+            QUEUES.recompute,
+            [{ asOf: options.asOf, ...(options.full ? { full: true } : {}) }],
+            {
+              jobId: jobKey('nightly', options.asOf ?? 'today', String(Date.now())),
+            },
+          )
         : // No requestedAt: that marks a wake-up for owed work, which the worker may skip when
           // nothing is owed; an operator's request always recomputes (its own job id, per call).
           await enqueueMany(
@@ -65,7 +73,8 @@ export async function runRecompute(options: RecomputeOptions): Promise<unknown> 
 export function registerRecompute(program: Command): void {
   program
     .command('recompute')
-    .option('--all', 'every partner (what the nightly schedule runs)')
+    .option('--all', 'every partner that is due (what the nightly schedule runs)')
+    .option('--full', 'with --all: recompute every partner, due or not (after a change that affects all)')
     .option('--partner <id>', 'one partner')
     .option('--as-of <date>', 'advance to this day instead of today')
     .option('--wait', 'return when it is done, printing a summary')

@@ -1,10 +1,35 @@
-// The nightly run: every partner recomputed as of a day, a chunk of partners per job; the
-// run's result is the sum of its chunks', recorded in the audit log.
+// The nightly run: every partner brought to a day, a chunk of partners per job; the run's
+// result is the sum of its chunks', recorded in the audit log. Only the partners that are due
+// are recomputed (docs/architecture.md#the-nightly-run): those owing a recompute, without a
+// scorecard, or whose stored next-change day has come. The others' scorecards are moved to
+// the day in one statement, which the next-change property (test/domain/next-change.test.ts)
+// makes exact. `full` recomputes everyone.
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../../db/repositories/audit.ts';
+import { advanceNotDue } from '../../db/repositories/nightly.ts';
 import { partnerIdsAfter } from '../../db/repositories/partners.ts';
 import type { DB } from '../../db/types.ts';
+import { formatDay, type Day } from '../../domain/dates.ts';
+import type { ProgramSet } from '../../domain/program/load.ts';
+import { recomputePartners, type RecomputeOptions } from './partners.ts';
 import { emptySummary, mergeSummaries, type RecomputeSummary } from './summary.ts';
+
+/** A chunk's result: what its recomputes changed, and how many partners were only moved to the day. */
+export type ChunkSummary = RecomputeSummary & { advanced: number };
+
+/** One chunk of the nightly run as of `asOf`: the due partners recomputed (all of them when `full`). */
+export async function nightlyChunk(
+  db: Kysely<DB>,
+  program: ProgramSet,
+  partnerIds: readonly string[],
+  asOf: Day,
+  options: RecomputeOptions & { full?: boolean } = {},
+): Promise<ChunkSummary> {
+  const { due, advanced } = options.full
+    ? { due: partnerIds, advanced: 0 }
+    : await advanceNotDue(db, partnerIds, formatDay(asOf));
+  return { ...(await recomputePartners(db, program, due, asOf, options)), advanced };
+}
 
 /** Every partner with an event, in id order, `size` at a time. */
 export async function* partnerChunks(db: Kysely<DB>, size: number): AsyncGenerator<string[]> {
@@ -17,17 +42,34 @@ export async function* partnerChunks(db: Kysely<DB>, size: number): AsyncGenerat
   }
 }
 
-export type NightlyRunResult = RecomputeSummary & { asOf: string | undefined; chunks: number; seconds: number };
+export type NightlyRunResult = ChunkSummary & {
+  asOf: string | undefined;
+  full: boolean;
+  chunks: number;
+  seconds: number;
+};
 
 /** Sums the chunks' summaries. `startedAt` and `now` in ms since the epoch. */
 export function nightlyRunResult(
   asOf: string | undefined,
-  chunks: readonly RecomputeSummary[],
+  chunks: readonly Partial<ChunkSummary>[],
   startedAt: number | undefined,
   now: number,
+  full = false,
 ): NightlyRunResult {
-  const summary = chunks.reduce(mergeSummaries, emptySummary());
-  return { asOf, chunks: chunks.length, ...summary, seconds: startedAt ? (now - startedAt) / 1000 : 0 };
+  const summary = chunks.reduce<RecomputeSummary>(
+    (into, c) => mergeSummaries(into, { ...emptySummary(), ...c }),
+    emptySummary(),
+  );
+  const advanced = chunks.reduce((n, c) => n + (c.advanced ?? 0), 0);
+  return {
+    asOf,
+    full,
+    chunks: chunks.length,
+    ...summary,
+    advanced,
+    seconds: startedAt ? (now - startedAt) / 1000 : 0,
+  };
 }
 
 export async function recordNightlyRun(db: Kysely<DB>, result: NightlyRunResult): Promise<void> {

@@ -18,7 +18,8 @@ import { notificationRequests, type NotificationRequest } from '../../domain/ale
 import { formatDay, type Day } from '../../domain/dates.ts';
 import { explainDay } from '../../domain/evaluation/explain.ts';
 import { evaluatePartner, type PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
-import type { TierChange } from '../../domain/evaluation/timeline.ts';
+import { nextChangeDay } from '../../domain/evaluation/next-change.ts';
+import type { OverrideRule, TierChange } from '../../domain/evaluation/timeline.ts';
 import { emptyFacts, type PartnerFacts } from '../../domain/facts/types.ts';
 import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
 import type { Program } from '../../domain/program/schema.ts';
@@ -136,6 +137,7 @@ async function recomputeBatch(
   await writeScorecards(
     trx,
     evaluated.map((e) => e.evaluation.scorecard),
+    new Map(evaluated.map((e) => [e.partnerId, nextChangeOf(program, asOf, e, overrides.get(e.partnerId) ?? [])])),
   );
   const ledger = await writeLedgers(
     trx,
@@ -158,6 +160,11 @@ async function recomputeBatch(
     out.set(e.partnerId, s);
   }
   return out;
+}
+
+/** The day the nightly run must recompute this partner again (domain/evaluation/next-change.ts). */
+function nextChangeOf(program: ProgramSet, asOf: Day, e: Evaluated, overrides: readonly OverrideRule[]): Day | null {
+  return nextChangeDay({ set: program, facts: e.facts, asOf, overrides, evaluation: e.evaluation });
 }
 
 function notificationsOf(program: ProgramSet, asOf: Day, e: Evaluated, fresh: TierChange[]): NotificationRequest[] {

@@ -16,7 +16,7 @@ import {
 import { insertOutbox } from '../../db/repositories/outbox.ts';
 import type { DB } from '../../db/types.ts';
 import type { NotificationRequest } from '../../domain/alerts.ts';
-import { formatDay } from '../../domain/dates.ts';
+import { formatDay, MAX_DAY_STRING, type Day } from '../../domain/dates.ts';
 import { unrecordedChanges } from '../../domain/evaluation/decisions-diff.ts';
 import type { DayExplanation } from '../../domain/evaluation/explain.ts';
 import { diffHistory, historyRuns, type HistoryRun } from '../../domain/evaluation/history-diff.ts';
@@ -134,10 +134,29 @@ export async function writeDecisions(
   return fresh;
 }
 
-export async function writeScorecards(trx: Kysely<DB>, scorecards: readonly Scorecard[]): Promise<void> {
+/**
+ * Upserts the scorecards with each one's next-change day (domain/evaluation/next-change.ts):
+ * null there (no later day changes anything) is stored as MAX_DAY_STRING; a partner missing
+ * from `nextChangeDays` gets null (not known: the nightly run recomputes it).
+ */
+export async function writeScorecards(
+  trx: Kysely<DB>,
+  scorecards: readonly Scorecard[],
+  nextChangeDays: ReadonlyMap<string, Day | null> = new Map(),
+): Promise<void> {
+  const nextOf = (id: string): string | null => {
+    if (!nextChangeDays.has(id)) return null;
+    const day = nextChangeDays.get(id);
+    return day === undefined || day === null ? MAX_DAY_STRING : formatDay(day);
+  };
   await upsertScorecards(
     trx,
-    scorecards.map((s) => ({ partner_id: s.partnerId, as_of: s.asOf, scorecard: toJsonb(s) })),
+    scorecards.map((s) => ({
+      partner_id: s.partnerId,
+      as_of: s.asOf,
+      scorecard: toJsonb(s),
+      next_change_day: nextOf(s.partnerId),
+    })),
   );
 }
 
