@@ -3,7 +3,6 @@
 // transaction, under their advisory locks. Facts are read after the locks are taken, so a
 // batch never writes a state older than one another recompute has committed.
 import type { Kysely } from 'kysely';
-import { loadPartnerFacts } from '../facts.ts';
 import {
   activeOverrides,
   clearRequests,
@@ -16,11 +15,16 @@ import type { DB } from '../../db/types.ts';
 import { notificationRequests, type NotificationRequest } from '../../domain/alerts.ts';
 import { formatDay, type Day } from '../../domain/dates.ts';
 import { explainDay } from '../../domain/evaluation/explain.ts';
-import { evaluatePartner, type PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
+import type { PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
 import type { TierChange } from '../../domain/evaluation/timeline.ts';
-import { emptyFacts, type PartnerFacts } from '../../domain/facts/types.ts';
 import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
 import type { Program } from '../../domain/program/schema.ts';
+import {
+  evaluateIncrementally,
+  writeCheckpoints,
+  type Evaluated as EvaluatedPartner,
+  type PartnerInputs,
+} from './incremental.ts';
 import { emptySummary, mergeSummaries, type RecomputeSummary } from './summary.ts';
 import { writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from './write.ts';
 
@@ -77,12 +81,11 @@ export async function recomputePartners(
   );
 }
 
-interface Evaluated {
-  partnerId: string;
-  facts: PartnerFacts;
-  evaluation: PartnerEvaluation;
+interface Evaluated extends EvaluatedPartner {
   triggerEventIds: readonly string[];
 }
+
+const resumedDay = (e: PartnerEvaluation): string | null => (e.resumedAt === null ? null : formatDay(e.resumedAt));
 
 async function recomputeBatch(
   trx: Kysely<DB>,
@@ -103,23 +106,16 @@ async function recomputeBatch(
   }
   const out = new Map<string, RecomputeSummary>();
   if (ids.length === 0) return out;
-  const [facts, overrides] = await Promise.all([
-    loadPartnerFacts(trx, ids, program.currency),
-    activeOverrides(trx, ids),
-  ]);
-  const evaluated: Evaluated[] = ids.map((partnerId) => {
-    const f = facts.get(partnerId) ?? emptyFacts(partnerId);
-    return {
-      partnerId,
-      facts: f,
-      evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? []),
-      triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [],
-    };
-  });
+  const overrides = await activeOverrides(trx, ids);
+  const inputsOf = (partnerId: string): PartnerInputs => ({ overrides: overrides.get(partnerId) ?? [], reviews: [] });
+  const evaluated: Evaluated[] = (await evaluateIncrementally(trx, program, ids, requests, asOf, inputsOf)).map(
+    (e) => ({ ...e, triggerEventIds: requests.get(e.partnerId)?.trigger_event_ids ?? [] }),
+  );
   await writeHistories(
     trx,
     program.id,
     evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })),
+    evaluated.flatMap((e) => e.stored),
   );
   const fresh = await writeDecisions(
     trx,
@@ -135,9 +131,10 @@ async function recomputeBatch(
     trx,
     evaluated.map((e) => e.evaluation.scorecard),
   );
+  await writeCheckpoints(trx, program, evaluated, asOf, inputsOf);
   const ledger = await writeLedgers(
     trx,
-    evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger })),
+    evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger, from: resumedDay(e.evaluation) })),
     program.currency,
     program.digits,
   );
