@@ -29,7 +29,12 @@ export async function loadPartnerFacts(
   partnerIds: readonly string[],
   programCurrency: string,
 ): Promise<Map<string, PartnerFacts>> {
-  const all = [...new Set(partnerIds)].map((partnerId) => ({ partnerId, closed: null, registered: null, invoices: null }));
+  const all = [...new Set(partnerIds)].map((partnerId) => ({
+    partnerId,
+    closed: null,
+    registered: null,
+    invoices: null,
+  }));
   return loadWindowedFacts(db, all, programCurrency);
 }
 

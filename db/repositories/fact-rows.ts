@@ -96,7 +96,13 @@ export type DealTuple = [
   version: number,
   eventId: string,
 ];
-export type EarnedTuple = [personId: string, certificationId: string, earnedAt: DayNumber, expiresAt: DayNumber | null, eventId: string];
+export type EarnedTuple = [
+  personId: string,
+  certificationId: string,
+  earnedAt: DayNumber,
+  expiresAt: DayNumber | null,
+  eventId: string,
+];
 export type RevokedTuple = [personId: string, certificationId: string, revokedAt: DayNumber, eventId: string];
 export type DepartedTuple = [personId: string, departedAt: DayNumber, eventId: string];
 export type InvoiceTuple = [
