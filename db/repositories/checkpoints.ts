@@ -57,14 +57,15 @@ export interface CheckpointReplacement {
 }
 
 /**
- * Deletes each partner's stale checkpoints (from its day on, of other inputs, and those before
- * `keepFrom` not on a month end) and inserts the new ones.
+ * Deletes each partner's stale checkpoints (from its day on, of other inputs, those before
+ * `keepFrom` not on a month end, and those before `monthEndsFrom`) and inserts the new ones.
  */
 export async function replaceCheckpoints(
   db: Kysely<DB>,
   replaced: readonly CheckpointReplacement[],
   rows: readonly CheckpointRow[],
   keepFrom: string,
+  monthEndsFrom: string,
 ): Promise<void> {
   if (replaced.length === 0) return;
   await sql`
@@ -72,7 +73,7 @@ export async function replaceCheckpoints(
     using unnest(${replaced.map((r) => r.partnerId)}::text[], ${replaced.map((r) => r.from)}::date[],
                  ${replaced.map((r) => r.digest)}::text[]) as r(partner_id, from_day, digest)
     where c.partner_id = r.partner_id
-      and (c.day >= r.from_day or c.inputs <> r.digest or (c.day < ${keepFrom}::date and extract(day from c.day + 1) <> 1))`.execute(
+      and (c.day >= r.from_day or c.inputs <> r.digest or (c.day < ${keepFrom}::date and (extract(day from c.day + 1) <> 1 or c.day < ${monthEndsFrom}::date)))`.execute(
     db,
   );
   if (rows.length === 0) return;

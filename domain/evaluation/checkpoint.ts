@@ -7,17 +7,24 @@ import type { Metric } from '../program/schema.ts';
 import type { PendingReview } from './policy.ts';
 import type { HistorySegment, TimelineCheckpoint } from './scorecard.ts';
 
-/** Month ends: kept for good, so a late fact of any day resumes at most a month before it. */
 export const isMonthEnd = (day: Day): boolean => periodStart(day + 1, 'month') === day + 1;
 
 /**
- * The days a recompute as of `asOf` takes checkpoints on: month ends, and the day before and the
- * as-of day itself, so a fact of today resumes one day back and the next day's run does too.
+ * How far back month-end checkpoints are kept: a late fact older than that makes the partner's
+ * next recompute whole (rare), and a partner keeps a handful of checkpoints, not one per month of
+ * its history (a first run over 100,000 partners writes ~5 each).
+ */
+export const MONTH_ENDS_KEPT_DAYS = 92;
+
+/**
+ * The days a recompute as of `asOf` takes checkpoints on: the month ends of the last
+ * MONTH_ENDS_KEPT_DAYS, and the day before and the as-of day itself, so a fact of today
+ * resumes one day back and so does the next day's run.
  */
 export const checkpointDays =
   (asOf: Day) =>
   (day: Day): boolean =>
-    day >= asOf - 1 || isMonthEnd(day);
+    day >= asOf - 1 || (day >= asOf - MONTH_ENDS_KEPT_DAYS && isMonthEnd(day));
 
 /**
  * The earliest day whose facts can still count on some day from `from` to `asOf`, per kind of

@@ -11,6 +11,7 @@ import { dayOrThrow, formatDay, type Day } from '../../domain/dates.ts';
 import {
   checkpointDays,
   factWindows,
+  MONTH_ENDS_KEPT_DAYS,
   loadCheckpoint,
   storeCheckpoint,
   type StoredCheckpoint,
@@ -182,5 +183,6 @@ export async function writeCheckpoints(
       })),
     ),
     formatDay(asOf - 1),
+    formatDay(asOf - MONTH_ENDS_KEPT_DAYS),
   );
 }
