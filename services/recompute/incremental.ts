@@ -46,10 +46,19 @@ export interface Evaluated {
 
 const programDigests = new WeakMap<ProgramSet, string>();
 
+/** JSON with object keys sorted: a program read back from jsonb has its keys in another order than the file's. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 function programDigest(set: ProgramSet): string {
   let digest = programDigests.get(set);
   if (digest === undefined) {
-    digest = createHash('sha256').update(JSON.stringify(set)).digest('base64url');
+    digest = createHash('sha256').update(canonicalJson(set)).digest('base64url');
     programDigests.set(set, digest);
   }
   return digest;
@@ -63,8 +72,8 @@ function programDigest(set: ProgramSet): string {
 export function inputsDigest(set: ProgramSet, inputs: PartnerInputs): string {
   return createHash('sha256')
     .update(programDigest(set))
-    .update(JSON.stringify(inputs.overrides))
-    .update(JSON.stringify(inputs.reviews))
+    .update(canonicalJson(inputs.overrides))
+    .update(canonicalJson(inputs.reviews))
     .digest('base64url');
 }
 
