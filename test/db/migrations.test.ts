@@ -30,6 +30,7 @@ const EXPECTED_TABLES = [
   'program_versions',
   'recompute_requests',
   'scorecards',
+  'timeline_checkpoints',
 ];
 
 async function publicObjects(db: Kysely<DB>): Promise<{ tables: string[]; others: string[] }> {
