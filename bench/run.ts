@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { runBackfill, type BackfillResult } from './scenarios/backfill.ts';
 import { runE2e, type E2eResult } from './scenarios/e2e.ts';
 import { runEvaluate, type EvaluateResult } from './scenarios/evaluate.ts';
+import { runHistoryLength, type HistoryLengthResult } from './scenarios/history-length.ts';
 import { runNightly, type NightlyResult } from './scenarios/nightly.ts';
 import { renderTable } from './lib/report.ts';
 import { benchOutput } from './lib/schema.ts';
@@ -80,7 +81,7 @@ const result: {
   seconds?: number;
   e2e?: E2eResult;
   nightly?: NightlyResult['nightly'];
-  incremental?: NightlyResult['incremental'];
+  incremental?: NightlyResult['incremental'] & Partial<HistoryLengthResult>;
   backfill?: BackfillResult;
   evaluate?: EvaluateResult;
 } = {
@@ -127,7 +128,19 @@ if (only.has('nightly') || only.has('incremental')) {
     log,
   });
   if (only.has('nightly')) result.nightly = r.nightly;
-  if (only.has('incremental')) result.incremental = r.incremental;
+  if (only.has('incremental')) {
+    log('incremental by history length …');
+    const h = await runHistoryLength({
+      recentDeals: dry ? 5 : 50,
+      longDeals: dry ? 50 : 5_000,
+      samples:
+        typeof opts.samples === 'string' && opts.samples !== '' ? Number(opts.samples) : dry ? 3 : quick ? 20 : 50,
+      seed,
+      keep: Boolean(opts.keep),
+      log,
+    });
+    result.incremental = { ...r.incremental, ...h };
+  }
 }
 if (only.has('backfill')) {
   log('backfill …');

@@ -256,6 +256,15 @@ export interface ScorecardsTable {
   next_change_day: Day | null;
 }
 
+/** Where a partner's timeline stood at the end of `day` (domain/evaluation/checkpoint.ts StoredCheckpoint). */
+export interface TimelineCheckpointsTable {
+  partner_id: string;
+  day: Day;
+  /** Digest of the undated inputs it was computed with (services/recompute/incremental.ts). */
+  inputs: string;
+  checkpoint: Jsonb<JsonValue>;
+}
+
 export interface RecomputeRequestsTable {
   partner_id: string;
   /** Earliest affected business day; null = from the start of the partner's history. */
@@ -382,6 +391,7 @@ export interface DB {
   scorecards: ScorecardsTable;
   recompute_requests: RecomputeRequestsTable;
   ledger_entries: LedgerEntriesTable;
+  timeline_checkpoints: TimelineCheckpointsTable;
   outbox: OutboxTable;
   notification_preferences: NotificationPreferencesTable;
   audit_log: AuditLogTable;

@@ -2,6 +2,7 @@
 import type { BackfillResult } from '../scenarios/backfill.ts';
 import type { E2eResult } from '../scenarios/e2e.ts';
 import type { EvaluateResult } from '../scenarios/evaluate.ts';
+import type { HistoryLengthResult } from '../scenarios/history-length.ts';
 import type { NightlyResult } from '../scenarios/nightly.ts';
 
 export interface Report {
@@ -9,7 +10,7 @@ export interface Report {
   dryRun: boolean;
   e2e?: E2eResult;
   nightly?: NightlyResult['nightly'];
-  incremental?: NightlyResult['incremental'];
+  incremental?: NightlyResult['incremental'] & Partial<HistoryLengthResult>;
   backfill?: BackfillResult;
   evaluate?: EvaluateResult;
 }
@@ -99,6 +100,23 @@ export function targets(
       'p50 ≤ 1.5 × smaller p50',
       i.largeP50Ms <= 1.5 * i.smallP50Ms,
     );
+    if (i.shortHistoryP50Ms !== undefined && i.longHistoryP50Ms !== undefined) {
+      row(
+        'incremental',
+        `p50/p99 ms, ${n(i.shortHistoryDeals ?? 0)} deals of history`,
+        `${n(i.shortHistoryP50Ms)} / ${n(i.shortHistoryP99Ms ?? 0)}`,
+        '',
+        '—',
+      );
+      row(
+        'incremental',
+        `p50/p99 ms, ${n(i.longHistoryDeals ?? 0)} deals of history`,
+        `${n(i.longHistoryP50Ms)} / ${n(i.longHistoryP99Ms ?? 0)}`,
+        '',
+        'p50 ≤ 2 × shorter history',
+        i.longHistoryP50Ms <= 2 * i.shortHistoryP50Ms,
+      );
+    }
   }
   if (r.backfill) {
     const b = r.backfill;

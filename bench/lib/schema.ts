@@ -16,7 +16,16 @@ export const benchOutput = z
       .object({ partners: num, deals: num, seconds: num, steadySeconds: num, sqlBaselineSeconds: num, peakRssMb: num })
       .passthrough(),
     incremental: z
-      .object({ smallDeals: num, largeDeals: num, smallP50Ms: num, largeP50Ms: num, smallP99Ms: num, largeP99Ms: num })
+      .object({
+        smallDeals: num,
+        largeDeals: num,
+        smallP50Ms: num,
+        largeP50Ms: num,
+        smallP99Ms: num,
+        largeP99Ms: num,
+        shortHistoryP50Ms: num,
+        longHistoryP50Ms: num,
+      })
       .passthrough(),
     backfill: z.object({ events: num, eventsPerSec: num, copyRowsPerSec: num }).passthrough(),
     evaluate: z.object({ partners: num, events: num, seconds: num }).passthrough(),

@@ -158,14 +158,39 @@ export async function upsertScorecards(db: Kysely<DB>, rows: readonly Insertable
   );
 }
 
-/** The ledger of these partners summed per (partner, deal, benefit, closed_at). */
-export async function ledgerSums(db: Kysely<DB>, partnerIds: readonly string[]) {
-  return db
-    .selectFrom('ledger_entries')
-    .select(['partner_id', 'deal_id', 'benefit', 'closed_at', sql<string>`sum(amount)::text`.as('total')])
-    .where('partner_id', 'in', [...partnerIds])
-    .groupBy(['partner_id', 'deal_id', 'benefit', 'closed_at'])
-    .execute();
+export interface LedgerSumRow {
+  partner_id: string;
+  deal_id: string;
+  benefit: 'commission' | 'mdf' | 'rebate';
+  closed_at: string;
+  total: string;
+}
+
+/**
+ * The ledger of these partners summed per (partner, deal, benefit, closed_at): of a partner with
+ * a `from` day only the deals with an entry closed on or after it (all their entries).
+ */
+export async function ledgerSums(
+  db: Kysely<DB>,
+  partners: ReadonlyArray<{ partnerId: string; from: string | null }>,
+): Promise<LedgerSumRow[]> {
+  const whole = partners.filter((p) => p.from === null).map((p) => p.partnerId);
+  const since = partners.filter((p): p is { partnerId: string; from: string } => p.from !== null);
+  const { rows } = await sql<LedgerSumRow>`
+    select partner_id, deal_id, benefit, closed_at, sum(amount)::text as total
+    from ledger_entries where partner_id = any(${whole}::text[])
+    group by partner_id, deal_id, benefit, closed_at
+    union all
+    select le.partner_id, le.deal_id, le.benefit, le.closed_at, sum(le.amount)::text as total
+    from ledger_entries le
+    join (
+      select distinct l.partner_id, l.deal_id
+      from ledger_entries l
+      join unnest(${since.map((p) => p.partnerId)}::text[], ${since.map((p) => p.from)}::date[]) as w(partner_id, from_day)
+        on l.partner_id = w.partner_id and l.closed_at >= w.from_day
+    ) k on le.partner_id = k.partner_id and le.deal_id = k.deal_id
+    group by le.partner_id, le.deal_id, le.benefit, le.closed_at`.execute(db);
+  return rows;
 }
 
 export async function insertLedgerEntries(

@@ -32,11 +32,19 @@ export interface TierOnDay {
   (day: Day): { version: CompiledVersion; tierId: string | null; benefits: Benefits };
 }
 
-export function ledgerLines(facts: PartnerFacts, asOf: Day, digits: number, tierOn: TierOnDay): LedgerLine[] {
+/** The lines of the deals closed from `from` to `asOf`, by deal id. */
+export function ledgerLines(
+  facts: PartnerFacts,
+  asOf: Day,
+  digits: number,
+  tierOn: TierOnDay,
+  from: Day = -Infinity,
+): LedgerLine[] {
   const lines: LedgerLine[] = [];
   const deals = [...facts.deals.values()].sort((a, b) => (a.dealId < b.dealId ? -1 : a.dealId > b.dealId ? 1 : 0));
   for (const deal of deals) {
-    if (deal.stage !== 'closed_won' || deal.closedAt === undefined || deal.closedAt > asOf) continue;
+    if (deal.stage !== 'closed_won' || deal.closedAt === undefined || deal.closedAt > asOf || deal.closedAt < from)
+      continue;
     const { version, tierId, benefits } = tierOn(deal.closedAt);
     for (const { name, rate: key } of BENEFITS) {
       const rate = benefits[key] ?? '0';

@@ -8,10 +8,17 @@ import { versionIndexOn, type ProgramSet } from '../program/load.ts';
 import type { Benefits } from '../program/schema.ts';
 import { compileProgramSet, formatValue, type CompiledVersion } from './compiled.ts';
 import { unmet } from './criteria.ts';
-import { BENEFITS, ledgerLines, ledgerTotals, type LedgerLine } from './ledger.ts';
+import { BENEFITS, ledgerLines, ledgerTotals, type LedgerLine, type LedgerTotals } from './ledger.ts';
 import type { ReviewDecision } from '../reviews.ts';
 import { computeRisks, type Risk } from './risks.ts';
-import { STATUS_CODES, walkTimeline, type OverrideRule, type Segment, type TierChange } from './timeline.ts';
+import {
+  STATUS_CODES,
+  walkTimeline,
+  type OverrideRule,
+  type Segment,
+  type TierChange,
+  type WalkPoint,
+} from './timeline.ts';
 
 export interface UnmetEntry {
   path: string;
@@ -39,14 +46,41 @@ export interface Scorecard {
 
 export interface PartnerEvaluation {
   scorecard: Scorecard;
+  /** The tier changes (on or after `resumedAt` when resumed). */
   changes: TierChange[];
+  /** The ledger lines (of deals closed on or after `resumedAt` when resumed). */
   ledger: LedgerLine[];
   /** First day of the walk; days before it are at the entry tier. */
   start: Day;
-  /** The effective tier's runs from `start` to the as-of day. */
+  /** The effective tier's runs from `start` to the as-of day (when resumed: from the run in force on the checkpoint's day). */
   history: HistorySegment[];
   /** The demotion review pending on the as-of day (SPEC §9), if any. */
   review: PendingReviewInfo | null;
+  /** The first day walked when resumed from a checkpoint; null for the whole history. */
+  resumedAt: Day | null;
+  /** The checkpoints taken on the days `checkpointOn` chose (none without it). */
+  checkpoints: TimelineCheckpoint[];
+}
+
+/**
+ * The walk at the end of `day` with what the evaluation of the days after it needs from the
+ * days up to it: the first day of the history, the history run in force on `day` (from its
+ * first day) and the ledger totals of the deals closed up to `day`. Valid as long as nothing
+ * dated on or before `day` changes (docs/architecture.md#incremental-recompute).
+ */
+export interface TimelineCheckpoint extends WalkPoint {
+  start: Day;
+  run: HistorySegment;
+  ledger: LedgerTotals;
+}
+
+export interface EvaluateOptions {
+  overrides?: readonly OverrideRule[];
+  reviews?: readonly ReviewDecision[];
+  /** Resume after this checkpoint: `facts` need hold only what `factWindows` says can matter after it. */
+  resume?: TimelineCheckpoint | undefined;
+  /** Days to take checkpoints on (only once the history has a first fact). */
+  checkpointOn?: ((day: Day) => boolean) | undefined;
 }
 
 export interface PendingReviewInfo {
@@ -71,16 +105,17 @@ function historySegments(
   timeline: ReturnType<typeof walkTimeline>,
   versions: readonly CompiledVersion[],
   partnerType: string | undefined,
+  prior: HistorySegment | undefined,
 ): HistorySegment[] {
-  const out: HistorySegment[] = [];
+  const out: HistorySegment[] = prior ? [{ ...prior }] : [];
   const { version, tier, status } = timeline.days;
   for (let i = 0; i < tier.length; i++) {
     const v = versions[version[i] ?? 0];
     const track = partnerType === undefined ? undefined : v?.tracks.get(partnerType);
     const t = tier[i] ?? -1;
     const seg: HistorySegment = {
-      from: timeline.start + i,
-      to: timeline.start + i,
+      from: timeline.first + i,
+      to: timeline.first + i,
       tierId: t >= 0 ? (track?.track.tiers[t]?.id ?? null) : null,
       status: STATUS_CODES[status[i] ?? 0] ?? 'none',
       programVersion: v?.program.version ?? '',
@@ -114,25 +149,48 @@ export function evaluatePartner(
   overrides: readonly OverrideRule[] = [],
   reviews: readonly ReviewDecision[] = [],
 ): PartnerEvaluation {
+  return evaluatePartnerWith(set, facts, asOf, { overrides, reviews });
+}
+
+/**
+ * evaluatePartner, optionally resumed from a checkpoint and taking checkpoints. Resumed, it
+ * gives the same scorecard, review and checkpoints as the whole walk, and the whole walk's
+ * changes, ledger lines and history from the resumed day on (history: from the run in force
+ * on the checkpoint's day).
+ */
+export function evaluatePartnerWith(
+  set: ProgramSet,
+  facts: PartnerFacts,
+  asOf: Day,
+  options: EvaluateOptions = {},
+): PartnerEvaluation {
+  const { resume } = options;
   const versions = compileProgramSet(set);
   const indexOn = (day: Day): number => versionIndexOn(set, day);
-  const start = timelineStart(facts, asOf) ?? asOf;
-  const mine = reviews.filter((r) => r.partnerId === facts.partnerId);
-  const timeline = walkTimeline(versions, facts, start, asOf, overrides, indexOn, mine);
+  const factStart = resume ? resume.start : timelineStart(facts, asOf);
+  const start = factStart ?? asOf;
+  const mine = (options.reviews ?? []).filter((r) => r.partnerId === facts.partnerId);
+  const pointOn = factStart === undefined ? undefined : options.checkpointOn;
+  const timeline = walkTimeline(versions, facts, start, asOf, options.overrides ?? [], indexOn, {
+    reviews: mine,
+    resume,
+    pointOn,
+  });
   const { segment, q, state } = timeline;
   const version = segment.version;
   const hasTrack = q !== null && segment.track !== undefined;
 
   const tierOn = (day: Day) => {
-    const offset = day - start;
+    const offset = day - timeline.first;
     const v = versions[timeline.days.version[offset] ?? 0] as CompiledVersion;
     const index = timeline.days.tier[offset] ?? -1;
     const track = facts.profile ? v.tracks.get(facts.profile.partnerType) : undefined;
     const tier = index >= 0 ? track?.track.tiers[index] : undefined;
     return { version: v, tierId: tier?.id ?? null, benefits: tier?.benefits ?? {} };
   };
-  const ledger = facts.profile ? ledgerLines(facts, asOf, set.digits, tierOn) : [];
-  const totals = ledgerTotals(ledger);
+  const ledger = facts.profile ? ledgerLines(facts, asOf, set.digits, tierOn, timeline.first) : [];
+  const totals = addTotals(resume?.ledger, ledgerTotals(ledger));
+  const history = historySegments(timeline, versions, facts.profile?.partnerType, resume?.run);
 
   const values = metricsOn(segment, asOf);
   const metrics: Record<string, string> = {};
@@ -165,7 +223,9 @@ export function evaluatePartner(
     changes: timeline.changes,
     ledger,
     start,
-    history: historySegments(timeline, versions, facts.profile?.partnerType),
+    history,
+    resumedAt: resume ? timeline.first : null,
+    checkpoints: checkpointsOf(timeline.points, start, history, ledger, resume?.ledger),
     review:
       hasTrack && q !== null && state.review !== null && timeline.status === 'review'
         ? {
@@ -176,4 +236,34 @@ export function evaluatePartner(
           }
         : null,
   };
+}
+
+function addTotals(a: LedgerTotals | undefined, b: LedgerTotals): LedgerTotals {
+  if (!a) return b;
+  return { commission: a.commission + b.commission, mdf: a.mdf + b.mdf, rebate: a.rebate + b.rebate };
+}
+
+/** The walk's points with the history run in force and the ledger totals up to each. */
+function checkpointsOf(
+  points: readonly WalkPoint[],
+  start: Day,
+  history: readonly HistorySegment[],
+  lines: readonly LedgerLine[],
+  prior: LedgerTotals | undefined,
+): TimelineCheckpoint[] {
+  if (points.length === 0) return [];
+  const byDay = [...lines].sort((a, b) => a.closedAt - b.closedAt);
+  let totals: LedgerTotals = addTotals(prior, { commission: 0n, mdf: 0n, rebate: 0n });
+  let next = 0;
+  let run = 0;
+  return points.map((point) => {
+    totals = { ...totals };
+    for (; next < byDay.length && (byDay[next]?.closedAt ?? Infinity) <= point.day; next++) {
+      const line = byDay[next] as LedgerLine;
+      totals[line.benefit] += line.amountMinor;
+    }
+    while ((history[run]?.to ?? Infinity) < point.day) run++;
+    const seg = history[run] as HistorySegment;
+    return { ...point, state: { ...point.state }, start, run: { ...seg, to: point.day }, ledger: totals };
+  });
 }

@@ -49,16 +49,36 @@ export interface DayState {
   tier: number;
 }
 
+/** Where a walk stands at the end of a day: enough to resume it on the next day (checkpoint.ts). */
+export interface WalkPoint {
+  day: Day;
+  versionIndex: number;
+  /** False on days the partner had no track (and before its first one). */
+  hasTier: boolean;
+  state: PolicyState;
+}
+
+export interface WalkOptions {
+  reviews?: readonly ReviewDecision[];
+  /** Resume after this point instead of starting fresh on `start`; days before it are not walked. */
+  resume?: WalkPoint | undefined;
+  /** Days whose end-of-day point is returned in `points`. */
+  pointOn?: ((day: Day) => boolean) | undefined;
+}
+
 export interface TimelineResult {
   start: Day;
+  /** First day of `days` (`start`, or the day after the resumed point). */
+  first: Day;
   asOf: Day;
+  points: WalkPoint[];
   segment: Segment;
   state: PolicyState;
   q: number | null;
   status: PolicyStatus | 'none';
   graceEndsOn: Day | null;
   changes: TierChange[];
-  /** Tier and status per day from `start` to `asOf` (index = day − start). */
+  /** Tier and status per day from `first` to `asOf` (index = day − first). */
   days: { version: Uint16Array; tier: Int16Array; status: Uint8Array };
 }
 
@@ -148,22 +168,28 @@ export function walkTimeline(
   asOf: Day,
   overrides: readonly OverrideRule[],
   versionIndexOn: (day: Day) => number,
-  reviews: readonly ReviewDecision[] = [],
+  options: WalkOptions = {},
 ): TimelineResult {
-  const decisions = decisionsByDay(reviews);
-  const length = asOf - start + 1;
+  const { resume, pointOn } = options;
+  const decisions = decisionsByDay(options.reviews ?? []);
+  const first = resume ? resume.day + 1 : start;
+  const length = asOf - first + 1;
   const days = { version: new Uint16Array(length), tier: new Int16Array(length), status: new Uint8Array(length) };
   const changes: TierChange[] = [];
-  const state = initialPolicyState();
-  let vi = versionIndexOn(start);
+  const points: WalkPoint[] = [];
+  const state = resume ? { ...resume.state } : initialPolicyState();
+  let vi = resume ? resume.versionIndex : versionIndexOn(start);
   let segment = buildSegment(versions[vi] as CompiledVersion, facts);
   let reader = new SegmentReader(segment);
-  let hasTier = false;
+  let hasTier = resume?.hasTier ?? false;
   let q: number | null = null;
   let overridden = false;
+  const mark = (day: Day): void => {
+    if (pointOn?.(day)) points.push({ day, versionIndex: vi, hasTier, state: { ...state } });
+  };
 
-  for (let day = start; day <= asOf; day++) {
-    let fresh = day === start;
+  for (let day = first; day <= asOf; day++) {
+    let fresh = day === first;
     const nextVersion = versions[vi + 1];
     if (nextVersion && nextVersion.effectiveFrom <= day) {
       vi = versionIndexOn(day);
@@ -202,9 +228,10 @@ export function walkTimeline(
         });
       hasTier = false;
       overridden = false;
-      days.version[day - start] = vi;
-      days.tier[day - start] = -1;
-      days.status[day - start] = statusCode('none');
+      days.version[day - first] = vi;
+      days.tier[day - first] = -1;
+      days.status[day - first] = statusCode('none');
+      mark(day);
       continue;
     }
     if (!hasTier) {
@@ -226,13 +253,14 @@ export function walkTimeline(
         versionIndex: vi,
       });
     }
-    days.version[day - start] = vi;
-    days.tier[day - start] = state.e;
-    days.status[day - start] = statusCode(policyStatus(state, day, q, segment.version.program.policy, overridden));
+    days.version[day - first] = vi;
+    days.tier[day - first] = state.e;
+    days.status[day - first] = statusCode(policyStatus(state, day, q, segment.version.program.policy, overridden));
+    mark(day);
   }
 
   const policy = segment.version.program.policy;
   const status = q === null ? 'none' : policyStatus(state, asOf, q, policy, overridden);
   const ends = status === 'grace' || status === 'hold' || status === 'review' ? graceEndsOn(state, policy) : null;
-  return { start, asOf, segment, state, q, status, graceEndsOn: ends, changes, days };
+  return { start, first, asOf, points, segment, state, q, status, graceEndsOn: ends, changes, days };
 }

@@ -3,7 +3,6 @@
 // transaction, under their advisory locks. Facts are read after the locks are taken, so a
 // batch never writes a state older than one another recompute has committed.
 import type { Kysely } from 'kysely';
-import { loadPartnerFacts } from '../facts.ts';
 import {
   activeOverrides,
   clearRequests,
@@ -17,12 +16,17 @@ import type { DB } from '../../db/types.ts';
 import { notificationRequests, type NotificationRequest } from '../../domain/alerts.ts';
 import { formatDay, type Day } from '../../domain/dates.ts';
 import { explainDay } from '../../domain/evaluation/explain.ts';
-import { evaluatePartner, type PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
+import type { PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
 import { nextChangeDay } from '../../domain/evaluation/next-change.ts';
-import type { OverrideRule, TierChange } from '../../domain/evaluation/timeline.ts';
-import { emptyFacts, type PartnerFacts } from '../../domain/facts/types.ts';
+import type { TierChange } from '../../domain/evaluation/timeline.ts';
 import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
 import type { Program } from '../../domain/program/schema.ts';
+import {
+  evaluateIncrementally,
+  writeCheckpoints,
+  type Evaluated as EvaluatedPartner,
+  type PartnerInputs,
+} from './incremental.ts';
 import { emptySummary, mergeSummaries, type RecomputeSummary } from './summary.ts';
 import { writeDecisions, writeHistories, writeLedgers, writeOutbox, writeScorecards } from './write.ts';
 
@@ -79,12 +83,11 @@ export async function recomputePartners(
   );
 }
 
-interface Evaluated {
-  partnerId: string;
-  facts: PartnerFacts;
-  evaluation: PartnerEvaluation;
+interface Evaluated extends EvaluatedPartner {
   triggerEventIds: readonly string[];
 }
+
+const resumedDay = (e: PartnerEvaluation): string | null => (e.resumedAt === null ? null : formatDay(e.resumedAt));
 
 async function recomputeBatch(
   trx: Kysely<DB>,
@@ -105,24 +108,19 @@ async function recomputeBatch(
   }
   const out = new Map<string, RecomputeSummary>();
   if (ids.length === 0) return out;
-  const [facts, overrides, reviews] = await Promise.all([
-    loadPartnerFacts(trx, ids, program.currency),
-    activeOverrides(trx, ids),
-    storedReviewDecisions(trx, ids),
-  ]);
-  const evaluated: Evaluated[] = ids.map((partnerId) => {
-    const f = facts.get(partnerId) ?? emptyFacts(partnerId);
-    return {
-      partnerId,
-      facts: f,
-      evaluation: evaluatePartner(program, f, asOf, overrides.get(partnerId) ?? [], reviews.get(partnerId) ?? []),
-      triggerEventIds: requests.get(partnerId)?.trigger_event_ids ?? [],
-    };
+  const [overrides, reviews] = await Promise.all([activeOverrides(trx, ids), storedReviewDecisions(trx, ids)]);
+  const inputsOf = (partnerId: string): PartnerInputs => ({
+    overrides: overrides.get(partnerId) ?? [],
+    reviews: reviews.get(partnerId) ?? [],
   });
+  const evaluated: Evaluated[] = (await evaluateIncrementally(trx, program, ids, requests, asOf, inputsOf)).map(
+    (e) => ({ ...e, triggerEventIds: requests.get(e.partnerId)?.trigger_event_ids ?? [] }),
+  );
   await writeHistories(
     trx,
     program.id,
     evaluated.map((e) => ({ partnerId: e.partnerId, segments: e.evaluation.history })),
+    evaluated.flatMap((e) => e.stored),
   );
   const fresh = await writeDecisions(
     trx,
@@ -137,11 +135,12 @@ async function recomputeBatch(
   await writeScorecards(
     trx,
     evaluated.map((e) => e.evaluation.scorecard),
-    new Map(evaluated.map((e) => [e.partnerId, nextChangeOf(program, asOf, e, overrides.get(e.partnerId) ?? [])])),
+    new Map(evaluated.map((e) => [e.partnerId, nextChangeOf(program, asOf, e, inputsOf(e.partnerId))])),
   );
+  await writeCheckpoints(trx, program, evaluated, asOf, inputsOf);
   const ledger = await writeLedgers(
     trx,
-    evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger })),
+    evaluated.map((e) => ({ partnerId: e.partnerId, lines: e.evaluation.ledger, from: resumedDay(e.evaluation) })),
     program.currency,
     program.digits,
   );
@@ -163,8 +162,8 @@ async function recomputeBatch(
 }
 
 /** The day the nightly run must recompute this partner again (domain/evaluation/next-change.ts). */
-function nextChangeOf(program: ProgramSet, asOf: Day, e: Evaluated, overrides: readonly OverrideRule[]): Day | null {
-  return nextChangeDay({ set: program, facts: e.facts, asOf, overrides, evaluation: e.evaluation });
+function nextChangeOf(program: ProgramSet, asOf: Day, e: Evaluated, inputs: PartnerInputs): Day | null {
+  return nextChangeDay({ set: program, facts: e.facts, asOf, ...inputs, evaluation: e.evaluation });
 }
 
 function notificationsOf(program: ProgramSet, asOf: Day, e: Evaluated, fresh: TierChange[]): NotificationRequest[] {

@@ -42,15 +42,26 @@ export interface PartnerHistory {
   segments: readonly HistorySegment[];
 }
 
-/** Supersedes each partner's stored runs from the first one that differs, and appends the new ones. */
-export async function writeHistories(trx: Kysely<DB>, programId: string, partners: readonly PartnerHistory[]) {
+type StoredRunRow = Awaited<ReturnType<typeof currentHistory>>[number];
+
+/**
+ * Supersedes each partner's stored runs from the first one that differs, and appends the new
+ * ones. `read`: the current runs of these partners, when the caller has read them already.
+ */
+export async function writeHistories(
+  trx: Kysely<DB>,
+  programId: string,
+  partners: readonly PartnerHistory[],
+  read?: readonly StoredRunRow[],
+) {
   if (partners.length === 0) return;
   const stored = groupBy(
     (
-      await currentHistory(
+      read ??
+      (await currentHistory(
         trx,
         partners.map((p) => p.partnerId),
-      )
+      ))
     ).map((r) => ({
       id: r.id,
       partnerId: r.partner_id,
@@ -163,6 +174,8 @@ export async function writeScorecards(
 export interface PartnerLedger {
   partnerId: string;
   lines: readonly LedgerLine[];
+  /** The lines are those of deals closed from this day on (a resumed evaluation); null: all. */
+  from?: string | null;
 }
 
 /**
@@ -181,7 +194,7 @@ export async function writeLedgers(
     (
       await ledgerSums(
         trx,
-        partners.map((p) => p.partnerId),
+        partners.map((p) => ({ partnerId: p.partnerId, from: p.from ?? null })),
       )
     ).map((r) => ({
       partnerId: r.partner_id,

@@ -34,6 +34,7 @@ const EXPECTED_TABLES = [
   'recompute_requests',
   'review_decisions',
   'scorecards',
+  'timeline_checkpoints',
 ];
 
 async function publicObjects(db: Kysely<DB>): Promise<{ tables: string[]; others: string[] }> {
