@@ -119,6 +119,8 @@ export interface EmailContent {
   standing: { title: string; rows: Array<{ label: string; value: string }> };
   footer: string;
   unsubscribe: { url: string; text: string };
+  /** The partner's own page (SPEC §12): where it stands, always current. */
+  page?: { url: string; text: string } | undefined;
 }
 
 export interface ComposeInput {
@@ -130,6 +132,8 @@ export interface ComposeInput {
   partnerName: string;
   recipientName?: string | undefined;
   unsubscribeUrl: string;
+  /** The partner's page link (signed); absent for the reviewers' email. */
+  pageUrl?: string | undefined;
   /** The console's address, named in the reviewers' email. */
   consoleUrl?: string | undefined;
 }
@@ -310,6 +314,7 @@ export function composeNotification(input: ComposeInput): EmailContent {
     standing: w.standing(),
     footer: `You receive this email because you are a primary contact of ${partner} in the ${programName}.`,
     unsubscribe: { url: input.unsubscribeUrl, text: `Unsubscribe from ${KIND_NAMES[input.kind]}` },
+    page: input.pageUrl ? { url: input.pageUrl, text: 'See where you stand, any day' } : undefined,
   };
   const day = formatLongDate(payload.day);
 

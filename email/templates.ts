@@ -117,6 +117,12 @@ white-space:nowrap;">{{after}}{{#if mark}} <span style="font-size:11px;">{{mark}
 {{/each}}
 </table>
 </td></tr>
+{{#if page}}
+<tr><td style="padding:0 32px 24px;font:15px/1.6 {{font}};">
+<a href="{{page.url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#1d4ed8;color:#ffffff;\
+font-weight:600;text-decoration:none;">{{page.text}}</a>
+</td></tr>
+{{/if}}
 <tr><td style="padding:18px 32px 24px;background:#f9fafb;border-top:1px solid #e5e7eb;font:12px/1.6 {{font}};color:#6b7280;">
 {{footer}}<br>
 <a href="{{unsubscribe.url}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe.text}}</a>
@@ -167,6 +173,10 @@ const TEXT = `{{programName}}
   - {{label}}: {{value}}
 {{/each}}
 
+{{#if page}}
+{{page.text}}: {{page.url}}
+
+{{/if}}
 --
 {{footer}}
 {{unsubscribe.text}}: {{unsubscribe.url}}

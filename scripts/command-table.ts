@@ -93,7 +93,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/audit.ts')).registerAudit,
   },
   {
-    names: [{ name: 'emails', term: 'emails', description: 'the notification emails: sent, skipped, withdrawn, failed, pending' }],
+    names: [
+      {
+        name: 'emails',
+        term: 'emails',
+        description: 'the notification emails: sent, skipped, withdrawn, failed, pending',
+      },
+    ],
     load: async () => (await import('./commands/emails.ts')).registerEmails,
   },
   {

@@ -288,3 +288,19 @@ describe('notifier plumbing', () => {
     expect(wroteNotifications('not json')).toBe(false);
   });
 });
+
+describe('the partner-page link (SPEC §12)', () => {
+  it('every partner email carries it, in the HTML and the text, escaped; none without one', () => {
+    const first = SAMPLE_NOTIFICATIONS[0]?.name ?? '';
+    const url = 'https://tierline.example/p/eyJ2IjoxfQ.c2ln';
+    const withLink = render({ ...sample(first), pageUrl: url });
+    expect(withLink.html).toContain(`href="${url}"`);
+    expect(withLink.html).toContain('See where you stand, any day');
+    expect(withLink.text).toContain(`See where you stand, any day: ${url}`);
+    const hostile = render({ ...sample(first), pageUrl: 'https://x.example/p/"><script>' });
+    expect(hostile.html).not.toContain('"><script>');
+    const without = render(sample(first));
+    expect(without.html).not.toContain('See where you stand');
+    expect(without.text).not.toContain('See where you stand');
+  });
+});

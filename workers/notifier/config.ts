@@ -1,6 +1,7 @@
 // The notifier's settings, from the environment (README "Notifications", config/env.ts). A
 // typo fails at start-up with the variable's name, not mid-send.
 import { ConfigError, readVariable, type EnvName } from '../../config/env.ts';
+import { linkSecretFromEnv } from '../http/pages/config.ts';
 
 export interface NotifierConfig {
   /** smtp://, smtps:// or smtp://...?secure=true; undefined = write .eml files to outboxDir. */
@@ -16,6 +17,8 @@ export interface NotifierConfig {
   perSecond: number;
   unsubscribeSecret: string;
   publicUrl: string;
+  /** Signs the partner-page link every partner email carries (TIERLINE_LINK_SECRET, as `serve` checks it). */
+  linkSecret: string;
   /** How often the outbox is polled when nothing wakes the notifier. */
   pollMs: number;
   /** A claim older than this is taken to be a crashed notifier's and claimed again. */
@@ -70,6 +73,7 @@ export function notifierConfigFromEnv(env: Env = process.env): NotifierConfig {
     perSecond: read('TIERLINE_MAIL_PER_SECOND'),
     unsubscribeSecret: secret ?? DEVELOPMENT_UNSUBSCRIBE_SECRET,
     publicUrl: read('TIERLINE_PUBLIC_URL'),
+    linkSecret: linkSecretFromEnv(env).secret,
     pollMs: read('TIERLINE_MAIL_POLL_MS'),
     claimTimeoutMs: read('TIERLINE_MAIL_CLAIM_TIMEOUT_MS'),
     batchSize: read('TIERLINE_MAIL_BATCH'),

@@ -31,6 +31,10 @@ import { TokenBucket } from './rate.ts';
 import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { partnerPageUrl, signPartnerToken } from '../../services/links.ts';
+
+/** Days a partner-page link in an email opens the page (from the day it is sent). */
+const PAGE_LINK_DAYS = 30;
 import { errorMessage } from '../../lib/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -318,7 +322,7 @@ class OutboxNotifier implements Notifier {
       }
       let mail: OutgoingMail;
       try {
-        mail = this.compose(row, program, partner.name, r, messageId);
+        mail = this.compose(row, program, partner.name, r, messageId, today);
       } catch (error) {
         if (!(error instanceof PayloadError)) throw error;
         return finish({ status: 'failed', error: error.message.slice(0, 1000) });
@@ -402,6 +406,7 @@ class OutboxNotifier implements Notifier {
     partnerName: string,
     recipient: Recipient,
     messageId: string,
+    today: number,
   ): OutgoingMail {
     const { config } = this.deps;
     const address = recipient.address as string;
@@ -410,6 +415,16 @@ class OutboxNotifier implements Notifier {
       config.unsubscribeSecret,
     );
     const link = unsubscribeUrl(config.publicUrl, token);
+    // Valid for a month from the day it is sent: long enough to come back to, short enough to age out.
+    const pageUrl = isReviewerKind(row.kind)
+      ? undefined
+      : partnerPageUrl(
+          config.publicUrl,
+          signPartnerToken(
+            { partnerId: row.partnerId, expiresOn: formatDay(today + PAGE_LINK_DAYS) },
+            config.linkSecret,
+          ),
+        );
     const content = composeNotification({
       kind: row.kind,
       payload: row.payload,
@@ -417,6 +432,7 @@ class OutboxNotifier implements Notifier {
       partnerName,
       recipientName: recipient.name,
       unsubscribeUrl: link,
+      pageUrl,
       consoleUrl: `${config.publicUrl.replace(/\/+$/, '')}/console`,
     });
     const rendered = renderEmail(content);
