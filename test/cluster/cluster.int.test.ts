@@ -21,7 +21,7 @@ import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { prng, shuffle } from '../setup/prng.ts';
 import { pollUntil } from '../setup/wait.ts';
-import { drained, waitUntilDrained } from '../pipeline/drain.ts';
+import { waitUntilDrained } from '../pipeline/drain.ts';
 import { compareWithReference, reference } from '../recompute/support.ts';
 
 const AS_OF = '2026-11-23';
@@ -72,7 +72,29 @@ async function expectEqualsEvaluate(
   expect(compared.ledger).toEqual([]);
 }
 
-const describeCluster = clusterToolsAvailable() ? describeWithPostgres : describe.skip;
+/**
+ * test/pipeline/drain.ts's `drained`, but with the scheduler role running: its two schedules
+ * (nightly run, reconciler) always hold a delayed job each.
+ */
+async function drainedButSchedules(pipeline: Pipeline): Promise<boolean> {
+  for (const queue of Object.values(pipeline.queues)) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
+    if (Object.values(counts).some((n) => n > 0)) return false;
+    const delayed = await queue.getJobs(['delayed']);
+    if (delayed.some((job) => !job.id?.startsWith('repeat:'))) return false;
+  }
+  const owed = await pipeline.database.db
+    .selectFrom('recompute_requests')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(owed.n) === 0;
+}
+
+// Without redis-server/redis-cli the tests skip locally; CI (.ci/run checks the tools) fails.
+const describeCluster =
+  clusterToolsAvailable() || process.env.CI
+    ? describeWithPostgres
+    : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no redis-server/redis-cli]`, fn);
 
 describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () => {
   let cluster: LocalCluster;
@@ -182,7 +204,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
       let idle = 0;
       await pollUntil(
         'the pipeline to drain after the failover',
-        async () => ((idle = (await drained(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
+        async () => ((idle = (await drainedButSchedules(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
         180_000,
         250,
         { retryErrors: true },
