@@ -210,6 +210,26 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
         { retryErrors: true },
       );
       await expectEqualsEvaluate(pipeline, events, PARTNERS);
+
+      // A new process starts with the dead master named first among the seeds.
+      const seeds = [`redis://127.0.0.1:${master}`, ...cluster.url.split(',').filter((u) => !u.endsWith(`:${master}`))];
+      const file = join(mkdtempSync(join(tmpdir(), 'tierline-cluster-')), 'again.jsonl');
+      writeFileSync(
+        file,
+        events
+          .slice(0, 50)
+          .map((e) => JSON.stringify(e))
+          .join('\n') + '\n',
+      );
+      const run = spawnTierline(['ingest', file, '--wait'], {
+        ...clusterEnv(cluster, pipeline),
+        REDIS_URL: seeds.join(','),
+      });
+      const timer = setTimeout(() => void stopChild(run, 1_000), 90_000);
+      const code = await run.exited;
+      clearTimeout(timer);
+      expect(run.output()).toContain('accepted 0, duplicate 50,');
+      expect(code).toBe(0);
     }, 300_000);
   });
 });
