@@ -5,7 +5,7 @@
 // mid-run (its replica promoted) loses no acknowledged event: the pipeline resumes by itself
 // and ends equal to `evaluate`.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -98,6 +98,7 @@ const describeCluster =
 
 describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () => {
   let cluster: LocalCluster;
+  const files = mkdtempSync(join(tmpdir(), 'tierline-cluster-files-'));
 
   beforeAll(async () => {
     vi.stubEnv('TIERLINE_TODAY', AS_OF);
@@ -107,6 +108,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
   afterAll(async () => {
     vi.unstubAllEnvs();
     await cluster?.stop();
+    rmSync(files, { recursive: true, force: true });
   });
 
   describe('with every master up', () => {
@@ -114,7 +116,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
     const PARTNERS = 40;
     const rnd = prng(20);
     const events = history(20, PARTNERS);
-    const file = join(mkdtempSync(join(tmpdir(), 'tierline-cluster-')), 'events.jsonl');
+    const file = join(files, 'events.jsonl');
 
     beforeAll(async () => {
       pipeline = await createPipeline(undefined, { cluster: cluster.url });
@@ -213,7 +215,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
 
       // A new process starts with the dead master named first among the seeds.
       const seeds = [`redis://127.0.0.1:${master}`, ...cluster.url.split(',').filter((u) => !u.endsWith(`:${master}`))];
-      const file = join(mkdtempSync(join(tmpdir(), 'tierline-cluster-')), 'again.jsonl');
+      const file = join(files, 'again.jsonl');
       writeFileSync(
         file,
         events
