@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { JOBS, MAX_EVENTS_PER_JOB, type QueueName } from '../../queues/catalog.ts';
+import { JOBS, MAX_EVENTS_PER_JOB, QUEUES, type QueueName } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
@@ -173,6 +173,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
     let pipeline: Pipeline;
     const PARTNERS = 60;
     const events = history(21, PARTNERS);
+    let firstKilled = 0;
 
     beforeAll(async () => {
       pipeline = await createPipeline(undefined, { cluster: cluster.url });
@@ -187,6 +188,7 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
 
     it('loses no acknowledged event and resumes by itself to what evaluate computes', async () => {
       const master = cluster.masterFor(`${pipeline.settings.prefix}:crm`);
+      firstKilled = master;
       await enqueue(pipeline, shuffle(events, prng(21)));
       // Mid-run: some partners computed, not all.
       await pollUntil(
@@ -232,6 +234,39 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
       clearTimeout(timer);
       expect(run.output()).toContain('accepted 0, duplicate 50,');
       expect(code).toBe(0);
+    }, 300_000);
+
+    it('completes a nightly run (a flow) whose master is killed as it starts', async () => {
+      // The killed node comes back as a replica, so the slot's new master can fail over too.
+      await cluster.restart(firstKilled);
+      const master = cluster.masterFor(`${pipeline.settings.prefix}:recompute`);
+      await enqueueMany(pipeline.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], {
+        jobId: `nightly|${AS_OF}|failover`,
+      });
+      await cluster.kill(master);
+      await cluster.waitForFailover(master);
+      await pollUntil(
+        'the nightly run recorded in the audit log',
+        async () => {
+          const rows = await pipeline.database.db
+            .selectFrom('audit_log')
+            .select('details')
+            .where('action', '=', 'nightly-run')
+            .execute();
+          return rows.length > 0 ? rows : undefined;
+        },
+        180_000,
+        250,
+      );
+      let idle = 0;
+      await pollUntil(
+        'the pipeline to drain after the failover',
+        async () => ((idle = (await drainedButSchedules(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
+        180_000,
+        250,
+        { retryErrors: true },
+      );
+      await expectEqualsEvaluate(pipeline, events, PARTNERS);
     }, 300_000);
   });
 });

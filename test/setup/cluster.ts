@@ -21,6 +21,8 @@ export interface LocalCluster {
   masterFor(key: string): number;
   /** SIGKILLs a node's process and resolves once it has exited. */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again (same config file): it rejoins as a replica of its old slots' new master. Resolves once it is a synced replica. */
+  restart(port: number): Promise<void>;
   /** Resolves once the cluster reports cluster_state:ok with `port` no longer a master (after a kill). */
   waitForFailover(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -76,6 +78,35 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
   const dir = mkdtempSync(join(tmpdir(), 'tierline-cluster-'));
   const taken = new Set<number>();
   const nodes: ClusterNode[] = [];
+  const startNode = (port: number): ChildProcess =>
+    spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(options.nodeTimeoutMs ?? 2_000),
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--logfile',
+        `redis-${port}.log`,
+      ],
+      { stdio: 'ignore' },
+    );
   const stop = async (): Promise<void> => {
     await Promise.all(
       nodes.map(async (n) => {
@@ -91,35 +122,7 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
     for (let i = 0; i < 6; i++) {
       const port = await nodePort(taken);
       taken.add(port);
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--cluster-node-timeout',
-          String(options.nodeTimeoutMs ?? 2_000),
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--daemonize',
-          'no',
-          '--maxmemory-policy',
-          'noeviction',
-          '--logfile',
-          `redis-${port}.log`,
-        ],
-        { stdio: 'ignore' },
-      );
-      nodes.push({ port, process: child });
+      nodes.push({ port, process: startNode(port) });
     }
     for (const n of nodes) await until(`node ${n.port} answering`, 10_000, () => cli(n.port, 'ping').trim() === 'PONG');
     const create = spawnSync(
@@ -167,6 +170,18 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
       const exited = new Promise((resolve) => node.process.once('exit', resolve));
       node.process.kill('SIGKILL');
       await exited;
+    },
+    async restart(port) {
+      const node = nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`local cluster: no node on ${port}`);
+      node.process = startNode(port);
+      await until(`node ${port} back as a synced replica`, 30_000, () => {
+        const info = cli(port, 'info', 'replication');
+        return info.includes('role:slave') && info.includes('master_link_status:up');
+      });
+      await until('cluster_state:ok on every node', 30_000, () =>
+        nodes.every((n) => cli(n.port, 'cluster', 'info').includes('cluster_state:ok')),
+      );
     },
     async waitForFailover(port, timeoutMs = 30_000) {
       await until(`a replica promoted in place of ${port}`, timeoutMs, () =>
