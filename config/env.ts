@@ -17,6 +17,7 @@ import {
   integer,
   port,
   positiveNumber,
+  redisUrls,
   text,
   timeZone,
   urlOf,
@@ -57,7 +58,7 @@ export const ENV_DOCS = z.registry<EnvDoc>();
 
 /** Hides a password so URLs can be echoed in error messages and logs. */
 export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/g, '//$1:***@');
 }
 
 // An empty value counts as unset: compose files and CI often export `VAR=`.
@@ -86,15 +87,17 @@ const SHAPE = {
     },
   ),
   REDIS_URL: variable(
-    urlOf(/^rediss?$/, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-    'the queues; start-up refuses a Redis whose `maxmemory-policy` is not `noeviction`',
+    redisUrls().default('redis://127.0.0.1:6379'),
+    'the queues; start-up refuses a Redis whose `maxmemory-policy` is not `noeviction`. ' +
+      'With `REDIS_CLUSTER=1`, several seed nodes separated by commas, each a whole URL ' +
+      '(`redis://h1:7000,redis://h2:7001`): a process starts while any one of them answers',
     {
       group: 'services',
-      accepts: '`redis://` or `rediss://` URL',
+      accepts: '`redis://` or `rediss://` URL; several, comma-separated, with `REDIS_CLUSTER=1`',
       url: true,
     },
   ),
-  REDIS_CLUSTER: variable(flag().default(false), '`REDIS_URL` names a node of a Redis Cluster', {
+  REDIS_CLUSTER: variable(flag().default(false), '`REDIS_URL` names seed nodes of a Redis Cluster', {
     group: 'services',
     accepts: '`1`/`true`, `0`/`false`',
     shownDefault: 'unset (off)',

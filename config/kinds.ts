@@ -41,6 +41,30 @@ export function flag() {
 
 export const urlOf = (protocol: RegExp, expected: string) => z.url({ protocol, error: `expected ${expected}` });
 
+/**
+ * One redis:// or rediss:// URL, or several separated by commas (the seed nodes of a Redis
+ * Cluster, e.g. `redis://h1:7000,redis://h2:7001`): each item a whole URL, so a missing
+ * scheme or port is named by its position.
+ */
+export function redisUrls() {
+  const one = urlOf(/^rediss?$/, 'a redis:// or rediss:// URL');
+  return z.string().transform((raw, ctx) => {
+    const items = raw.split(',').map((item) => item.trim());
+    items.forEach((item, i) => {
+      if (!one.safeParse(item).success)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            items.length === 1
+              ? 'expected a redis:// or rediss:// URL'
+              : `item ${i + 1} of ${items.length} is not a redis:// or rediss:// URL ` +
+                '(several seed nodes are written redis://h1:7000,redis://h2:7001)',
+        });
+    });
+    return items.join(',');
+  });
+}
+
 export function httpUrl() {
   return urlOf(/^https?$/, 'an http:// or https:// URL').transform((raw) =>
     new URL(raw).toString().replace(/\/+$/, ''),

@@ -1,7 +1,7 @@
 // Redis connections for queues. Every queue name lives under one prefix, hash-tagged by
 // default ("{tierline}") so all of a queue's keys land in one Redis Cluster slot.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { readVariable, redact } from '../config/env.ts';
+import { ConfigError, readVariable, redact } from '../config/env.ts';
 import { redisUrl } from '../config/urls.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -10,18 +10,33 @@ export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 export type RedisConnection = Redis | Cluster;
 
 export interface QueueSettings {
+  /** One redis:// URL, or (with `cluster`) several seed nodes separated by commas. */
   url: string;
   prefix: string;
-  /** REDIS_CLUSTER=1: the URL names one node of a Redis Cluster. */
+  /** REDIS_CLUSTER=1: the URL names seed nodes of a Redis Cluster. */
   cluster: boolean;
 }
 
 export function queueSettings(env: Record<string, string | undefined> = process.env): QueueSettings {
-  return {
+  const settings = {
     url: redisUrl(env),
     prefix: readVariable('TIERLINE_QUEUE_PREFIX', env),
     cluster: readVariable('REDIS_CLUSTER', env),
   };
+  if (!settings.cluster && settings.url.includes(','))
+    throw new ConfigError(
+      'REDIS_URL names several nodes, but REDIS_CLUSTER is not set: several seed nodes are for a Redis Cluster ' +
+        '(set REDIS_CLUSTER=1), a single Redis takes one URL',
+    );
+  return settings;
+}
+
+/** The seed nodes of a cluster URL list (`redis://h1:7000,redis://h2:7001`). */
+export function clusterSeeds(url: string): { host: string; port: number }[] {
+  return url.split(',').map((item) => {
+    const u = new URL(item.trim());
+    return { host: u.hostname, port: Number(u.port || 6379) };
+  });
 }
 
 /**
@@ -36,12 +51,41 @@ export function openRedis(settings: QueueSettings, role: 'worker' | 'producer'):
     lazyConnect: true,
   };
   if (settings.cluster) {
-    const u = new URL(settings.url);
-    return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
-      redisOptions: { ...options, password: u.password || undefined },
+    // Credentials and TLS from the first seed; a cluster's nodes share them.
+    const first = new URL(settings.url.split(',')[0]!.trim());
+    return new Cluster(clusterSeeds(settings.url), {
+      // Cluster-level options: lazyConnect here too, or the Cluster connects at once and a
+      // connection nobody uses keeps the process alive. The offline queue holds commands
+      // while slots are refreshed after a failover (a producer still fails fast per node).
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 300,
+      redisOptions: {
+        ...options,
+        username: first.username || undefined,
+        password: decodeURIComponent(first.password) || undefined,
+        ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
     });
   }
   return new Redis(settings.url, options);
+}
+
+/**
+ * A fresh, not yet connected copy of `connection` for a blocking reader (QueueEvents): its
+ * requests retry forever. The caller owns it and must disconnect it: BullMQ duplicates the
+ * instance it is given and closes only its own copy. `Cluster.duplicate` takes the startup
+ * nodes first and options second, unlike `Redis.duplicate`.
+ */
+export function blockingCopy(connection: RedisConnection): RedisConnection {
+  if (connection instanceof Cluster) {
+    return connection.duplicate([], {
+      lazyConnect: true,
+      redisOptions: { ...connection.options.redisOptions, maxRetriesPerRequest: null, enableOfflineQueue: true },
+    });
+  }
+  return connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: true });
 }
 
 export class RedisUnavailableError extends Error {

@@ -3,6 +3,7 @@
 // listened or while the event stream was down.
 import { Job, QueueEvents } from 'bullmq';
 import type { QueueName } from './catalog.ts';
+import { blockingCopy, type RedisConnection } from './connection.ts';
 import type { Queues } from './queues.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,22 +22,25 @@ export class JobFailedError extends Error {
 }
 
 export async function waitForJobs(
-  services: { queues: Queues; settings: { prefix: string }; connection: unknown },
+  services: { queues: Queues; settings: { prefix: string }; connection: RedisConnection },
   pollMs = 1_000,
 ): Promise<Waiter> {
   const events = new Map<QueueName, QueueEvents>();
+  const copies: RedisConnection[] = [];
   const results = new Map<string, { ok: boolean; value: unknown }>();
   const key = (queue: string, id: string): string => `${queue}\u0000${id}`;
   const closeAll = async (): Promise<void> => {
     await Promise.all([...events.values()].map((qe) => qe.close()));
+    // QueueEvents closes only the copy it made of ours; ours (a Cluster connects its own
+    // sockets) would keep the process alive after `--wait` printed its counts.
+    for (const copy of copies) copy.disconnect();
   };
   try {
-    for (const [name, queue] of Object.entries(services.queues) as [QueueName, Queues[QueueName]][]) {
+    for (const name of Object.keys(services.queues) as QueueName[]) {
       // QueueEvents blocks on Redis: its connection must retry forever, unlike a producer's.
-      const qe = new QueueEvents(name, {
-        connection: (await queue.client).duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
-        prefix: services.settings.prefix,
-      });
+      const copy = blockingCopy(services.connection);
+      copies.push(copy);
+      const qe = new QueueEvents(name, { connection: copy, prefix: services.settings.prefix });
       qe.on('completed', ({ jobId, returnvalue }) => results.set(key(name, jobId), { ok: true, value: returnvalue }));
       qe.on('failed', ({ jobId, failedReason }) => results.set(key(name, jobId), { ok: false, value: failedReason }));
       events.set(name, qe);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, redact } from '../../config/env.ts';
 import { databaseUrl, redisUrl } from '../../config/urls.ts';
+import { clusterSeeds, queueSettings } from '../../queues/connection.ts';
 
 describe('service URLs', () => {
   it('default to the local services', () => {
@@ -25,7 +26,27 @@ describe('service URLs', () => {
     expect(() => redisUrl({ REDIS_URL: 'localhost:6379' })).toThrow(/^REDIS_URL is not valid/);
   });
 
+  it('take several Redis Cluster seed nodes, comma-separated, each a whole URL', () => {
+    const env = { REDIS_URL: 'redis://h1:7000, redis://h2:7001', REDIS_CLUSTER: '1' };
+    expect(redisUrl(env)).toBe('redis://h1:7000,redis://h2:7001');
+    expect(queueSettings(env)).toMatchObject({ url: 'redis://h1:7000,redis://h2:7001', cluster: true });
+    expect(clusterSeeds('redis://h1:7000,rediss://h2')).toEqual([
+      { host: 'h1', port: 7000 },
+      { host: 'h2', port: 6379 },
+    ]);
+  });
+
+  it('refuse a seed that is not a whole URL, naming its position, and several seeds without REDIS_CLUSTER', () => {
+    expect(() => redisUrl({ REDIS_URL: 'redis://h1:7000,h2:7001' })).toThrow(
+      /^REDIS_URL is not valid \(item 2 of 2 is not a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(() => queueSettings({ REDIS_URL: 'redis://h1:7000,redis://h2:7001' })).toThrow(
+      /REDIS_URL names several nodes, but REDIS_CLUSTER is not set/,
+    );
+  });
+
   it('redact passwords', () => {
+    expect(redact('redis://:a@h1:7000,redis://:b@h2:7001')).toBe('redis://:***@h1:7000,redis://:***@h2:7001');
     expect(redact('postgres://user:pw@h/db')).toBe('postgres://user:***@h/db');
     expect(redact('postgres://user@h/db')).toBe('postgres://user@h/db');
   });

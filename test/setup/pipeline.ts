@@ -31,9 +31,15 @@ export function loadExampleProgram(path = 'examples/acme/program.json'): Program
   return loaded.value;
 }
 
-/** A database with `programPath` loaded, and queues under a fresh prefix. */
-export async function createPipeline(programPath = 'examples/acme/program.json'): Promise<Pipeline> {
-  const redis = redisService();
+/**
+ * A database with `programPath` loaded, and queues under a fresh prefix, on the run's Redis
+ * or on `options.cluster` (seed URLs of a private Redis Cluster, test/setup/cluster.ts).
+ */
+export async function createPipeline(
+  programPath = 'examples/acme/program.json',
+  options: { cluster?: string } = {},
+): Promise<Pipeline> {
+  const redis = options.cluster ? { available: true, url: options.cluster, reason: '' } : redisService();
   if (!redis.available) throw new Error(`Redis unavailable: ${redis.reason}`);
   const database = await freshDatabase();
   const program = loadExampleProgram(programPath);
@@ -44,7 +50,11 @@ export async function createPipeline(programPath = 'examples/acme/program.json')
     );
     if (!stored.ok) throw new Error(stored.problems.join('\n'));
   });
-  const settings: QueueSettings = { url: redis.url, prefix: `{${uniquePrefix('pipe')}}`, cluster: false };
+  const settings: QueueSettings = {
+    url: redis.url,
+    prefix: `{${uniquePrefix('pipe')}}`,
+    cluster: options.cluster !== undefined,
+  };
   const connection = openRedis(settings, 'producer');
   connection.on('error', () => {});
   await checkRedis(connection, settings);
@@ -77,8 +87,8 @@ export async function createPipeline(programPath = 'examples/acme/program.json')
       release();
       await pipeline.stopWorkers();
       await closeQueues(queues);
-      // Leave no keys behind on the shared Redis.
-      const keys = await connection.keys(`${settings.prefix}*`);
+      // Leave no keys behind on the shared Redis (a private cluster goes away whole).
+      const keys = settings.cluster ? [] : await connection.keys(`${settings.prefix}*`);
       for (let i = 0; i < keys.length; i += 500) await connection.del(...keys.slice(i, i + 500));
       await connection.quit().catch(() => connection.disconnect());
       await database.drop();
