@@ -196,7 +196,7 @@ export const WHATIF = compile(`<h1>What-if</h1>
 {{#if result}}
 <h2>As of {{result.asOf}}: {{result.partners}} partners, draft {{result.draftVersion}}</h2>
 {{#each result.tracks}}<section class="card" aria-labelledby="track-{{@index}}"><h3 id="track-{{@index}}">Track {{track}}</h3>
-<table class="whatif-matrix"><caption>Rows: current tier; columns: draft tier</caption><thead><tr><th scope="col">Current \ draft</th>{{#each tiers}}<th scope="col" class="num">{{this}}</th>{{/each}}</tr></thead><tbody>
+<table class="whatif-matrix"><caption>Rows: current tier; columns: draft tier</caption><thead><tr><th scope="col">Current / draft</th>{{#each tiers}}<th scope="col" class="num">{{this}}</th>{{/each}}</tr></thead><tbody>
 {{#each rows}}<tr><th scope="row">{{from}}</th>{{#each counts}}<td class="num">{{this}}</td>{{/each}}</tr>{{/each}}
 </tbody></table></section>{{/each}}
 <section class="card" aria-labelledby="ledger-totals"><h2 id="ledger-totals">Ledger totals</h2>
