@@ -4,6 +4,7 @@
 import { BENEFITS, type BenefitName } from './evaluation/ledger.ts';
 import type { Scorecard } from './evaluation/scorecard.ts';
 import { formatMinor, toMinor } from './money.ts';
+import type { ProgramSet } from './program/load.ts';
 
 export interface WhatIfBlock {
   track: string | null;
@@ -85,4 +86,25 @@ export class WhatIfTally {
       difference: format(difference),
     };
   }
+}
+
+/** Tier ids of a track, lowest first, as the program versions list them (the latest version's order first). */
+function tierOrder(sets: readonly ProgramSet[], trackId: string): string[] {
+  const order: string[] = [];
+  for (const set of sets)
+    for (const { program } of [...set.versions].reverse())
+      for (const tier of program.tracks.find((t) => t.id === trackId)?.tiers ?? [])
+        if (!order.includes(tier.id)) order.push(tier.id);
+  return order;
+}
+
+/** A track's matrix tiers in program order (tiers no program lists last, sorted): its rows and columns. */
+export function matrixTiers(
+  sets: readonly ProgramSet[],
+  track: string,
+  rows: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): string[] {
+  const known = tierOrder(sets, track);
+  const seen = new Set<string>([...rows.keys(), ...[...rows.values()].flatMap((r) => [...r.keys()])]);
+  return [...known.filter((t) => seen.has(t)), ...[...seen].filter((t) => !known.includes(t)).sort()];
 }

@@ -10,7 +10,7 @@ import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { evaluatePartner } from '../../domain/evaluation/scorecard.ts';
 import { loadDraft } from '../../domain/program/draft.ts';
 import type { ProgramSet } from '../../domain/program/load.ts';
-import { WhatIfTally, whatIfBlock, type WhatIfLine, type WhatIfSummary } from '../../domain/whatif.ts';
+import { WhatIfTally, matrixTiers, whatIfBlock, type WhatIfLine, type WhatIfSummary } from '../../domain/whatif.ts';
 import { whatIfFromDatabase } from '../../services/whatif.ts';
 import { today } from '../../workers/clock.ts';
 import { CliError, describeError, refusalsAsCliErrors } from '../lib/errors.ts';
@@ -45,22 +45,10 @@ function draftRefused(problems: readonly string[]): CliError {
   );
 }
 
-/** Tier ids of a track, lowest first, as the program versions list them (the latest version's order first). */
-function tierOrder(sets: readonly ProgramSet[], trackId: string): string[] {
-  const order: string[] = [];
-  for (const set of sets)
-    for (const { program } of [...set.versions].reverse())
-      for (const tier of program.tracks.find((t) => t.id === trackId)?.tiers ?? [])
-        if (!order.includes(tier.id)) order.push(tier.id);
-  return order;
-}
-
 export function describeWhatIf(summary: WhatIfSummary, sets: readonly ProgramSet[], asOf: Day): string {
   const lines = [`What-if as of ${formatDay(asOf)}: ${summary.partners} partner${summary.partners === 1 ? '' : 's'}`];
   for (const [track, rows] of [...summary.matrix].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const known = tierOrder(sets, track);
-    const seen = new Set<string>([...rows.keys(), ...[...rows.values()].flatMap((r) => [...r.keys()])]);
-    const tiers = [...known.filter((t) => seen.has(t)), ...[...seen].filter((t) => !known.includes(t)).sort()];
+    const tiers = matrixTiers(sets, track, rows);
     const width = Math.max(10, ...tiers.map((t) => t.length)) + 2;
     lines.push('', `track ${track} (rows: current tier; columns: draft tier)`);
     lines.push(`${''.padEnd(width)}${tiers.map((t) => t.padStart(width)).join('')}`);

@@ -86,10 +86,13 @@ const CSV_COLUMNS = [
   'status',
 ] as const;
 
-/** A CSV field: quoted, and a leading =, +, - or @ defused so a spreadsheet never runs it as a formula. */
+/**
+ * A CSV field: quoted, and a leading =, +, - or @ defused so a spreadsheet never runs it as a
+ * formula; a plain decimal number (a negative amount) is left as it is, it cannot be one.
+ */
 export function csvField(value: unknown): string {
   let s = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/^[=+\-@\t\r]/.test(s) && !/^-[0-9]+(\.[0-9]+)?$/.test(s)) s = `'${s}`;
   return `"${s.replaceAll('"', '""')}"`;
 }
 

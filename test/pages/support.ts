@@ -39,14 +39,17 @@ export async function seed(pipeline: Pipeline): Promise<void> {
 export const token = (partnerId: string, expiresOn = '2026-12-31', secret = LINK_SECRET): string =>
   signPartnerToken({ partnerId, expiresOn }, secret);
 
-export async function startServer(pipeline: Pipeline): Promise<{ app: FastifyInstance; base: string }> {
+export async function startServer(
+  pipeline: Pipeline,
+  today: string = AS_OF,
+): Promise<{ app: FastifyInstance; base: string }> {
   const app = buildServer({
     queues: pipeline.queues,
     db: pipeline.database.db,
     secrets: { crm: 's', lms: 's', erp: 's' },
     log: pino({ level: 'silent' }),
     adminToken: ADMIN_TOKEN,
-    pages: { linkSecret: LINK_SECRET, publicUrl: 'http://pages.test', today: () => dayOrThrow(AS_OF) },
+    pages: { linkSecret: LINK_SECRET, publicUrl: 'http://pages.test', today: () => dayOrThrow(today) },
   });
   const release = track({ kind: 'fastify', label: 'pages', close: () => app.close() });
   app.addHook('onClose', async () => release());

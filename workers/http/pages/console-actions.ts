@@ -14,9 +14,9 @@ import { CONSOLE_PATH } from './console-auth.ts';
 import { MESSAGE, OVERRIDES, PARTNER_DETAIL } from './console-templates.ts';
 import { partnerDetailView } from './console-reads.ts';
 
-type Form = Record<string, string | string[] | undefined>;
+export type Form = Record<string, string | string[] | undefined>;
 
-const field = (form: Form, name: string): string | undefined => {
+export const field = (form: Form, name: string): string | undefined => {
   const v = form[name];
   const s = Array.isArray(v) ? v[0] : v;
   return s === undefined || s.trim() === '' ? undefined : s.trim().slice(0, 1000);
@@ -28,7 +28,7 @@ const fields = (form: Form, name: string): string[] => {
 };
 
 /** The audit actor: the name typed into the form, marked as coming from the console. */
-function actor(form: Form): string {
+export function actor(form: Form): string {
   const by = field(form, 'by');
   if (by === undefined) throw new Refusal('say who you are: the name field is required (it goes into the audit log)');
   return `${by.slice(0, 100)} (console)`;

@@ -10,7 +10,8 @@ hbs.registerPartial(
 <li><a href="/console">Overview</a></li><li><a href="/console/partners">Partners</a></li>
 <li><a href="/console/at-risk">At risk</a></li><li><a href="/console/near-promotion">Near promotion</a></li>
 <li><a href="/console/overrides">Overrides</a></li><li><a href="/console/dead-letters">Dead letters</a></li>
-<li><a href="/console/programs">Programs</a></li></ul></nav>
+<li><a href="/console/reviews">Reviews</a></li><li><a href="/console/finance">Finance</a></li>
+<li><a href="/console/programs">Programs</a></li><li><a href="/console/programs/whatif">What-if</a></li></ul></nav>
 {{#if csrf}}<form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="{{csrf}}"><button class="secondary" type="submit">Sign out</button></form>{{/if}}
 </header>
 <main id="main">
@@ -152,6 +153,61 @@ export const DEAD_LETTER = compile(`<h1>Dead letter #{{row.id}}</h1>
 export const PROGRAMS = compile(`<h1>Programs</h1>
 <table><thead><tr><th scope="col">Program</th><th scope="col">Version</th><th scope="col">Effective from</th><th scope="col">Loaded</th></tr></thead><tbody>
 {{#each rows}}<tr><td>{{program_id}}</td><td>{{version}}</td><td>{{effective_from}}</td><td>{{loadedAt}}</td></tr>{{else}}<tr><td colspan="4">No program loaded.</td></tr>{{/each}}
+</tbody></table>
+<p><a href="/console/programs/whatif">Try a draft version (what-if)</a></p>`);
+
+export const REVIEWS = compile(`<h1>Demotion reviews</h1>
+<p class="muted">Demotions held for a person's decision. Approving lets the demotion take effect today; rejecting keeps the tier and starts a new grace period today. Undecided reviews approve themselves on the day shown.</p>
+<table><caption class="visually-hidden">Pending demotion reviews</caption><thead><tr><th scope="col">Partner</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Since</th><th scope="col">Auto-approves on</th><th scope="col">Decide</th></tr></thead><tbody>
+{{#each rows}}<tr><td><a href="/console/partners/{{urlpart partnerId}}">{{partnerId}}</a></td><td>{{fromTier}}</td><td>{{toTier}}</td><td>{{since}}</td><td>{{autoApprovesOn}}</td>
+<td><form method="post" action="/console/reviews" class="inline"><input type="hidden" name="_csrf" value="{{../csrf}}"><input type="hidden" name="partnerId" value="{{partnerId}}">
+<div><label for="rv-{{@index}}-reason">Reason (required to reject)</label><input id="rv-{{@index}}-reason" name="reason" maxlength="500"></div>
+<div><label for="rv-{{@index}}-by">Your name (audit log)</label><input id="rv-{{@index}}-by" name="by" required maxlength="100" autocomplete="name"></div>
+<div><button type="submit" name="decision" value="approve">Approve</button> <button type="submit" name="decision" value="reject" class="secondary">Reject</button></div></form></td></tr>{{else}}<tr><td colspan="6">No pending demotion reviews.</td></tr>{{/each}}
 </tbody></table>`);
+
+export const FINANCE = compile(`<h1>Finance</h1>
+<form method="get" action="/console/finance" class="inline card">
+<div><label for="period">Period (YYYY, YYYY-Qn or YYYY-MM)</label><input id="period" name="period" required maxlength="40" value="{{query.period}}"></div>
+<div><label for="asOf">As of (default today)</label><input id="asOf" name="asOf" type="date" value="{{query.asOf}}"></div>
+<div><button type="submit">Show</button></div>
+</form>
+{{#if report}}
+<section class="card" aria-labelledby="totals"><h2 id="totals">{{report.period}} as of {{report.asOf}} ({{report.programId}}, {{report.currency}})</h2>
+<dl id="finance-totals"><dt>Entitled</dt><dd>{{report.totals.entitled}}</dd><dt>Paid</dt><dd>{{report.totals.paid}}</dd>
+<dt>Overpaid</dt><dd>{{report.totals.overpaid}}</dd><dt>Underpaid</dt><dd>{{report.totals.underpaid}}</dd>
+<dt>Overpaid share of entitled</dt><dd>{{#if report.totals.overpaidShare}}{{report.totals.overpaidShare}}%{{else}}—{{/if}}</dd></dl>
+<p><a id="finance-csv" href="/console/finance.csv?{{csvQuery}}" download>Download these rows as CSV</a></p>
+</section>
+<table><caption class="visually-hidden">Entitled and paid per partner and benefit</caption><thead><tr><th scope="col">Partner</th><th scope="col">Benefit</th><th scope="col" class="num">Entitled</th><th scope="col" class="num">Paid</th><th scope="col" class="num">Difference</th></tr></thead><tbody>
+{{#each report.rows}}<tr><td><a href="/console/partners/{{urlpart partnerId}}">{{partnerId}}</a></td><td>{{benefit}}</td><td class="num">{{entitled}}</td><td class="num">{{paid}}</td><td class="num">{{difference}}</td></tr>{{else}}<tr><td colspan="5">No entitlements or payouts for this period.</td></tr>{{/each}}
+</tbody></table>
+{{#if more}}<p class="muted">The first {{shown}} of {{report.count}} rows; the CSV has them all.</p>{{/if}}
+{{/if}}`);
+
+export const WHATIF = compile(`<h1>What-if</h1>
+<p class="muted">A draft program version evaluated alone over the stored history, beside the current results. Nothing is stored. JSON or YAML, one version, up to 64 KB.</p>
+<form method="post" action="/console/programs/whatif" class="card"><input type="hidden" name="_csrf" value="{{csrf}}">
+<div><label for="draft">Draft program version</label><textarea id="draft" name="draft" rows="16" cols="80" required spellcheck="false">{{draft}}</textarea></div>
+<div class="inline"><div><label for="w-asOf">As of (default today)</label><input id="w-asOf" name="asOf" type="date" value="{{asOf}}"></div>
+<div><button type="submit">Compare</button></div></div>
+</form>
+{{#if problems.length}}<section class="card" aria-labelledby="problems"><h2 id="problems">Draft refused</h2><ul id="draft-problems">{{#each problems}}<li>{{this}}</li>{{/each}}</ul></section>{{/if}}
+{{#if result}}
+<h2>As of {{result.asOf}}: {{result.partners}} partners, draft {{result.draftVersion}}</h2>
+{{#each result.tracks}}<section class="card" aria-labelledby="track-{{@index}}"><h3 id="track-{{@index}}">Track {{track}}</h3>
+<table class="whatif-matrix"><caption>Rows: current tier; columns: draft tier</caption><thead><tr><th scope="col">Current / draft</th>{{#each tiers}}<th scope="col" class="num">{{this}}</th>{{/each}}</tr></thead><tbody>
+{{#each rows}}<tr><th scope="row">{{from}}</th>{{#each counts}}<td class="num">{{this}}</td>{{/each}}</tr>{{/each}}
+</tbody></table></section>{{/each}}
+<section class="card" aria-labelledby="ledger-totals"><h2 id="ledger-totals">Ledger totals</h2>
+<table><thead><tr><th scope="col">Benefit</th><th scope="col" class="num">Current program</th><th scope="col" class="num">Draft</th><th scope="col" class="num">Difference (draft − current)</th></tr></thead><tbody>
+{{#each result.ledger}}<tr><th scope="row">{{name}}</th><td class="num">{{current}}</td><td class="num">{{draft}}</td><td class="num">{{difference}}</td></tr>{{/each}}
+</tbody></table></section>
+<section class="card" aria-labelledby="moved"><h2 id="moved">Partners that move: {{result.movedCount}}</h2>
+<table><thead><tr><th scope="col">Partner</th><th scope="col">Current</th><th scope="col">Draft</th></tr></thead><tbody>
+{{#each result.moved}}<tr><td><a href="/console/partners/{{urlpart partnerId}}">{{partnerId}}</a></td><td>{{from}}</td><td>{{to}}</td></tr>{{else}}<tr><td colspan="3">No partner moves.</td></tr>{{/each}}
+</tbody></table>
+{{#if moreMoved}}<p class="muted">The first {{movedShown}} of {{result.movedCount}}; <code>tierline whatif --json</code> lists every partner.</p>{{/if}}</section>
+{{/if}}`);
 
 export const MESSAGE = compile(`<h1>{{heading}}</h1><p>{{message}}</p>`);

@@ -18,6 +18,7 @@ import type { ProgramSet } from '../../../domain/program/load.ts';
 import type { Queues } from '../../../queues/queues.ts';
 import { sameSecret } from '../../metrics.ts';
 import { registerConsoleActions } from './console-actions.ts';
+import { registerConsoleEconomics } from './console-economics.ts';
 import { clearedCookie, CONSOLE_PATH, credentialOf, sessionCookie } from './console-auth.ts';
 import { registerConsoleReads } from './console-reads.ts';
 import { LOGIN } from './console-templates.ts';
@@ -132,5 +133,6 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
 
     registerConsoleReads(scope, context);
     registerConsoleActions(scope, context);
+    registerConsoleEconomics(scope, context);
   });
 }
