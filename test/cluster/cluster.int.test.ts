@@ -155,7 +155,8 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
       const restore = setEnv(clusterEnv(cluster, pipeline));
       const log = vi.spyOn(console, 'log').mockImplementation(() => {});
       try {
-        const result = (await runRecompute({ all: true, asOf: AS_OF, wait: true })) as {
+        // --full: every partner recomputed by the chunk children (a plain run would find none due).
+        const result = (await runRecompute({ all: true, full: true, asOf: AS_OF, wait: true })) as {
           partners: number;
           chunks: number;
         };
