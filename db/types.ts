@@ -256,7 +256,7 @@ export interface ScorecardsTable {
   next_change_day: Day | null;
 }
 
-/** Where a partner's timeline stood at the end of `day` (domain/evaluation/checkpoint.ts StoredCheckpoint). */
+/** Where a partner's timeline stood at the end of `day` (StoredCheckpoint in the domain's evaluation/checkpoint.ts). */
 export interface TimelineCheckpointsTable {
   partner_id: string;
   day: Day;
