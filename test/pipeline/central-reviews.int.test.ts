@@ -5,7 +5,6 @@
 // `tierline evaluate --reviews` computes from the same events and the stored decisions; a
 // full recompute afterwards (the nightly run's path) changes nothing. Retries store nothing
 // and contradicting decisions are refused.
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,9 +14,6 @@ import { storedReviewDecisions } from '../../db/repositories/review-decisions.ts
 import { dayOrThrow, formatDay, type Day } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import type { ReviewDecision } from '../../domain/reviews.ts';
-import { JOBS, MAX_EVENTS_PER_JOB, type QueueName } from '../../queues/catalog.ts';
-import { enqueueMany } from '../../queues/queues.ts';
-import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { Refusal } from '../../services/errors.ts';
 import { wakePartner } from '../../services/overrides.ts';
 import { recomputePartners } from '../../services/recompute/partners.ts';
@@ -25,6 +21,7 @@ import { decideReview } from '../../services/reviews.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { ingest } from './ingest-jobs.ts';
 import { prng, shuffle } from '../setup/prng.ts';
 import { waitUntilDrained } from './drain.ts';
 
@@ -61,34 +58,6 @@ function backdated(events: readonly GeneratedEvent[], rnd: () => number): Genera
       version: 1,
     },
   }));
-}
-
-// As in central.int.test.ts: events on the ingest queues, waiting for their jobs.
-async function ingest(pipeline: Pipeline, events: readonly unknown[]): Promise<void> {
-  const waiter = await waitForJobs(
-    { queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection },
-    200,
-  );
-  try {
-    const runId = randomUUID();
-    const refs: JobRef[] = [];
-    for (const source of ['crm', 'lms', 'erp'] as const) {
-      const lines = events.filter((e) => (e as { source: string }).source === source).map((e) => JSON.stringify(e));
-      for (let i = 0; i < lines.length; i += MAX_EVENTS_PER_JOB) {
-        const receivedAt = new Date().toISOString();
-        const payload = {
-          events: lines.slice(i, i + MAX_EVENTS_PER_JOB).map((raw) => ({ raw, receivedAt })),
-          origin: 'file',
-          runId,
-        };
-        const [job] = await enqueueMany(pipeline.queues, JOBS.ingestEvents, source as QueueName, [payload]);
-        if (job?.id) refs.push({ queue: source, id: job.id });
-      }
-    }
-    await waiter.until(refs);
-  } finally {
-    await waiter.close();
-  }
 }
 
 /**

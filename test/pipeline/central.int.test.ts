@@ -1,17 +1,14 @@
 // The central property (issue #4): whatever the arrival order, duplicates and late backdated
 // events, once the pipeline has drained every partner's stored scorecard and ledger totals
 // equal what `tierline evaluate` computes from the same events.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { dayOrThrow } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
-import { JOBS, MAX_EVENTS_PER_JOB, type QueueName } from '../../queues/catalog.ts';
-import { enqueueMany } from '../../queues/queues.ts';
-import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
+import { ingest } from './ingest-jobs.ts';
 import { prng, shuffle } from '../setup/prng.ts';
 import { waitUntilDrained } from './drain.ts';
 
@@ -51,33 +48,6 @@ function backdated(events: readonly GeneratedEvent[], rnd: () => number): Genera
       },
     },
   ]);
-}
-
-async function ingest(pipeline: Pipeline, events: readonly unknown[]): Promise<void> {
-  const waiter = await waitForJobs(
-    { queues: pipeline.queues, settings: pipeline.settings, connection: pipeline.connection },
-    200,
-  );
-  try {
-    const runId = randomUUID();
-    const refs: JobRef[] = [];
-    for (const source of ['crm', 'lms', 'erp'] as const) {
-      const lines = events.filter((e) => (e as { source: string }).source === source).map((e) => JSON.stringify(e));
-      for (let i = 0; i < lines.length; i += MAX_EVENTS_PER_JOB) {
-        const receivedAt = new Date().toISOString();
-        const payload = {
-          events: lines.slice(i, i + MAX_EVENTS_PER_JOB).map((raw) => ({ raw, receivedAt })),
-          origin: 'file',
-          runId,
-        };
-        const [job] = await enqueueMany(pipeline.queues, JOBS.ingestEvents, source as QueueName, [payload]);
-        if (job?.id) refs.push({ queue: source, id: job.id });
-      }
-    }
-    await waiter.until(refs);
-  } finally {
-    await waiter.close();
-  }
 }
 
 describeWithPostgres('pipeline equals evaluate', () => {
