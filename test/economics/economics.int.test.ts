@@ -23,88 +23,36 @@ const AS_OF = '2026-11-23';
 const PROGRAM = 'examples/acme/program.json';
 const SLOW = 180_000;
 
+/** Payouts of 2026-Q3: one commission each; EUR mdf, a corrected version with its stale original, and one paid after AS_OF for some. */
 function payouts(partnerIds: readonly string[], rnd: () => number): unknown[] {
   const out: unknown[] = [];
   partnerIds.forEach((partnerId, i) => {
-    const base = {
-      source: 'erp',
-      type: 'payout.recorded',
-      occurredAt: '2026-10-05T09:00:00Z',
-      partnerId,
-    };
     const amount = () => `${Math.floor(rnd() * 40_000)}.${String(Math.floor(rnd() * 100)).padStart(2, '0')}`;
-    out.push({
-      ...base,
-      id: `pay-${i}-c`,
-      data: {
-        payoutId: `PC-${i}`,
-        benefit: 'commission',
-        amount: amount(),
-        currency: 'USD',
-        paidAt: '2026-10-05',
-        period: '2026-Q3',
-        version: 1,
-      },
-    });
+    const pay = (id: string, data: Record<string, unknown>) =>
+      out.push({
+        source: 'erp',
+        type: 'payout.recorded',
+        occurredAt: '2026-10-05T09:00:00Z',
+        partnerId,
+        id: `pay-${i}-${id}`,
+        data: { currency: 'USD', paidAt: '2026-10-05', period: '2026-Q3', version: 1, ...data },
+      });
+    pay('c', { payoutId: `PC-${i}`, benefit: 'commission', amount: amount() });
     if (i % 3 === 0)
-      out.push({
-        ...base,
-        id: `pay-${i}-m`,
-        data: {
-          payoutId: `PM-${i}`,
-          benefit: 'mdf',
-          amount: amount(),
-          currency: 'EUR',
-          fxRate: '1.0842',
-          paidAt: '2026-10-06',
-          period: '2026-Q3',
-          version: 1,
-        },
+      pay('m', {
+        payoutId: `PM-${i}`,
+        benefit: 'mdf',
+        amount: amount(),
+        currency: 'EUR',
+        fxRate: '1.0842',
+        paidAt: '2026-10-06',
       });
-    if (i % 4 === 0)
+    if (i % 4 === 0) {
       // A correction (higher version) and the stale original arriving after it.
-      out.push(
-        {
-          ...base,
-          id: `pay-${i}-c2`,
-          data: {
-            payoutId: `PC-${i}`,
-            benefit: 'commission',
-            amount: amount(),
-            currency: 'USD',
-            paidAt: '2026-10-05',
-            period: '2026-Q3',
-            version: 2,
-          },
-        },
-        {
-          ...base,
-          id: `pay-${i}-c0`,
-          data: {
-            payoutId: `PC-${i}`,
-            benefit: 'commission',
-            amount: '1.00',
-            currency: 'USD',
-            paidAt: '2026-10-05',
-            period: '2026-Q3',
-            version: 0,
-          },
-        },
-      );
-    if (i % 5 === 0)
-      out.push({
-        ...base,
-        id: `pay-${i}-later`,
-        data: {
-          payoutId: `PL-${i}`,
-          benefit: 'rebate',
-          amount: amount(),
-          currency: 'USD',
-          paidAt: '2026-12-01',
-          period: '2026-Q3',
-          version: 1,
-        },
-      });
+      pay('c2', { payoutId: `PC-${i}`, benefit: 'commission', amount: amount(), version: 2 });
+      pay('c0', { payoutId: `PC-${i}`, benefit: 'commission', amount: '1.00', version: 0 });
+    }
+    if (i % 5 === 0) pay('later', { payoutId: `PL-${i}`, benefit: 'rebate', amount: amount(), paidAt: '2026-12-01' });
   });
   return out;
 }
