@@ -16,6 +16,8 @@ import { setEnv } from '../setup/env.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { pollUntil } from '../setup/wait.ts';
 import { simpleParser } from 'mailparser';
+import { verifyPartnerToken } from '../../services/links.ts';
+import { DEVELOPMENT_LINK_SECRET } from '../../workers/http/pages/config.ts';
 import { startSmtp, type TestSmtp } from './smtp.ts';
 import { SECRET, addPartner, addRow, outboxRows, rowById, sample, settled, silent, testConfig } from './support.ts';
 
@@ -153,6 +155,14 @@ describeWithPostgres('notifications through the pipeline', () => {
       expect(promo?.text).toContain('3 more people with sales-associate or sales-expert');
       expect(promo?.text).toContain('2 more people with tech-expert');
       expect(promo?.html).toContain('$700,000 more trailing-12-month revenue');
+      // The partner's own page (SPEC §12): a signed link serve verifies, for this partner, 30 days.
+      const token = /http:\/\/localhost:8080\/p\/([A-Za-z0-9_.%-]+)/.exec(promo?.text ?? '')?.[1];
+      expect(token, promo?.text).toBeDefined();
+      expect(verifyPartnerToken(decodeURIComponent(token ?? ''), DEVELOPMENT_LINK_SECRET, AS_OF)).toEqual({
+        partnerId: 'P-PROMO',
+        expiresOn: '2026-12-23',
+      });
+      expect(promo?.html).toContain(`href="http://localhost:8080/p/${token ?? ''}"`);
 
       const grace = to('priya@harbor.example');
       expect(grace?.subject).toBe(
