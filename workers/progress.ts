@@ -5,6 +5,7 @@
 // taken none and finished none for `stuckAfterMs` (since start, or since Redis came back)
 // is stuck. Idle with an empty queue is healthy.
 import type { Queue, Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisConnection } from '../queues/connection.ts';
 
 export interface QueueProgress {
@@ -74,8 +75,13 @@ export class ProgressTracker {
     });
   }
 
-  /** The state of every watched worker; `waiting` counts what its queue holds for it. */
-  async report(waiting: (queue: string) => Promise<number>): Promise<QueueProgress[]> {
+  /**
+   * The state of every watched worker; `waiting` counts what its queue holds for it. A count
+   * not answered within `timeoutMs` is `unknown`: a host cut off from Redis (packets dropped,
+   * no reset) leaves a command unanswered for as long as TCP retransmits, and /healthz must
+   * still answer its probe.
+   */
+  async report(waiting: (queue: string) => Promise<number>, timeoutMs = 1_000): Promise<QueueProgress[]> {
     const now = this.now();
     return Promise.all(
       this.tracked.map(async (t): Promise<QueueProgress> => {
@@ -89,10 +95,18 @@ export class ProgressTracker {
         };
         if (!t.worker.isRunning()) return { ...base, state: 'stopped' };
         let n: number;
+        const answered = new AbortController();
         try {
-          n = await waiting(t.queue);
+          n = await Promise.race([
+            waiting(t.queue),
+            sleep(timeoutMs, undefined, { signal: answered.signal }).then(() => {
+              throw new Error(`no answer within ${timeoutMs} ms`);
+            }),
+          ]);
         } catch {
           return { ...base, state: 'unknown' };
+        } finally {
+          answered.abort();
         }
         const stuck = n > 0 && t.active === 0 && now - t.last > this.stuckAfterMs;
         return { ...base, waiting: n, state: stuck ? 'stuck' : 'ok' };

@@ -68,4 +68,10 @@ describe('worker progress for /healthz', () => {
     worker.running = false;
     expect((await tracker.report(async () => 0))[0]).toMatchObject({ state: 'stopped' });
   });
+
+  it('says unknown, without waiting, when the queue count never comes (a host cut off from Redis)', async () => {
+    const { tracker } = setup();
+    const never = new Promise<number>(() => {});
+    expect((await tracker.report(() => never, 50))[0]).toMatchObject({ state: 'unknown', active: 0 });
+  });
 });
