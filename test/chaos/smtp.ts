@@ -20,7 +20,8 @@ export class ChaosSmtp {
   private readonly server: SMTPServer;
   port = 0;
 
-  constructor() {
+  /** `host`: the address to listen on (default 127.0.0.1), e.g. one other network namespaces reach. */
+  constructor(readonly host = '127.0.0.1') {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -50,7 +51,7 @@ export class ChaosSmtp {
   }
 
   get url(): string {
-    return `smtp://127.0.0.1:${this.port}`;
+    return `smtp://${this.host}:${this.port}`;
   }
 
   async start(mode: SmtpMode): Promise<void> {
@@ -62,7 +63,7 @@ export class ChaosSmtp {
     if (this.listening) return;
     await new Promise<void>((resolve, reject) => {
       this.server.server.once('error', reject);
-      this.server.server.listen(this.port, '127.0.0.1', () => {
+      this.server.server.listen(this.port, this.host, () => {
         this.server.server.off('error', reject);
         resolve();
       });

@@ -34,9 +34,9 @@ export function clusterToolsAvailable(): boolean {
   return ok('redis-server') && ok('redis-cli');
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host: string): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -44,22 +44,22 @@ async function freePort(): Promise<number> {
 }
 
 /** Cluster bus ports are port + 10000, so node ports stay below 55535. */
-async function nodePort(taken: Set<number>): Promise<number> {
+async function nodePort(taken: Set<number>, host: string): Promise<number> {
   for (;;) {
-    const port = await freePort();
+    const port = await freePort(host);
     if (port < 55_000 && !taken.has(port) && !taken.has(port + 10_000)) {
       const busFree = await new Promise<boolean>((resolve) => {
         const s = createServer();
         s.once('error', () => resolve(false));
-        s.listen(port + 10_000, '127.0.0.1', () => s.close(() => resolve(true)));
+        s.listen(port + 10_000, host, () => s.close(() => resolve(true)));
       });
       if (busFree) return port;
     }
   }
 }
 
-function cli(port: number, ...args: string[]): string {
-  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
+function cliAt(host: string, port: number, ...args: string[]): string {
+  const r = spawnSync('redis-cli', ['-h', host, '-p', String(port), ...args], {
     encoding: 'utf8',
     timeout: 10_000,
   });
@@ -74,7 +74,15 @@ async function until(what: string, timeoutMs: number, check: () => boolean): Pro
   }
 }
 
-export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}): Promise<LocalCluster> {
+export async function startLocalCluster(
+  options: {
+    nodeTimeoutMs?: number;
+    /** The address every node binds and announces (default 127.0.0.1), e.g. one reachable from other network namespaces. */
+    host?: string;
+  } = {},
+): Promise<LocalCluster> {
+  const host = options.host ?? '127.0.0.1';
+  const cli = (port: number, ...args: string[]): string => cliAt(host, port, ...args);
   const dir = mkdtempSync(join(tmpdir(), 'tierline-cluster-'));
   const taken = new Set<number>();
   const nodes: ClusterNode[] = [];
@@ -85,7 +93,8 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
         '--port',
         String(port),
         '--bind',
-        '127.0.0.1',
+        host,
+        ...(host === '127.0.0.1' ? [] : ['--cluster-announce-ip', host, '--protected-mode', 'no']),
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
@@ -120,14 +129,14 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
   };
   try {
     for (let i = 0; i < 6; i++) {
-      const port = await nodePort(taken);
+      const port = await nodePort(taken, host);
       taken.add(port);
       nodes.push({ port, process: startNode(port) });
     }
     for (const n of nodes) await until(`node ${n.port} answering`, 10_000, () => cli(n.port, 'ping').trim() === 'PONG');
     const create = spawnSync(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      ['--cluster', 'create', ...nodes.map((n) => `${host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
@@ -148,7 +157,7 @@ export async function startLocalCluster(options: { nodeTimeoutMs?: number } = {}
   const alive = (): ClusterNode[] => nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
   return {
     nodes,
-    url: nodes.map((n) => `redis://127.0.0.1:${n.port}`).join(','),
+    url: nodes.map((n) => `redis://${host}:${n.port}`).join(','),
     masterFor(key) {
       const any = alive()[0];
       if (!any) throw new Error('local cluster: no node alive');
