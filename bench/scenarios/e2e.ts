@@ -33,6 +33,7 @@ import {
   type BenchEnv,
 } from '../lib/env.ts';
 import { latencySummary, round } from '../lib/stats.ts';
+import { cpuBetween, cpuMeter, type CpuUse } from '../lib/cpu.ts';
 
 export interface E2eOptions {
   seed: number;
@@ -54,6 +55,13 @@ export interface E2eResult {
   offeredRate: number;
   latencyAtFixedRateMs: Latency & { rate: number };
   throughputLatencyMs: Latency;
+  /** CPU per event over the throughput phase (bench/lib/cpu.ts): robust to other load, unlike the rates. */
+  cpu: CpuUse;
+  /** Over the throughput phase: partner recomputes per event, events per ingest transaction. */
+  recomputesPerEvent: number;
+  eventsPerIngestTransaction: number;
+  /** CPU per job of the no-op baseline (its worker, the producer, redis-server). */
+  baselineCpu: CpuUse;
   events: number;
   partners: number;
   peakRssByProcessMb: Record<string, number>;
@@ -181,7 +189,15 @@ async function decided(
   return { latencies, lastDoneMs, missing };
 }
 
-async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<number> {
+/** Recomputes that cleared a request, and ingest transactions that wrote one, so far. */
+async function workCounts(e: BenchEnv): Promise<{ recomputes: number; ingestTransactions: number }> {
+  const r = await sql<{ recomputes: string; ingest: string }>`
+    select (select count(*) from bench_request_done)::text as recomputes,
+           (select count(distinct xid) from bench_request_writes)::text as ingest`.execute(e.db);
+  return { recomputes: Number(r.rows[0]?.recomputes), ingestTransactions: Number(r.rows[0]?.ingest) };
+}
+
+async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<{ jobsPerSec: number; cpu: CpuUse }> {
   const prefix = `${e.prefix.slice(0, -1)}-noop}`;
   const env = { ...e.env, TIERLINE_QUEUE_PREFIX: prefix };
   const worker = spawnChild(env, 'noop worker', [process.execPath, '--import', 'tsx', 'bench/noop-worker.ts'], 'pipe');
@@ -195,7 +211,9 @@ async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<number> {
   const redis = openRedis(settings, 'producer');
   await redis.connect();
   const queues = openQueues(redis, prefix);
+  const meter = cpuMeter(e.db, e.redis, { 'noop worker': worker.process.pid });
   try {
+    const before = await meter.snapshot();
     const started = performance.now();
     for (let sent = 0; sent < o.events; sent += 500) {
       const batch = Array.from({ length: Math.min(500, o.events - sent) }, (_, k) =>
@@ -209,7 +227,8 @@ async function noopBaseline(e: BenchEnv, o: E2eOptions): Promise<number> {
       );
     }
     await until(() => queueIdle({ queues }), 5);
-    return round(o.events / ((performance.now() - started) / 1000), 0);
+    const jobsPerSec = round(o.events / ((performance.now() - started) / 1000), 0);
+    return { jobsPerSec, cpu: cpuBetween(before, await meter.snapshot(), o.events) };
   } finally {
     await worker.stop();
     await closeQueues(queues);
@@ -237,15 +256,36 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     // Every partner has a scorecard before anything is timed.
     await recomputeAll(e);
 
-    const baselineNoopJobsPerSec = await noopBaseline(e, o);
-    o.log(`e2e: no-op baseline ${baselineNoopJobsPerSec} jobs/s`);
+    const noop = await noopBaseline(e, o);
+    const baselineNoopJobsPerSec = noop.jobsPerSec;
+    o.log(`e2e: no-op baseline ${baselineNoopJobsPerSec} jobs/s, ${noop.cpu.totalMsPerUnit} CPU ms/job`);
 
+    const [ingest, recompute] = workers;
+    const meter = cpuMeter(e.db, e.redis, { ingest: ingest?.process.pid, recompute: recompute?.process.pid });
+    // bench/tools/profile-workers.mjs with PROFILE_ON_SIGNAL=1: profile the throughput phase only.
+    const profileSignal = (): void => {
+      if (process.env.PROFILE_ON_SIGNAL === '1') for (const w of workers) w.process.kill('SIGUSR2');
+    };
+    const countsBefore = await workCounts(e);
+    profileSignal();
+    const before = await meter.snapshot();
     const startMs = Date.now();
     const burst = await decided(e, await offer(e, o, 'burst', o.events, Infinity));
+    const cpu = cpuBetween(before, await meter.snapshot(), o.events);
+    profileSignal();
+    const countsAfter = await workCounts(e);
+    const recomputesPerEvent = round((countsAfter.recomputes - countsBefore.recomputes) / o.events, 3);
+    const eventsPerIngestTransaction = round(
+      o.events / Math.max(1, countsAfter.ingestTransactions - countsBefore.ingestTransactions),
+      1,
+    );
     const eventsPerSec = round(o.events / ((burst.lastDoneMs - startMs) / 1000), 0);
     o.log(
       `e2e: ${o.events} events in ${round((burst.lastDoneMs - startMs) / 1000, 1)} ` +
-        `s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}`,
+        `s: ${eventsPerSec} events/s${burst.missing ? ` (${burst.missing} without a decision)` : ''}` +
+        ` (${round(eventsPerSec / baselineNoopJobsPerSec, 2)}× no-op); CPU ms/event ${cpu.totalMsPerUnit}` +
+        ` ${JSON.stringify(cpu.msPerUnit)}, Redis calls/event ${cpu.redisCallsPerUnit},` +
+        ` recomputes/event ${recomputesPerEvent}, events/ingest transaction ${eventsPerIngestTransaction}`,
     );
 
     const half = Math.max(1, Math.floor(eventsPerSec / 2));
@@ -261,6 +301,10 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       offeredRate: half,
       latencyAtFixedRateMs: { rate: o.fixedRate, ...latencySummary(fixed.latencies) },
       throughputLatencyMs: latencySummary(burst.latencies),
+      cpu,
+      recomputesPerEvent,
+      eventsPerIngestTransaction,
+      baselineCpu: noop.cpu,
       events: o.events,
       partners: o.partners,
       peakRssByProcessMb: peaks,
