@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toJsonb } from '../../db/json.ts';
-import { listEmails } from '../../services/emails.ts';
+import { listEmails, showEmail } from '../../services/emails.ts';
 import { recordOptOut } from '../../services/notifications/opt-out.ts';
 import { createNotifier, startNotifier, type Notifier } from '../../workers/notifier/notifier.ts';
 import { certificationEvent, cliEnv, dealEvent, ingestJobs, partnerEvent } from '../ingest/support.ts';
@@ -241,6 +241,10 @@ describeWithPostgres('daily digests', () => {
       const listed = await listEmails(db, { partnerId: 'P-MULTI', limit: 10 });
       for (const e of listed.filter((x) => x.status === 'sent'))
         expect(e.digest).toEqual({ id: digests[1]?.id, key: `P-MULTI|${AS_OF}`, status: 'sent' });
+      // `emails show` of one of them shows the digest as Dana read it.
+      const shown = await showEmail(db, atRisk?.id ?? '');
+      expect(shown.digest?.rendered.subject).toBe(dana?.subject);
+      expect(shown.digest?.rendered.text).toContain('== At risk:');
     },
   );
 
