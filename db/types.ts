@@ -316,6 +316,29 @@ export interface OutboxTable {
   deliveries: JsonbWithDefault<Deliveries>;
   /** Why a skipped row is not sent, or why a withdrawn one is no longer true. */
   skip_reason: string | null;
+  /** The business day whose daily digest the row belongs to (alerts.digest); null: sent on its own. */
+  digest_day: ColumnType<Day | null, Day | null | undefined, Day | null>;
+  /** The digest that carries the row (outbox_digests.id), once assembled. */
+  digest_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One daily digest (2026_12_04_0100): a partner's settled notifications of one day, one email per recipient. */
+export interface OutboxDigestsTable {
+  id: Serial;
+  /** `partner|day` (a later digest of the same day: `partner|day|n`); unique. */
+  digest_key: string;
+  partner_id: string;
+  day: Day;
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>;
+  created_at: CreatedAt;
+  claimed_at: NullableTimestamp;
+  sent_at: NullableTimestamp;
+  message_id: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  skip_reason: string | null;
+  next_attempt_at: NullableTimestamp;
+  deliveries: JsonbWithDefault<Deliveries>;
 }
 
 export type DeliveryStatus = 'sending' | 'sent' | 'failed' | 'retry';
@@ -393,6 +416,7 @@ export interface DB {
   ledger_entries: LedgerEntriesTable;
   timeline_checkpoints: TimelineCheckpointsTable;
   outbox: OutboxTable;
+  outbox_digests: OutboxDigestsTable;
   notification_preferences: NotificationPreferencesTable;
   audit_log: AuditLogTable;
   fx_rates: FxRatesTable;

@@ -227,3 +227,13 @@ export const SAMPLE_NOTIFICATIONS: SampleNotification[] = [
     },
   },
 ];
+
+/** A daily digest (alerts.digest "daily") of two of the samples above, given out of order: the digest orders them. */
+export const SAMPLE_DIGEST = {
+  name: 'digest',
+  partnerId: 'P-00017',
+  partnerName: 'Northwind Systems GmbH',
+  recipientName: 'Dana Whitfield',
+  day: AS_OF,
+  items: ['tier.near-promotion', 'tier.promoted'],
+} as const;

@@ -19,6 +19,11 @@ import { Refusal } from './errors.ts';
 import { loadProgramSet } from './programs.ts';
 import { knownPartner } from './reads.ts';
 import { REVIEW_PENDING } from '../domain/review-alerts.ts';
+import { digestById, digestsByIds, rowsOfDigest } from '../db/repositories/digests.ts';
+import { composeDigest } from '../email/digest.ts';
+import { renderDigest } from '../email/templates.ts';
+import type { Program } from '../domain/program/schema.ts';
+import type { ProgramSet } from '../domain/program/load.ts';
 
 export const OUTBOX_STATUSES: readonly OutboxStatus[] = [
   'pending',
@@ -46,6 +51,10 @@ export interface EmailSummary {
   /** The outbox row this one resends. */
   resendOf: string | null;
   dedupKey: string;
+  /** The day whose daily digest the row belongs to (alerts.digest "daily"); null: sent on its own. */
+  digestDay: string | null;
+  /** The daily digest that carries it, once assembled. */
+  digest: { id: string; key: string; status: OutboxStatus } | null;
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -63,6 +72,11 @@ export async function listEmails(
     status: status as OutboxStatus | undefined,
     limit: filter.limit,
   });
+  const digests = new Map(
+    (await digestsByIds(db, [...new Set(rows.flatMap((r) => (r.digest_id === null ? [] : [r.digest_id])))])).map(
+      (d) => [d.id, { id: d.id, key: d.digest_key, status: d.status }],
+    ),
+  );
   return rows.map((r) => ({
     id: r.id,
     partnerId: r.partner_id,
@@ -78,6 +92,8 @@ export async function listEmails(
     messageIds: r.message_id ? r.message_id.split(' ') : [],
     resendOf: r.resend_of,
     dedupKey: r.dedup_key,
+    digestDay: r.digest_day,
+    digest: r.digest_id === null ? null : (digests.get(r.digest_id) ?? null),
   }));
 }
 
@@ -97,6 +113,45 @@ export interface ShownEmail {
   /** Who it goes to: the partner's primary contacts, or the reviewers for `tier.review-pending` (opt-outs are applied when sending). */
   to: string[];
   rendered: RenderedEmail;
+  /** The daily digest that carries it: the email as the partner received it (its sent rows; before sending, the rows it holds). */
+  digest?: { id: string; key: string; status: OutboxStatus; rendered: RenderedEmail };
+}
+
+const UNSUBSCRIBE_PLACEHOLDER = 'https://unsubscribe.invalid/(signed-per-recipient-when-sent)';
+
+const versionOf = (set: ProgramSet, payload: unknown): Program | undefined => {
+  const version = (payload as { scorecard?: { program?: { version?: unknown } } }).scorecard?.program?.version;
+  return (set.versions.find((v) => v.program.version === version) ?? set.versions[set.versions.length - 1])?.program;
+};
+
+async function shownDigest(
+  db: Kysely<DB>,
+  set: ProgramSet,
+  digestId: string,
+  partnerName: string,
+  recipientName: string | undefined,
+): Promise<ShownEmail['digest']> {
+  const digest = await digestById(db, digestId);
+  if (!digest) return undefined;
+  const rows = await rowsOfDigest(db, digestId);
+  const carried = rows.filter((r) => r.status === (digest.status === 'sent' ? 'sent' : 'claimed'));
+  const latest = set.versions[set.versions.length - 1]?.program;
+  if (carried.length === 0 || !latest) return undefined;
+  const content = composeDigest({
+    day: digest.day,
+    program: latest,
+    partnerName,
+    recipientName,
+    items: carried.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      payload: r.payload,
+      program: versionOf(set, r.payload) ?? latest,
+      unsubscribeUrl: UNSUBSCRIBE_PLACEHOLDER,
+    })),
+    unsubscribeUrl: UNSUBSCRIBE_PLACEHOLDER,
+  });
+  return { id: digest.id, key: digest.digest_key, status: digest.status, rendered: renderDigest(content) };
 }
 
 /** The email of an outbox row, rendered with the program version of its scorecard, as the notifier does. */
@@ -119,8 +174,12 @@ export async function showEmail(db: Kysely<DB>, id: string): Promise<ShownEmail>
       program,
       partnerName: partner?.name ?? row.partner_id,
       recipientName: reviewers ? undefined : primaries[0]?.name,
-      unsubscribeUrl: 'https://unsubscribe.invalid/(signed-per-recipient-when-sent)',
+      unsubscribeUrl: UNSUBSCRIBE_PLACEHOLDER,
     });
+    const digest =
+      row.digest_id === null
+        ? undefined
+        : await shownDigest(db, set, row.digest_id, partner?.name ?? row.partner_id, primaries[0]?.name);
     return {
       id: row.id,
       partnerId: row.partner_id,
@@ -128,6 +187,7 @@ export async function showEmail(db: Kysely<DB>, id: string): Promise<ShownEmail>
       status: row.status,
       to: reviewers ?? primaries.map((c) => c.email),
       rendered: renderEmail(content),
+      ...(digest ? { digest } : {}),
     };
   } catch (error) {
     if (error instanceof PayloadError) throw new Refusal(`email #${id} cannot be rendered: ${error.message}`);

@@ -9,8 +9,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { composeNotification } from '../email/content.ts';
-import { SAMPLE_NOTIFICATIONS } from '../email/samples.ts';
-import { renderEmail } from '../email/templates.ts';
+import { SAMPLE_DIGEST, SAMPLE_NOTIFICATIONS } from '../email/samples.ts';
+import { composeDigest } from '../email/digest.ts';
+import { renderDigest, renderEmail, type RenderedEmail } from '../email/templates.ts';
 import { loadProgramTexts } from '../domain/program/load.ts';
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET } from '../workers/notifier/config.ts';
 import { signUnsubscribeToken, unsubscribeUrl } from '../workers/notifier/unsubscribe.ts';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     await context.route('**/*', (route) =>
       route.request().url().startsWith('data:') ? route.continue() : route.abort(),
     );
+    const shots: Array<{ name: string; recipientName: string; email: string; rendered: RenderedEmail }> = [];
     for (const sample of SAMPLE_NOTIFICATIONS) {
       const email = `${sample.recipientName.split(' ')[0]?.toLowerCase()}@example.com`;
       const token = signUnsubscribeToken(
@@ -83,14 +85,47 @@ async function main(): Promise<void> {
         unsubscribeUrl: unsubscribeUrl('http://localhost:8080', token),
         consoleUrl: 'http://localhost:8080/console',
       });
-      const rendered = renderEmail(content);
-      await writeFile(path.join(out, `${sample.name}.html`), rendered.html);
-      await writeFile(path.join(out, `${sample.name}.txt`), `Subject: ${rendered.subject}\n\n${rendered.text}`);
+      shots.push({ name: sample.name, recipientName: sample.recipientName, email, rendered: renderEmail(content) });
+    }
+    // The daily digest (alerts.digest "daily"): two of the samples as one email.
+    {
+      const d = SAMPLE_DIGEST;
+      const email = `${d.recipientName.split(' ')[0]?.toLowerCase()}@example.com`;
+      const link = (kind: Parameters<typeof signUnsubscribeToken>[0]['kind']) =>
+        unsubscribeUrl(
+          'http://localhost:8080',
+          signUnsubscribeToken({ partnerId: d.partnerId, email, kind }, DEVELOPMENT_UNSUBSCRIBE_SECRET),
+        );
+      const items = d.items.map((name, i) => {
+        const sample = SAMPLE_NOTIFICATIONS.find((s) => s.name === name);
+        if (!sample) throw new Error(`no sample ${name}`);
+        return {
+          id: String(i + 1),
+          kind: sample.kind,
+          payload: sample.payload,
+          program,
+          unsubscribeUrl: link(sample.kind),
+        };
+      });
+      const content = composeDigest({
+        day: d.day,
+        program,
+        partnerName: d.partnerName,
+        recipientName: d.recipientName,
+        items,
+        pageUrl: 'http://localhost:8080/p/(signed-when-sent)',
+        unsubscribeUrl: link('*'),
+      });
+      shots.push({ name: d.name, recipientName: d.recipientName, email, rendered: renderDigest(content) });
+    }
+    for (const { name, recipientName, email, rendered } of shots) {
+      await writeFile(path.join(out, `${name}.html`), rendered.html);
+      await writeFile(path.join(out, `${name}.txt`), `Subject: ${rendered.subject}\n\n${rendered.text}`);
       const page = await context.newPage();
       await page.setContent(
         framed(rendered.html, {
           from: `${program.name} <no-reply@tierline.localhost>`,
-          to: `${sample.recipientName} <${email}>`,
+          to: `${recipientName} <${email}>`,
           subject: rendered.subject,
         }),
         { waitUntil: 'load' },
@@ -99,7 +134,7 @@ async function main(): Promise<void> {
       await page.evaluate(
         `(() => { const f = document.getElementById('mail'); f.style.height = f.contentDocument.documentElement.scrollHeight + 'px'; })()`,
       );
-      const png = path.join(out, `${sample.name}.png`);
+      const png = path.join(out, `${name}.png`);
       await page.screenshot({ path: png, fullPage: true });
       await page.close();
       process.stdout.write(`${path.relative(process.cwd(), png)}  ${rendered.subject}\n`);

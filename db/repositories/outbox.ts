@@ -36,6 +36,9 @@ export async function insertOutbox(
             created_at: sql<Date>`now()`,
             claimed_at: null,
             next_attempt_at: null,
+            // A revived row belongs to the day it is asked for again, and to no digest yet.
+            digest_day: sql`excluded.digest_day`,
+            digest_id: null,
           })
           .where('outbox.status', '=', 'withdrawn')
           .where(sql<string>`excluded.status`, '=', 'pending'),
@@ -54,11 +57,22 @@ export async function insertOutbox(
  * a resend is due at once) and while its partner owes no recompute (its state is about to
  * change, so the re-check before sending would look at a stale state).
  */
-export async function owedRows(db: Kysely<DB>, limit: number, claimTimeoutMs: number, settleSeconds = 0) {
-  return db
+export async function owedRows(
+  db: Kysely<DB>,
+  limit: number,
+  claimTimeoutMs: number,
+  settleSeconds = 0,
+  digestDaily = false,
+) {
+  let query = db
     .selectFrom('outbox')
     .select(['id', 'partner_id', 'quota_day'])
     .where('status', 'in', ['pending', 'claimed'])
+    // A row carried by a digest is the digest's (db/repositories/digests.ts); under
+    // alerts.digest "daily" a row with a digest day waits for its day's digest.
+    .where('digest_id', 'is', null);
+  if (digestDaily) query = query.where('digest_day', 'is', null);
+  return query
     .where((eb) =>
       eb.or([
         eb.and([
@@ -234,6 +248,8 @@ export async function listOutboxRows(
       'message_id',
       sql<string | null>`payload->>'day'`.as('day'),
       sql<string | null>`payload->>'resendOf'`.as('resend_of'),
+      'digest_id',
+      'digest_day',
     ]);
   if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);

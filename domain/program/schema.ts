@@ -208,6 +208,12 @@ export const alertsSchema = z.strictObject({
     .describe(
       'a notification waits this long after it is written (0 = sent at once; fractions allowed), then is re-checked against the partner’s state and withdrawn if no longer true',
     ),
+  digest: z
+    .enum(['none', 'daily'])
+    .default('none')
+    .describe(
+      '`none`: one email per notification; `daily`: one email per partner per day with all its notifications of that day that still stand, sent once the day has ended and they have settled',
+    ),
 });
 
 export const certificationSchema = z.strictObject({
@@ -243,7 +249,13 @@ export const programSchema = z.strictObject({
     .default({ demotionGraceDays: 0, holdAfterPromotionDays: 0, demotionsOn: 'any-day' })
     .describe('when demotions take effect'),
   alerts: alertsSchema
-    .default({ nearPromotionWithin: '0.10', atRiskHorizonDays: 30, notifyChangesWithinDays: 7, settleMinutes: 10 })
+    .default({
+      nearPromotionWithin: '0.10',
+      atRiskHorizonDays: 30,
+      notifyChangesWithinDays: 7,
+      settleMinutes: 10,
+      digest: 'none',
+    })
     .describe('when partners are warned'),
 });
 

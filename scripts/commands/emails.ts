@@ -2,7 +2,7 @@
 // `emails resend ID [--by NAME]`: the outbox (docs/notifications.md).
 import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
-import { listEmails, OUTBOX_STATUSES, resendEmail, showEmail } from '../../services/emails.ts';
+import { listEmails, OUTBOX_STATUSES, resendEmail, showEmail, type EmailSummary } from '../../services/emails.ts';
 import { refusalsAsCliErrors } from '../lib/errors.ts';
 import { positiveInteger } from '../lib/options.ts';
 import { openDatabase } from '../lib/services.ts';
@@ -12,6 +12,10 @@ interface ListOptions {
   status?: string;
   json?: boolean;
   limit: number;
+}
+
+function digestNote(r: EmailSummary): string {
+  return r.digest ? `, in daily digest #${r.digest.id} (${r.digest.key}, ${r.digest.status})` : '';
 }
 
 export async function listEmailsCommand(options: ListOptions): Promise<void> {
@@ -24,7 +28,7 @@ export async function listEmailsCommand(options: ListOptions): Promise<void> {
       if (options.json) console.log(JSON.stringify(r));
       else
         console.log(
-          `#${r.id} ${r.partnerId} ${r.kind}${r.day ? ` (${r.day})` : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''} — created ${r.createdAt}${r.sentAt ? `, sent ${r.sentAt}` : ''}${r.resendOf ? `, resends #${r.resendOf}` : ''}`,
+          `#${r.id} ${r.partnerId} ${r.kind}${r.day ? ` (${r.day})` : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''} — created ${r.createdAt}${r.sentAt ? `, sent ${r.sentAt}` : ''}${r.resendOf ? `, resends #${r.resendOf}` : ''}${digestNote(r)}`,
         );
     }
     if (rows.length === 0 && !options.json) console.log('no emails');
@@ -44,6 +48,14 @@ export async function showEmailCommand(id: string, options: { json?: boolean }):
     console.log(
       `Email #${email.id} (${email.kind}, ${email.status}) to ${email.to.join(', ') || 'no primary contact'}`,
     );
+    if (email.digest) {
+      // The partner received it inside its day's digest: show the digest as it reads.
+      console.log(`Part of daily digest #${email.digest.id} (${email.digest.key}, ${email.digest.status})`);
+      console.log(`Subject: ${email.digest.rendered.subject}`);
+      console.log('');
+      console.log(email.digest.rendered.text);
+      return;
+    }
     console.log(`Subject: ${email.rendered.subject}`);
     console.log('');
     console.log(email.rendered.text);

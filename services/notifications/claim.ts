@@ -28,6 +28,8 @@ export interface ClaimOptions {
   capRecheckMs: number;
   /** How long a new row waits before it may be claimed (alerts.settleMinutes, measured by Postgres' clock). */
   settleSeconds: number;
+  /** alerts.digest is "daily": rows with a digest day are left to their day's digest. */
+  digestDaily?: boolean;
 }
 
 export interface ClaimResult {
@@ -39,7 +41,13 @@ export interface ClaimResult {
 /** Claims owed rows in id order: pending ones that are due, and claimed ones whose claim timed out. */
 export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
-    const candidates = await owedRows(trx, options.limit, options.claimTimeoutMs, options.settleSeconds);
+    const candidates = await owedRows(
+      trx,
+      options.limit,
+      options.claimTimeoutMs,
+      options.settleSeconds,
+      options.digestDaily ?? false,
+    );
     if (candidates.length === 0) return { claimed: [], deferred: 0 };
 
     const charging = [...new Set(candidates.filter((c) => c.quota_day === null).map((c) => c.partner_id))].sort();

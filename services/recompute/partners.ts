@@ -145,7 +145,7 @@ async function recomputeBatch(
     program.digits,
   );
   const notices = evaluated.flatMap((e) => notificationsOf(program, asOf, e, fresh.get(e.partnerId) ?? []));
-  const notified = await writeOutbox(trx, notices);
+  const notified = await writeOutbox(trx, notices, asOf);
   await clearRequests(trx, [...requests.values()]);
   for (const e of evaluated) {
     const mine = fresh.get(e.partnerId) ?? [];

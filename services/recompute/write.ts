@@ -16,6 +16,7 @@ import {
 import { insertOutbox } from '../../db/repositories/outbox.ts';
 import type { DB } from '../../db/types.ts';
 import type { NotificationRequest } from '../../domain/alerts.ts';
+import { digestDayFor } from '../../domain/digest.ts';
 import { formatDay, MAX_DAY_STRING, type Day } from '../../domain/dates.ts';
 import { unrecordedChanges } from '../../domain/evaluation/decisions-diff.ts';
 import type { DayExplanation } from '../../domain/evaluation/explain.ts';
@@ -229,9 +230,11 @@ export async function writeLedgers(
 
 /**
  * Notification requests into the outbox, once per deduplication key; old ones as 'skipped'.
+ * A partner's row to be sent is stamped with `today`, the day whose digest it belongs to
+ * under `alerts.digest: "daily"`.
  * Returns, per partner, how many new rows will be sent and how many were recorded as skipped.
  */
-export async function writeOutbox(trx: Kysely<DB>, requests: readonly NotificationRequest[]) {
+export async function writeOutbox(trx: Kysely<DB>, requests: readonly NotificationRequest[], today: Day) {
   const written = new Map<string, { sendable: number; skipped: number }>();
   const inserted = await insertOutbox(
     trx,
@@ -242,6 +245,7 @@ export async function writeOutbox(trx: Kysely<DB>, requests: readonly Notificati
       payload: toJsonb({ day: r.day, ...r.payload }),
       status: r.send ? ('pending' as const) : ('skipped' as const),
       skip_reason: r.send ? null : (r.skipReason ?? null),
+      digest_day: digestDayFor(r.kind, r.send, formatDay(today)),
     })),
   );
   for (const row of inserted) {

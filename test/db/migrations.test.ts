@@ -26,6 +26,7 @@ const EXPECTED_TABLES = [
   'ledger_entries',
   'notification_preferences',
   'outbox',
+  'outbox_digests',
   'overrides',
   'partners',
   'payouts',

@@ -22,6 +22,7 @@ import { today as clockToday } from '../clock.ts';
 import { NoProgramError, ProgramCache } from '../program-cache.ts';
 import type { NotifierConfig } from './config.ts';
 import { finishRow, writeDelivery } from '../../db/repositories/outbox.ts';
+import { writeDigestDelivery } from '../../db/repositories/digests.ts';
 import { optedOut } from '../../db/repositories/notification-preferences.ts';
 import { partnerContacts } from '../../db/repositories/partners.ts';
 import type { Deliveries, Delivery } from '../../db/types.ts';
@@ -30,8 +31,20 @@ import { recheckStoredState } from '../../services/notifications/recheck.ts';
 import { TokenBucket } from './rate.ts';
 import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
 import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
-import { signUnsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { signUnsubscribeToken, unsubscribeUrl, type UnsubscribeClaims } from './unsubscribe.ts';
 import { partnerPageUrl, signPartnerToken } from '../../services/links.ts';
+import {
+  claimDigests,
+  endItem,
+  finishDigest,
+  itemsOfDigest,
+  type ClaimedDigest,
+  type DigestItem,
+  type DigestOutcome,
+} from '../../services/notifications/digests.ts';
+import { itemsFor } from '../../domain/digest.ts';
+import { composeDigest } from '../../email/digest.ts';
+import { renderDigest } from '../../email/templates.ts';
 
 /** Days a partner-page link in an email opens the page (from the day it is sent). */
 const PAGE_LINK_DAYS = 30;
@@ -41,6 +54,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface NotifierHooks {
   /** Runs after the server accepted a message and before it is marked sent (tests inject crashes here). */
   afterSend?(row: ClaimedRow, messageId: string): void | Promise<void>;
+  /** The same for a daily digest. */
+  afterDigestSend?(digest: ClaimedDigest, messageId: string): void | Promise<void>;
 }
 
 export interface NotifierDeps {
@@ -99,6 +114,11 @@ function programFor(set: ProgramSet, version: string, today: number): Program {
   const exact = set.versions.find((v) => v.program.version === version);
   return (exact ?? set.versions[versionIndexOn(set, today)] ?? set.versions[set.versions.length - 1])
     ?.program as Program;
+}
+
+/** The program version in force today. */
+function programInForce(set: ProgramSet, today: number): Program | undefined {
+  return set.versions[versionIndexOn(set, today)]?.program ?? set.versions[set.versions.length - 1]?.program;
 }
 
 /** How long a new notification waits before it is claimed: the override, else the program version in force today. */
@@ -194,7 +214,9 @@ class OutboxNotifier implements Notifier {
     }
     const today = clockToday(set.timezone);
     const { config } = this.deps;
+    const daily = programInForce(set, today)?.alerts.digest === 'daily';
     const { claimed, deferred } = await claimRows(this.deps.db, {
+      digestDaily: daily,
       limit: config.batchSize,
       claimTimeoutMs: config.claimTimeoutMs,
       perPartnerPerDay: config.perPartnerPerDay,
@@ -226,7 +248,309 @@ class OutboxNotifier implements Notifier {
           );
       }
     }
-    return claimed.length;
+    if (this.stopping) return claimed.length;
+    const digests = await claimDigests(this.deps.db, {
+      today: formatDay(today),
+      settleSeconds: settleSeconds(config, set, today),
+      claimTimeoutMs: config.claimTimeoutMs,
+      limit: config.batchSize,
+      assemble: daily,
+    });
+    for (let i = 0; i < digests.length; i++) {
+      const digest = digests[i] as ClaimedDigest;
+      if (this.stopping) {
+        for (const rest of digests.slice(i))
+          await finishDigest(this.deps.db, rest.id, rest.claimedAt, { finish: { status: 'release' } });
+        break;
+      }
+      try {
+        await this.processDigest(digest, set, today);
+      } catch (error) {
+        if (error instanceof LostClaim)
+          this.deps.log.warn({ digestId: digest.id }, 'digest claim lost to another notifier; leaving it to it');
+        else
+          this.deps.log.error(
+            { digestId: digest.id, partnerId: digest.partnerId, err: errorMessage(error) },
+            'digest not finished; it will be claimed again',
+          );
+      }
+    }
+    return claimed.length + digests.length;
+  }
+
+  /**
+   * One daily digest (docs/notifications.md#daily-digest): its rows re-checked (those no longer
+   * true withdrawn), then one message per recipient with the rows whose kinds the recipient
+   * has not opted out of, with the single path's exactly-once steps (sending, 250, sent), and
+   * the digest and its rows ended in one transaction.
+   */
+  private async processDigest(digest: ClaimedDigest, set: ProgramSet, today: number): Promise<void> {
+    const { db, config } = this.deps;
+    const log = this.deps.log.child({ digestId: digest.id, partnerId: digest.partnerId, day: digest.day });
+    let lease = digest.claimedAt;
+    const finish = async (outcome: DigestOutcome): Promise<void> => {
+      if (!(await finishDigest(db, digest.id, lease, outcome))) throw new LostClaim();
+    };
+    const end = async (rowId: string, how: Parameters<typeof endItem>[4]): Promise<void> => {
+      const renewed = await endItem(db, digest.id, lease, rowId, how);
+      if (!renewed) throw new LostClaim();
+      lease = renewed;
+    };
+    const started = Object.values(digest.deliveries).some((d) => d.status === 'sent' || d.status === 'sending');
+    const items: Array<DigestItem & { program: Program }> = [];
+    for (const item of await itemsOfDigest(db, digest.id)) {
+      let payload;
+      try {
+        payload = parsePayload(item.payload);
+      } catch (error) {
+        log.error({ outboxId: item.id, err: (error as Error).message }, 'notification payload unreadable');
+        await end(item.id, { status: 'failed', error: (error as Error).message.slice(0, 1000) });
+        continue;
+      }
+      const program = programFor(set, payload.scorecard.program.version, today);
+      // As on the single path: a digest that had reached a recipient is finished, not re-checked.
+      const recheck = started
+        ? { stands: true as const }
+        : await recheckStoredState(
+            db,
+            digest.partnerId,
+            { kind: item.kind, payload: item.payload as Record<string, unknown> },
+            program.alerts.nearPromotionWithin,
+          );
+      if (!recheck.stands) {
+        log.info({ outboxId: item.id, reason: recheck.reason }, 'notification withdrawn from the digest');
+        await end(item.id, { status: 'withdrawn', reason: recheck.reason.slice(0, 1000) });
+        continue;
+      }
+      items.push({ ...item, program });
+    }
+    if (items.length === 0)
+      return finish({ finish: { status: 'withdrawn', reason: 'nothing left after the re-check: no email' } });
+    const partner = await partnerContacts(db, digest.partnerId);
+    if (!partner) return finish({ finish: { status: 'skipped', reason: 'unknown partner' } });
+    if (partner.status === 'terminated') return finish({ finish: { status: 'skipped', reason: 'partner terminated' } });
+    const primaries = primaryContacts(partner.contacts);
+    if (primaries.length === 0) return finish({ finish: { status: 'skipped', reason: 'no primary contact' } });
+    const optOuts = new Map<string, Set<string>>(primaries.map((p) => [p.key, new Set<string>()]));
+    for (const kind of new Set(items.map((i) => i.kind)))
+      for (const email of await optedOut(
+        db,
+        digest.partnerId,
+        kind,
+        primaries.map((p) => p.key),
+      ))
+        optOuts.get(email)?.add(kind);
+    const recipients = primaries
+      .map((r) => ({ ...r, items: itemsFor(items, optOuts.get(r.key) ?? new Set()) }))
+      .filter((r) => r.items.length > 0);
+    const carried = new Set(recipients.flatMap((r) => r.items.map((i) => i.id)));
+    const skipped = items
+      .filter((i) => !carried.has(i.id))
+      .map((i) => ({ id: i.id, reason: `every primary contact opted out of ${i.kind}` }));
+    if (recipients.length === 0)
+      return finish({
+        finish: {
+          status: 'skipped',
+          reason: `every primary contact opted out of ${[...new Set(items.map((i) => i.kind))].join(', ')}`,
+        },
+        skipped,
+      });
+
+    const deliveries: Deliveries = { ...digest.deliveries };
+    let transient: string | undefined;
+    const record = async (key: string, delivery: Delivery): Promise<void> => {
+      deliveries[key] = delivery;
+      const renewed = await writeDigestDelivery(db, digest.id, lease, key, delivery);
+      if (!renewed) throw new LostClaim();
+      lease = renewed;
+    };
+    const recordSent = async (key: string, delivery: Delivery): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await record(key, delivery);
+        } catch (error) {
+          if (error instanceof LostClaim || attempt >= 5) throw error;
+          log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent digest yet; retrying');
+          await sleep(100 * 2 ** attempt);
+        }
+      }
+    };
+
+    for (const r of recipients) {
+      const prior = deliveries[r.key];
+      if (prior?.status === 'sent' || prior?.status === 'failed') continue;
+      const messageId = stableMessageId(`digest|${digest.key}`, r.key);
+      const attempts = (prior?.attempts ?? 0) + 1;
+      if (!r.address) {
+        await record(r.key, {
+          status: 'failed',
+          messageId,
+          attempts: prior?.attempts ?? 0,
+          at: new Date().toISOString(),
+          error: 'invalid address',
+        });
+        log.warn('a primary contact has an invalid address; not sent');
+        continue;
+      }
+      let mail: OutgoingMail;
+      try {
+        mail = this.composeDigestMail(digest, set, partner.name, r, r.items, messageId, today);
+      } catch (error) {
+        if (!(error instanceof PayloadError)) throw error;
+        return finish({ finish: { status: 'failed', error: error.message.slice(0, 1000) } });
+      }
+      await this.bucket.take();
+      if (prior?.status === 'sending')
+        log.warn(
+          { messageId },
+          'resending a digest whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID',
+        );
+      await record(r.key, { status: 'sending', messageId, attempts, at: new Date().toISOString() });
+      let result;
+      try {
+        result = await this.transport.send(mail);
+      } catch (error) {
+        const failure = classifySendError(error);
+        if (failure.permanent) {
+          await record(r.key, {
+            status: 'failed',
+            messageId,
+            attempts,
+            at: new Date().toISOString(),
+            error: failure.message,
+          });
+          log.warn({ err: failure.message }, 'a recipient refused the digest permanently; recorded as failed');
+          continue;
+        }
+        await record(r.key, {
+          status: 'retry',
+          messageId,
+          attempts,
+          at: new Date().toISOString(),
+          error: failure.message,
+        });
+        transient = failure.message;
+        break;
+      }
+      await this.deps.hooks?.afterDigestSend?.(digest, messageId);
+      await recordSent(r.key, {
+        status: 'sent',
+        messageId: result.messageId || messageId,
+        attempts,
+        at: new Date().toISOString(),
+        response: result.response.slice(0, 500),
+        ...(result.path ? { path: result.path } : {}),
+      });
+      if (result.path) log.info({ path: result.path }, 'digest written to file');
+      else log.info({ messageId, notifications: r.items.length }, 'digest sent');
+    }
+
+    if (transient !== undefined) {
+      if (digest.attempts >= config.maxAttempts) {
+        log.error(
+          { attempts: digest.attempts, err: transient },
+          'giving up on a digest after repeated transient failures',
+        );
+        return finish({
+          finish: { status: 'failed', error: `gave up after ${digest.attempts} attempts: ${transient}` },
+        });
+      }
+      const delayMs = retryDelay(config, digest.attempts);
+      log.warn({ attempts: digest.attempts, delayMs, err: transient }, 'transient send failure; will retry the digest');
+      return finish({ finish: { status: 'retry', error: transient, delayMs } });
+    }
+    const sentTo = recipients.filter((r) => deliveries[r.key]?.status === 'sent');
+    const failed = recipients.filter((r) => deliveries[r.key]?.status === 'failed');
+    const failures =
+      failed.length > 0
+        ? (
+            `${failed.length} of ${recipients.length} recipients ` +
+            `failed: ${failed.map((r) => deliveries[r.key]?.error ?? 'failed').join('; ')}`
+          ).slice(0, 1000)
+        : null;
+    if (sentTo.length === 0)
+      return finish({ finish: { status: 'failed', error: failures ?? 'no recipient accepted the message' }, skipped });
+    const sent = items
+      .map((i) => ({
+        id: i.id,
+        messageIds: sentTo
+          .filter((r) => r.items.some((x) => x.id === i.id))
+          .map((r) => (deliveries[r.key] as Delivery).messageId),
+      }))
+      .filter((s) => s.messageIds.length > 0);
+    return finish({
+      finish: {
+        status: 'sent',
+        messageIds: sentTo.map((r) => (deliveries[r.key] as Delivery).messageId),
+        lastError: failures,
+      },
+      sent,
+      skipped,
+    });
+  }
+
+  private composeDigestMail(
+    digest: ClaimedDigest,
+    set: ProgramSet,
+    partnerName: string,
+    recipient: Recipient,
+    items: ReadonlyArray<DigestItem & { program: Program }>,
+    messageId: string,
+    today: number,
+  ): OutgoingMail {
+    const { config } = this.deps;
+    const address = recipient.address as string;
+    const program = programInForce(set, today) ?? (items[0] as { program: Program }).program;
+    const link = (kind: UnsubscribeClaims['kind']): string =>
+      unsubscribeUrl(
+        config.publicUrl,
+        signUnsubscribeToken({ partnerId: digest.partnerId, email: recipient.key, kind }, config.unsubscribeSecret),
+      );
+    const all = link('*');
+    const pageUrl = partnerPageUrl(
+      config.publicUrl,
+      signPartnerToken(
+        { partnerId: digest.partnerId, expiresOn: formatDay(today + PAGE_LINK_DAYS) },
+        config.linkSecret,
+      ),
+    );
+    const content = composeDigest({
+      day: digest.day,
+      program,
+      partnerName,
+      recipientName: recipient.name,
+      items: items.map((i) => ({
+        id: i.id,
+        kind: i.kind,
+        payload: i.payload,
+        program: i.program,
+        unsubscribeUrl: link(i.kind),
+      })),
+      pageUrl,
+      unsubscribeUrl: all,
+    });
+    const rendered = renderDigest(content);
+    const notification = sha256(`digest|${digest.key}`);
+    const partner = digest.partnerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+    const stem = `digest-${partner}-${notification.slice(0, 12)}-${sha256(recipient.key).slice(0, 8)}`;
+    return {
+      from: { name: config.fromName ?? headerText(program.name, 100), address: config.fromAddress },
+      to: { name: recipient.name, address },
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId,
+      headers: {
+        'List-Unsubscribe': `<${all}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'Auto-Submitted': 'auto-generated',
+        'X-Auto-Response-Suppress': 'All',
+        'X-Tierline-Kind': 'digest',
+        'X-Tierline-Digest': digest.key.replace(/[^\x20-\x7e]/g, '_'),
+        'X-Tierline-Notification': notification,
+      },
+      fileStem: stem,
+    };
   }
 
   private async process(row: ClaimedRow, set: ProgramSet, today: number): Promise<void> {
