@@ -57,7 +57,7 @@ export async function scorecardsInReview(db: Kysely<DB>, partnerId?: string) {
   let query = db
     .selectFrom('scorecards')
     .select(['partner_id', 'scorecard'])
-    .where(sql<boolean>`scorecard->>'status' = 'review'`);
+    .where('status', '=', 'review');
   if (partnerId !== undefined) query = query.where('partner_id', '=', partnerId);
   return query.orderBy('partner_id').execute();
 }
