@@ -2,7 +2,7 @@
 // server-side time of each web page (issue 18: ≤ 150 ms p95 with 100,000 partners and 10 M
 // deals). A fresh database (bench/lib/env.ts) gets N partners with stored scorecards of every
 // tier and status (a tenth with dated risks, a seventh one criterion short of promotion, one
-// in a thousand in review), an inbox row, a current history row and two decisions each, ten ledger entries
+// in a thousand in review, its review stored with it as the recompute does), an inbox row, a current history row and two decisions each, ten ledger entries
 // each, `--deals` deals each (100: 10 M at 100,000 partners; four in five won, closed over
 // the three years before the as-of day, so about a third fall in the partner page's
 // 12-month "what counted" window) and 1,000 dead letters, written set-based in SQL. Each page
@@ -186,8 +186,11 @@ async function seed(db: Kysely<DB>, partners: number, dealsPerPartner: number): 
     select 'crm', 'seed-' || g, ${id}, 'partner.upserted', '{}'::jsonb, md5(g::text), 'accepted'
     from generate_series(1, ${partners}::int) g`.execute(db);
   await sql`
-    insert into scorecards (partner_id, as_of, scorecard)
-    select ${id}, ${AS_OF}::date, jsonb_build_object(
+    insert into scorecards (partner_id, as_of, review, scorecard)
+    select ${id}, ${AS_OF}::date,
+      case when g % 1000 = 500 then jsonb_build_object('fromTier', 'silver', 'toTier', 'registered',
+        'since', '2026-11-13', 'autoApprovesOn', '2026-11-27') end,
+      jsonb_build_object(
       'partnerId', ${id}, 'asOf', ${AS_OF}::text, 'program', jsonb_build_object('id', 'acme', 'version', '2027.1'),
       'track', case when g % 3 = 0 then 'refer' else 'resell' end,
       'effectiveTier', case when g % 3 = 0 then (array['member','elite'])[1 + g % 2] else (array['registered','silver','gold'])[1 + g % 3] end,

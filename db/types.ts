@@ -259,6 +259,8 @@ export interface ScorecardsTable {
   tier: GeneratedAlways<string | null>;
   status: GeneratedAlways<string | null>;
   at_risk: GeneratedAlways<boolean>;
+  /** The pending demotion review on as_of ({fromTier, toTier, since, autoApprovesOn}); null: none, or not known. */
+  review: ColumnType<JsonValue | null, string | null | undefined, string | null>;
 }
 
 /** Partners per (track, tier, status), kept by triggers on `scorecards` (migration 2026_12_04_0200). */

@@ -12,6 +12,10 @@
 //   counter row; a statement that changes no key appends nothing). The overview folds the
 //   deltas into the counts (db/repositories/console.ts) and reads counts plus what is left:
 //   O(tracks × tiers × statuses), whatever the number of partners.
+// - `scorecards.review`: the demotion review pending on the scorecard's day (fromTier, toTier,
+//   since, autoApprovesOn), written by the recompute with the scorecard, null when none or not
+//   known (a scorecard written before this migration). The reviews page lists it without
+//   evaluating the partner again unless the partner owes a recompute.
 // - The jsonb expression indexes by tier of 2026_12_03_0070 are replaced by the column ones.
 import { sql, type Kysely } from 'kysely';
 
@@ -21,7 +25,8 @@ const upStatements = [
      add column tier text generated always as (scorecard->>'effectiveTier') stored,
      add column status text generated always as (scorecard->>'status') stored,
      add column at_risk boolean generated always as
-       (coalesce(jsonb_array_length(case when jsonb_typeof(scorecard->'risks') = 'array' then scorecard->'risks' end), 0) > 0) stored`,
+       (coalesce(jsonb_array_length(case when jsonb_typeof(scorecard->'risks') = 'array' then scorecard->'risks' end), 0) > 0) stored,
+     add column review jsonb`,
   `drop index scorecards_tier_idx`,
   `drop index scorecards_track_tier_idx`,
   `create index scorecards_tier_partner_idx on scorecards (tier, partner_id)`,
@@ -96,7 +101,7 @@ const downStatements = [
   `drop function scorecard_counts_inserted()`,
   `drop table scorecard_count_deltas`,
   `drop table scorecard_counts`,
-  `alter table scorecards drop column at_risk, drop column status, drop column tier, drop column track`,
+  `alter table scorecards drop column review, drop column at_risk, drop column status, drop column tier, drop column track`,
   `create index scorecards_tier_idx on scorecards ((scorecard->>'effectiveTier'), partner_id)`,
   `create index scorecards_track_tier_idx on scorecards ((scorecard->>'track'), (scorecard->>'effectiveTier'))`,
 ];
