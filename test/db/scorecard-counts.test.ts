@@ -72,9 +72,15 @@ describeWithPostgres('scorecard columns and counts', () => {
       card('P-6', 'refer', 'elite', 'qualified'),
     ]);
     expect(await tierCounts(db)).toEqual(await fullCount(db));
-    const before = await db.selectFrom('scorecard_count_deltas').select(sql<string>`count(*)::text`.as('n')).execute();
+    const before = await db
+      .selectFrom('scorecard_count_deltas')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .execute();
     await advanceNotDue(db, ['P-1', 'P-2', 'P-3'], '2026-11-02');
-    const after = await db.selectFrom('scorecard_count_deltas').select(sql<string>`count(*)::text`.as('n')).execute();
+    const after = await db
+      .selectFrom('scorecard_count_deltas')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .execute();
     expect(after).toEqual(before); // a move that changes no key appends nothing
     await foldScorecardCounts(db);
     expect(await db.selectFrom('scorecard_count_deltas').selectAll().execute()).toEqual([]);
@@ -91,7 +97,10 @@ describeWithPostgres('scorecard columns and counts', () => {
   });
 
   it('a writer does not wait for another uncommitted writer of other partners (insert-only deltas)', async () => {
-    await upsertScorecards(db, [card('P-1', 'resell', 'gold', 'qualified'), card('P-2', 'resell', 'gold', 'qualified')]);
+    await upsertScorecards(db, [
+      card('P-1', 'resell', 'gold', 'qualified'),
+      card('P-2', 'resell', 'gold', 'qualified'),
+    ]);
     await foldScorecardCounts(db);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
