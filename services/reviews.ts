@@ -185,31 +185,52 @@ export async function decideReview(
 }
 
 /**
- * The pending reviews: the partners whose last recompute left them in review, each evaluated
- * again as of that day with the decisions stored since (a decision whose recompute has not
+ * The pending reviews: the partners whose last recompute left them in review, as of that day.
+ * The review stored with the scorecard is the recompute's own evaluation: it stands while the
+ * partner owes no recompute. A partner that owes one (a decision, override or fact stored
+ * since), or whose scorecard has no stored review (written before it was stored), is
+ * evaluated again as of that day with what is stored now (a decision whose recompute has not
  * run yet no longer lists its review).
  */
 export async function pendingReviews(db: Kysely<DB>): Promise<PendingReviewView[]> {
   const program = await requireProgram(db);
   const rows = await scorecardsInReview(db);
-  const ids = rows.map((r) => r.partner_id);
+  const again = rows.filter((r) => r.owed || storedReview(r.review) === undefined).map((r) => r.partner_id);
   const [facts, overrides, decisions] = await Promise.all([
-    loadPartnerFacts(db, ids, program.currency),
-    activeOverrides(db, ids),
-    storedReviewDecisions(db, ids),
+    loadPartnerFacts(db, again, program.currency),
+    activeOverrides(db, again),
+    storedReviewDecisions(db, again),
   ]);
+  const evaluateAgain = new Set(again);
   const out: PendingReviewView[] = [];
   for (const r of rows) {
     const asOf = dayOrThrow(String((r.scorecard as { asOf?: unknown }).asOf));
-    const f = facts.get(r.partner_id) ?? emptyFacts(r.partner_id);
-    const review = evaluatePartner(
-      program,
-      f,
-      asOf,
-      overrides.get(r.partner_id) ?? [],
-      decisions.get(r.partner_id) ?? [],
-    ).review;
+    const review = evaluateAgain.has(r.partner_id)
+      ? evaluatePartner(
+          program,
+          facts.get(r.partner_id) ?? emptyFacts(r.partner_id),
+          asOf,
+          overrides.get(r.partner_id) ?? [],
+          decisions.get(r.partner_id) ?? [],
+        ).review
+      : (storedReview(r.review) ?? null);
     if (review !== null) out.push({ partnerId: r.partner_id, asOf, ...review });
   }
   return out;
+}
+
+/** A review as the recompute stores it with the scorecard; undefined when there is none or it does not read. */
+function storedReview(value: unknown): PendingReviewInfo | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const since = typeof v.since === 'string' ? parseDay(v.since) : undefined;
+  const autoApprovesOn = typeof v.autoApprovesOn === 'string' ? parseDay(v.autoApprovesOn) : undefined;
+  if (
+    typeof v.fromTier !== 'string' ||
+    typeof v.toTier !== 'string' ||
+    since === undefined ||
+    autoApprovesOn === undefined
+  )
+    return undefined;
+  return { fromTier: v.fromTier, toTier: v.toTier, since, autoApprovesOn };
 }

@@ -41,8 +41,9 @@ export interface BenchEnv {
 
 const stamp = (): string => `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
-export async function openEnv(scenario: string, options: { keep?: boolean } = {}): Promise<BenchEnv> {
-  const name = `tierline_bench_${scenario}_${stamp()}`;
+/** `name`: an existing database kept by an earlier run (`--keep`) to open again; it is kept too. */
+export async function openEnv(scenario: string, options: { keep?: boolean; name?: string } = {}): Promise<BenchEnv> {
+  const name = options.name ?? `tierline_bench_${scenario}_${stamp()}`;
   const url = withDatabase(databaseUrl(), name);
   await ensureDatabase(url);
   const db = createDb(url, { max: 8 });
@@ -83,7 +84,7 @@ export async function openEnv(scenario: string, options: { keep?: boolean } = {}
       await deleteKeys(redis, prefix);
       await redis.quit();
       await db.destroy();
-      if (!options.keep) await dropDatabase(url);
+      if (!options.keep && options.name === undefined) await dropDatabase(url);
     },
   };
 }

@@ -39,10 +39,10 @@ export async function partnersPage(
       'p.partner_type',
       'p.region',
       's.as_of',
-      sql<string | null>`s.scorecard->>'track'`.as('track'),
-      sql<string | null>`s.scorecard->>'effectiveTier'`.as('tier'),
+      's.track',
+      's.tier',
       sql<string | null>`s.scorecard->>'qualifiedTier'`.as('qualified_tier'),
-      sql<string | null>`s.scorecard->>'status'`.as('status'),
+      's.status',
       sql<string | null>`s.scorecard->>'graceEndsOn'`.as('grace_ends_on'),
       sql<string | null>`s.scorecard->'risks'->0->>'on'`.as('first_risk_on'),
     ]);
@@ -52,9 +52,11 @@ export async function partnersPage(
       eb.or([eb(sql`lower(p.partner_id)`, 'like', pattern), eb(sql`lower(p.name)`, 'like', pattern)]),
     );
   }
-  if (filter.tier) query = query.where(sql<string>`s.scorecard->>'effectiveTier'`, '=', filter.tier);
-  if (filter.status) query = query.where(sql<string>`s.scorecard->>'status'`, '=', filter.status);
-  if (filter.atRisk) query = query.where(sql<number>`jsonb_array_length(s.scorecard->'risks')`, '>', 0);
+  // The scorecards' plain columns (migration 2026_12_04_0200), indexed with partner_id for
+  // each combination of the three filters, so a filtered page is an index range in order.
+  if (filter.tier) query = query.where('s.tier', '=', filter.tier);
+  if (filter.status) query = query.where('s.status', '=', filter.status);
+  if (filter.atRisk) query = query.where('s.at_risk', '=', true);
   if (after) {
     query =
       sort === 'name'
@@ -72,19 +74,35 @@ export async function partnerRow(db: Kysely<DB>, partnerId: string) {
     .executeTakeFirst();
 }
 
-/** Partners per track and effective tier, from the stored scorecards. */
+/**
+ * Folds the net changes the scorecards' triggers appended into scorecard_counts (one
+ * statement: the deltas it deletes are exactly the ones it adds; deltas appended meanwhile
+ * stay for the next fold). Concurrent folds each take their own rows.
+ */
+export async function foldScorecardCounts(db: Kysely<DB>): Promise<void> {
+  await sql`
+    with moved as (delete from scorecard_count_deltas returning track, tier, status, partners),
+    sums as (select track, tier, status, sum(partners)::bigint as partners from moved group by 1, 2, 3)
+    insert into scorecard_counts (track, tier, status, partners)
+    select track, tier, status, partners from sums order by 1, 2, 3
+    on conflict (track, tier, status) do update set partners = scorecard_counts.partners + excluded.partners`.execute(
+    db,
+  );
+}
+
+/**
+ * Partners per track and effective tier: the counts kept by the scorecards' triggers plus any
+ * delta not folded yet (a few rows per (track, tier, status), whatever the number of partners).
+ */
 export async function tierCounts(db: Kysely<DB>) {
-  return db
-    .selectFrom('scorecards')
-    .select([
-      sql<string | null>`scorecard->>'track'`.as('track'),
-      sql<string | null>`scorecard->>'effectiveTier'`.as('tier'),
-      sql<string>`count(*)::text`.as('partners'),
-    ])
-    .groupBy([sql`scorecard->>'track'`, sql`scorecard->>'effectiveTier'`])
-    .orderBy(sql`1`)
-    .orderBy(sql`2`)
-    .execute();
+  const { rows } = await sql<{ track: string | null; tier: string | null; partners: string }>`
+    select track, tier, sum(partners)::text as partners from (
+      select track, tier, partners from scorecard_counts
+      union all
+      select track, tier, partners from scorecard_count_deltas) c
+    group by track, tier having sum(partners) <> 0
+    order by 1, 2`.execute(db);
+  return rows;
 }
 
 /** Tier decisions recorded per business day from `fromDay` on, split into promotions and the rest. */

@@ -151,6 +151,7 @@ export async function upsertScorecards(db: Kysely<DB>, rows: readonly Insertable
           as_of: sql`excluded.as_of`,
           scorecard: sql`excluded.scorecard`,
           next_change_day: sql`excluded.next_change_day`,
+          review: sql`excluded.review`,
           computed_at: sql`now()`,
         }),
       )

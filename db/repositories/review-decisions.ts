@@ -52,12 +52,21 @@ export async function lockPartnerReviews(db: Kysely<DB>, partnerId: string): Pro
   await sql`select pg_advisory_xact_lock(hashtextextended(${`reviews:${partnerId}`}, 0))`.execute(db);
 }
 
-/** The stored scorecards whose status is `review` (the pending reviews as of the last recompute). */
+/**
+ * The stored scorecards whose status is `review` (the pending reviews as of the last
+ * recompute), each with its stored review and whether the partner owes a recompute (a
+ * decision, override or fact stored since: the stored review may be out of date).
+ */
 export async function scorecardsInReview(db: Kysely<DB>, partnerId?: string) {
   let query = db
-    .selectFrom('scorecards')
-    .select(['partner_id', 'scorecard'])
-    .where(sql<boolean>`scorecard->>'status' = 'review'`);
-  if (partnerId !== undefined) query = query.where('partner_id', '=', partnerId);
-  return query.orderBy('partner_id').execute();
+    .selectFrom('scorecards as s')
+    .select([
+      's.partner_id',
+      's.scorecard',
+      's.review',
+      sql<boolean>`exists (select 1 from recompute_requests r where r.partner_id = s.partner_id)`.as('owed'),
+    ])
+    .where('s.status', '=', 'review');
+  if (partnerId !== undefined) query = query.where('s.partner_id', '=', partnerId);
+  return query.orderBy('s.partner_id').execute();
 }

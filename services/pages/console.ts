@@ -8,6 +8,7 @@ import {
   deadLetterById,
   deadLettersPage,
   decisionsPerDay,
+  foldScorecardCounts,
   nearPromotionPage,
   partnersPage,
   tierCounts,
@@ -114,6 +115,7 @@ export async function* partnersCsv(db: Kysely<DB>, q: PartnerQuery): AsyncGenera
 
 export async function overview(db: Kysely<DB>, today: Day) {
   const from = formatDay(today - 89);
+  await foldScorecardCounts(db);
   const [tiers, perDay] = await Promise.all([tierCounts(db), decisionsPerDay(db, from)]);
   const byDay = new Map(perDay.map((d) => [d.day, Number(d.decisions)]));
   const days: Array<{ day: string; decisions: number }> = [];

@@ -136,6 +136,7 @@ async function recomputeBatch(
     trx,
     evaluated.map((e) => e.evaluation.scorecard),
     new Map(evaluated.map((e) => [e.partnerId, nextChangeOf(program, asOf, e, inputsOf(e.partnerId))])),
+    new Map(evaluated.map((e) => [e.partnerId, e.evaluation.review])),
   );
   await writeCheckpoints(trx, program, evaluated, asOf, inputsOf);
   const ledger = await writeLedgers(

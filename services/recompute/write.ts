@@ -23,7 +23,7 @@ import type { DayExplanation } from '../../domain/evaluation/explain.ts';
 import { diffHistory, historyRuns, type HistoryRun } from '../../domain/evaluation/history-diff.ts';
 import type { LedgerLine } from '../../domain/evaluation/ledger.ts';
 import { ledgerDelta, storedTotals } from '../../domain/evaluation/ledger-delta.ts';
-import type { HistorySegment, Scorecard } from '../../domain/evaluation/scorecard.ts';
+import type { HistorySegment, PendingReviewInfo, Scorecard } from '../../domain/evaluation/scorecard.ts';
 import type { TierChange } from '../../domain/evaluation/timeline.ts';
 import { formatMinor } from '../../domain/money.ts';
 
@@ -149,13 +149,26 @@ export async function writeDecisions(
 /**
  * Upserts the scorecards with each one's next-change day (domain/evaluation/next-change.ts):
  * null there (no later day changes anything) is stored as MAX_DAY_STRING; a partner missing
- * from `nextChangeDays` gets null (not known: the nightly run recomputes it).
+ * from `nextChangeDays` gets null (not known: the nightly run recomputes it). `reviews`: each
+ * one's pending demotion review (stored for the reviews page; missing or null: none).
  */
 export async function writeScorecards(
   trx: Kysely<DB>,
   scorecards: readonly Scorecard[],
   nextChangeDays: ReadonlyMap<string, Day | null> = new Map(),
+  reviews: ReadonlyMap<string, PendingReviewInfo | null> = new Map(),
 ): Promise<void> {
+  const reviewOf = (id: string): string | null => {
+    const review = reviews.get(id);
+    return review
+      ? toJsonb({
+          fromTier: review.fromTier,
+          toTier: review.toTier,
+          since: formatDay(review.since),
+          autoApprovesOn: formatDay(review.autoApprovesOn),
+        })
+      : null;
+  };
   const nextOf = (id: string): string | null => {
     if (!nextChangeDays.has(id)) return null;
     const day = nextChangeDays.get(id);
@@ -168,6 +181,7 @@ export async function writeScorecards(
       as_of: s.asOf,
       scorecard: toJsonb(s),
       next_change_day: nextOf(s.partnerId),
+      review: reviewOf(s.partnerId),
     })),
   );
 }

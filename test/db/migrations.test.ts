@@ -34,6 +34,8 @@ const EXPECTED_TABLES = [
   'program_versions',
   'recompute_requests',
   'review_decisions',
+  'scorecard_count_deltas',
+  'scorecard_counts',
   'scorecards',
   'timeline_checkpoints',
 ];

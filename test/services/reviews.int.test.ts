@@ -89,6 +89,33 @@ describeWithPostgres('demotion reviews in the pipeline (issue 16)', () => {
     );
   });
 
+  it('lists the review stored with the scorecard by the recompute; without it, evaluates again to the same list', async () => {
+    const stored = await db()
+      .selectFrom('scorecards')
+      .select(['partner_id', 'review'])
+      .where('status', '=', 'review')
+      .orderBy('partner_id')
+      .execute();
+    expect(stored).toEqual(
+      ['R-1', 'R-2', 'R-3'].map((id) => ({
+        partner_id: id,
+        review: { fromTier: 'silver', toTier: 'registered', since: '2026-11-13', autoApprovesOn: '2026-11-27' },
+      })),
+    );
+    const listed = await pendingReviews(db());
+    await db().updateTable('scorecards').set({ review: null }).execute();
+    try {
+      expect(await pendingReviews(db())).toEqual(listed);
+    } finally {
+      for (const r of stored)
+        await db()
+          .updateTable('scorecards')
+          .set({ review: JSON.stringify(r.review) })
+          .where('partner_id', '=', r.partner_id)
+          .execute();
+    }
+  });
+
   it('opens a tier.review-pending per review for the reviewers; nothing for the partners yet', async () => {
     const rows = await outbox();
     const review = rows.filter((r) => r.kind === 'tier.review-pending');
@@ -144,6 +171,8 @@ describeWithPostgres('demotion reviews in the pipeline (issue 16)', () => {
       { partner_id: 'R-2', from_day: '2026-11-16' },
       { partner_id: 'R-3', from_day: '2026-11-14' },
     ]);
+    // Their stored reviews are out of date until the recompute: they are evaluated again, decided.
+    expect((await pendingReviews(db())).map((r) => r.partnerId)).toEqual(['R-1']);
   });
 
   it('the same decision again is a no-op; a contradicting one is refused', async () => {

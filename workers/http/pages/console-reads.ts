@@ -131,19 +131,18 @@ export function registerConsoleReads(app: FastifyInstance, c: ConsoleContext): v
 /** The partner detail view; `extra` adds a notice, an error or a fresh link. */
 export async function partnerDetailView(c: ConsoleContext, partnerId: string, extra: object = {}) {
   const { db } = c;
-  const [row, page, overrides, ledger, program] = await Promise.all([
+  // All at once (the decision trail too: an unknown partner's Refusal reads as no decisions).
+  const [row, page, overrides, ledger, program, decisions] = await Promise.all([
     partnerRow(db, partnerId),
     c.program().then((program) => partnerPage(db, partnerId, program)),
     activeOverridesOf(db, partnerId),
     latestLedgerEntries(db, partnerId, LEDGER_LIMIT),
     c.program(),
+    decisionTrail(db, partnerId, { all: false }).catch((error: unknown) => {
+      if (!(error instanceof Refusal)) throw error;
+      return [];
+    }),
   ]);
-  let decisions: Awaited<ReturnType<typeof decisionTrail>> = [];
-  try {
-    decisions = await decisionTrail(db, partnerId, { all: false });
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error;
-  }
   const allTiers = program
     ? [
         ...new Map(
