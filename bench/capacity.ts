@@ -51,7 +51,7 @@ const opts = new Command('bench:capacity')
   .option('--shared-buffers <size>', "the private Postgres' shared_buffers", '512MB')
   .option('--seed <n>', 'data seed', '42')
   .option('--out <file>', 'where the JSON goes', 'bench/out/capacity.json')
-  .option('--results', 'also copy the JSON to bench/results/<date>-capacity-<size>.json')
+  .option('--results', 'also copy the JSON to bench/results/<date>-capacity-<partners>-partners.json')
   .parse()
   .opts<Record<string, string | boolean | undefined>>();
 
@@ -242,15 +242,24 @@ async function indexSizes(m: Meters): Promise<Record<string, { bytes: number; le
   return out;
 }
 
-/** Shared buffers a 500-partner chunk's fact reads touch (EXPLAIN ANALYZE, BUFFERS), per partner. */
+/**
+ * Shared buffers (hits and reads) one partner's fact rows cost when read as a recompute reads
+ * them, partner by partner (a subplan per partner, as the fact read in
+ * db/repositories/recompute.ts), over a chunk of 500: about one heap page per row when a
+ * partner's rows are spread over the table, a few when they are clustered.
+ */
 async function chunkReadBuffers(m: Meters): Promise<Record<string, number>> {
   const chunk = Array.from({ length: Math.min(500, size.partners) }, (_, i) => partnerId(i + 1));
   const out: Record<string, number> = {};
-  for (const table of ['deals', 'certifications_earned', 'invoices']) {
+  for (const [table, column] of [
+    ['deals', 'amount'],
+    ['certifications_earned', 'earned_at'],
+    ['invoices', 'amount'],
+  ] as const) {
     const r = await sql<{ 'QUERY PLAN': unknown }>`
-      explain (analyze, buffers, format json) select * from ${sql.table(table)} where partner_id = any(${chunk}::text[])`.execute(
-      m.meter,
-    );
+      explain (analyze, buffers, format json)
+      select (select count(${sql.ref(`t.${column}`)}) from ${sql.table(table)} t where t.partner_id = w.id)
+      from unnest(${chunk}::text[]) as w(id)`.execute(m.meter);
     const plan = (r.rows[0]?.['QUERY PLAN'] as [{ Plan: Record<string, number> }])[0].Plan;
     out[table] = round(((plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0)) / chunk.length, 2);
   }
@@ -376,7 +385,7 @@ try {
   meter = createDb(meterUrl.toString(), { max: 1 });
   const m: Meters = { pg, redis, meter };
 
-  let watch = stopwatch();
+  const watch = stopwatch();
   const loaded = await writeFacts(e.db, {
     seed,
     first: 1,
@@ -542,7 +551,7 @@ try {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(output, null, 2)}\n`);
   if (opts.results && !dry) {
-    const copy = `bench/results/${startedAt.slice(0, 10)}-capacity-${sizeName}.json`;
+    const copy = `bench/results/${startedAt.slice(0, 10)}-capacity-${size.partners}-partners.json`;
     copyFileSync(out, copy);
     log(`copied to ${copy}`);
   }
