@@ -126,12 +126,13 @@ async function drained(queues: Queues, db: Kysely<DB>): Promise<string | undefin
   return owed > 0 || unsent > 0 ? `${owed} recomputes owed, ${unsent} emails unsent` : undefined;
 }
 
-async function ingestEmpty(queues: Queues): Promise<boolean> {
+/** What is left on the ingest queues (undefined: nothing). */
+async function ingestLeft(queues: Queues): Promise<string | undefined> {
   for (const name of [QUEUES.crm, QUEUES.lms, QUEUES.erp]) {
     const c = await queues[name].getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    if (Object.values(c).some((n) => n > 0)) return false;
+    if (Object.values(c).some((n) => n > 0)) return `${name} ${JSON.stringify(c)}`;
   }
-  return true;
+  return undefined;
 }
 
 function logLines(pattern: RegExp): string[] {
@@ -326,9 +327,18 @@ async function main(): Promise<void> {
     `main feed accepted (${fmt(stats.events)} events, ${fmt(stats.retries)} retried posts); recompute queue paused, waiting for the ingest queues to empty`,
   );
 
+  let ingestSaid = Date.now();
   await pollUntil(
     'ingest queues to empty before the wipe',
-    async () => ((await ingestEmpty(queues)) ? true : undefined),
+    async () => {
+      const left = await ingestLeft(queues);
+      // One line every 15 s at most: what is still on the ingest queues.
+      if (left !== undefined && Date.now() - ingestSaid > 15_000) {
+        say(`ingest draining: ${left}`);
+        ingestSaid = Date.now();
+      }
+      return left === undefined ? true : undefined;
+    },
     300_000,
     500,
     { retryErrors: true },
