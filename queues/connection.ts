@@ -9,6 +9,9 @@ export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 
 export type RedisConnection = Redis | Cluster;
 
+/** How long a connection to a Redis node (and, for a cluster, the slots refresh) may take. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 export interface QueueSettings {
   /** One redis:// URL, or (with `cluster`) several seed nodes separated by commas. */
   url: string;
@@ -47,7 +50,7 @@ export function openRedis(settings: QueueSettings, role: 'worker' | 'producer'):
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'worker' ? null : 2,
     enableOfflineQueue: role === 'worker',
-    connectTimeout: 5_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     lazyConnect: true,
   };
   if (settings.cluster) {
@@ -61,6 +64,11 @@ export function openRedis(settings: QueueSettings, role: 'worker' | 'producer'):
       enableOfflineQueue: true,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 300,
+      // ioredis's default (1 s) for CLUSTER SLOTS through a fresh connection to each seed is
+      // shorter than the connect timeout: on a busy host every seed timed out and a worker
+      // process failed to start ("None of startup nodes is available", seen in the cluster
+      // chaos suite at load 25 on 2 cores). The connect timeout bounds it instead.
+      slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
       redisOptions: {
         ...options,
         username: first.username || undefined,

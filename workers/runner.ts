@@ -127,7 +127,20 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     // A Redis that lost its data (restarted without persistence) lost the schedules too.
     schedules = keepSchedules(deps.queues, deps.db, deps.log);
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  try {
+    await Promise.all(workers.map((w) => w.waitUntilReady()));
+  } catch (error) {
+    // Redis unreachable at start (a cluster's first slots refresh failing on every seed): close
+    // what was opened here, or its connections reconnect for ever and the process never exits.
+    schedules?.();
+    for (const c of connections) c.disconnect();
+    const closed = Promise.all([
+      ...workers.map((w) => w.close(true).catch(() => {})),
+      notifier?.stop(1_000).catch(() => {}),
+    ]);
+    await Promise.race([closed, sleep(5_000, undefined, { ref: false })]);
+    throw error;
+  }
   deps.log.info({ roles, queues }, 'workers started');
   return {
     workers,

@@ -6,10 +6,17 @@
 // backends terminated mid-transaction, the SMTP server refusing, then answering 4xx. Once
 // drained it checks the results against `tierline evaluate` (verify.ts), prints a summary
 // and exits 1 on any mismatch. Options: --seed N (data), --fault-seed N, --partners N,
-// --events-per-partner N, --rate N (events/s), --keep (keep logs and database).
+// --events-per-partner N, --rate N (events/s), --keep (keep logs and database), --cluster.
+//
+// --cluster (or CHAOS_REDIS=cluster): the same pipeline and faults on a private Redis Cluster
+// of 3 masters + 3 replicas (cluster-redis.ts) instead of one redis-server. The single-server
+// Redis faults become cluster faults on the master holding the queues' slot: the freeze is a
+// SIGSTOP of that master beyond the node timeout (its replica is promoted meanwhile), the AOF
+// restart a SIGKILL of it (replica promoted; the killed node started again later as a
+// replica), and the empty restart a second master SIGKILL while the recompute wake-ups pile up.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type Kysely } from 'kysely';
@@ -37,6 +44,7 @@ import {
 import { buildFeed, sendAll, type SendStats, type Source } from './feed.ts';
 import { Fleet } from './processes.ts';
 import { ChaosRedis } from './redis.ts';
+import { ChaosCluster } from './cluster-redis.ts';
 import { ChaosSmtp, type SmtpMode } from './smtp.ts';
 import { sample, verify, type Check } from './verify.ts';
 import { prng } from '../setup/prng.ts';
@@ -52,8 +60,16 @@ const { values: args } = parseArgs({
     'events-per-partner': { type: 'string', default: '86' },
     rate: { type: 'string', default: '450' },
     keep: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: process.env.CHAOS_REDIS === 'cluster' },
   },
 });
+const clusterMode = args.cluster === true;
+const cpus = availableParallelism();
+const PREFIX = '{chaos}';
+const load = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
 const seed = Number(args.seed);
 const faultSeed = args['fault-seed'] !== undefined ? Number(args['fault-seed']) : Math.floor(Math.random() * 1_000_000);
 const rnd = prng(faultSeed);
@@ -110,12 +126,13 @@ async function drained(queues: Queues, db: Kysely<DB>): Promise<string | undefin
   return owed > 0 || unsent > 0 ? `${owed} recomputes owed, ${unsent} emails unsent` : undefined;
 }
 
-async function ingestEmpty(queues: Queues): Promise<boolean> {
+/** What is left on the ingest queues (undefined: nothing). */
+async function ingestLeft(queues: Queues): Promise<string | undefined> {
   for (const name of [QUEUES.crm, QUEUES.lms, QUEUES.erp]) {
     const c = await queues[name].getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    if (Object.values(c).some((n) => n > 0)) return false;
+    if (Object.values(c).some((n) => n > 0)) return `${name} ${JSON.stringify(c)}`;
   }
-  return true;
+  return undefined;
 }
 
 function logLines(pattern: RegExp): string[] {
@@ -132,9 +149,15 @@ function logSum(pattern: RegExp, field: string): number {
 }
 
 async function main(): Promise<void> {
-  say(`data seed ${seed}, fault seed ${faultSeed}, work dir ${work}`);
-  const redis = await ChaosRedis.start(work);
+  say(
+    `data seed ${seed}, fault seed ${faultSeed}, ${clusterMode ? 'Redis Cluster 3+3' : 'one redis-server'}, work dir ${work}, load ${load()}`,
+  );
+  const loadAtStart = load();
+  const single = clusterMode ? undefined : await ChaosRedis.start(work);
+  const cluster = clusterMode ? await ChaosCluster.start(PREFIX) : undefined;
+  const redis = (single ?? cluster) as { url: string; stop(): Promise<void> };
   cleanups.push(() => redis.stop());
+  if (cluster) say(`redis cluster up; the queues' slot is on master ${cluster.queueMaster()}`);
   const smtp = new ChaosSmtp();
   await smtp.start('accept');
   cleanups.push(() => smtp.close());
@@ -166,7 +189,7 @@ async function main(): Promise<void> {
     `feed: ${fmt(feed.counts.sent)} events in ${fmt(feed.counts.bodies)} bodies (${fmt(feed.counts.distinctValid)} distinct valid, ${fmt(feed.counts.duplicates)} duplicates, ${fmt(feed.counts.invalid)} invalid)`,
   );
 
-  const settings: QueueSettings = { url: redis.url, prefix: '{chaos}', cluster: false };
+  const settings: QueueSettings = { url: redis.url, prefix: PREFIX, cluster: clusterMode };
   const secrets: Record<Source, string> = {
     crm: randomBytes(16).toString('hex'),
     lms: randomBytes(16).toString('hex'),
@@ -176,6 +199,7 @@ async function main(): Promise<void> {
     ...process.env,
     DATABASE_URL: dbUrl,
     REDIS_URL: redis.url,
+    ...(clusterMode ? { REDIS_CLUSTER: '1' } : {}),
     TIERLINE_QUEUE_PREFIX: settings.prefix,
     TIERLINE_TODAY: TODAY,
     TIERLINE_SECRET_CRM: secrets.crm,
@@ -258,19 +282,34 @@ async function main(): Promise<void> {
     await at(jitter(18_000, 4_000));
     await terminateBackends(db, database, counts);
     await at(jitter(28_000, 4_000));
-    say(`redis: frozen for ${freezeMs / 1000} s (SIGSTOP)`);
-    redis.freeze();
-    counts.redisFreezes++;
-    await sleep(freezeMs);
-    redis.thaw();
+    if (cluster) {
+      say(`redis cluster: the queues' master frozen for ${freezeMs / 1000} s (SIGSTOP, node timeout 2 s)`);
+      const { frozen, master } = await cluster.freezeMaster(freezeMs);
+      counts.redisFreezes++;
+      say(`redis cluster: ${master} promoted while ${frozen} was frozen; ${frozen} thawed, now its replica`);
+    } else {
+      say(`redis: frozen for ${freezeMs / 1000} s (SIGSTOP)`);
+      single?.freeze();
+      counts.redisFreezes++;
+      await sleep(freezeMs);
+      single?.thaw();
+    }
     await awaitProgress(fleet, 'after freeze', counts);
     await at(jitter(50_000, 4_000));
     await setSmtp('tempfail');
     await at(jitter(58_000, 4_000));
-    say('redis: SIGKILL, down 7 s, restarted with its AOF');
-    await redis.restartWithAof(7_000);
-    counts.redisAofRestarts++;
-    await awaitProgress(fleet, 'after AOF restart', counts);
+    if (cluster) {
+      const { killed, master } = await cluster.killMaster();
+      say(`redis cluster: master ${killed} SIGKILLed mid-run; ${master} promoted`);
+      await awaitProgress(fleet, 'after master kill', counts);
+      await cluster.restart(killed);
+      say(`redis cluster: ${killed} started again, a synced replica`);
+    } else {
+      say('redis: SIGKILL, down 7 s, restarted with its AOF');
+      await single?.restartWithAof(7_000);
+      counts.redisAofRestarts++;
+      await awaitProgress(fleet, 'after AOF restart', counts);
+    }
     await at(jitter(72_000, 4_000));
     await terminateBackends(db, database, counts);
     await at(jitter(80_000, 4_000));
@@ -288,9 +327,18 @@ async function main(): Promise<void> {
     `main feed accepted (${fmt(stats.events)} events, ${fmt(stats.retries)} retried posts); recompute queue paused, waiting for the ingest queues to empty`,
   );
 
+  let ingestSaid = Date.now();
   await pollUntil(
     'ingest queues to empty before the wipe',
-    async () => ((await ingestEmpty(queues)) ? true : undefined),
+    async () => {
+      const left = await ingestLeft(queues);
+      // One line every 15 s at most: what is still on the ingest queues.
+      if (left !== undefined && Date.now() - ingestSaid > 15_000) {
+        say(`ingest draining: ${left}`);
+        ingestSaid = Date.now();
+      }
+      return left === undefined ? true : undefined;
+    },
     300_000,
     500,
     { retryErrors: true },
@@ -302,16 +350,32 @@ async function main(): Promise<void> {
       .executeTakeFirstOrThrow(),
   );
   counts.ownedAtWipe = Number(owed.n);
-  say(`redis: SIGKILL, restarted empty (${counts.ownedAtWipe} recomputes owed in Postgres)`);
-  await redis.restartEmpty(1_000);
-  counts.redisEmptyRestarts++;
-  await awaitProgress(fleet, 'after empty restart', counts);
+  let secondKilled: number | undefined;
+  if (cluster) {
+    // The cluster keeps its data through a failover, so this is a second master kill with the wake-ups piled up.
+    const { killed, master } = await cluster.killMaster();
+    secondKilled = killed;
+    say(
+      `redis cluster: master ${killed} SIGKILLed with the recompute queue paused (${counts.ownedAtWipe} recomputes owed in Postgres); ${master} promoted`,
+    );
+    await retrying(() => queues.recompute.resume());
+    await awaitProgress(fleet, 'after second master kill', counts);
+  } else {
+    say(`redis: SIGKILL, restarted empty (${counts.ownedAtWipe} recomputes owed in Postgres)`);
+    await single?.restartEmpty(1_000);
+    counts.redisEmptyRestarts++;
+    await awaitProgress(fleet, 'after empty restart', counts);
+  }
 
   const lateFeed = send(feed.late);
   await sleep(jitter(3_000, 1_000));
   await terminateBackends(db, database, counts);
   await lateFeed;
   feeding = false;
+  if (cluster && secondKilled !== undefined) {
+    await cluster.restart(secondKilled);
+    say(`redis cluster: ${secondKilled} started again, a synced replica`);
+  }
   await pollUntil(
     `${MIN_KILLS} worker kills`,
     async () => (counts.workerKills >= MIN_KILLS ? true : undefined),
@@ -381,7 +445,9 @@ async function main(): Promise<void> {
     `  run        data seed ${seed} · fault seed ${faultSeed} · ${fmt(Number(args.partners))} partners · receiver + ${roles.length} worker processes · ${Math.floor(seconds / 60)}m ${seconds % 60}s`,
     `  events     ${fmt(feed.counts.sent)} sent (${fmt(feed.counts.distinctValid)} distinct valid, ${fmt(feed.counts.duplicates)} duplicates, ${fmt(feed.counts.late)} late backdated, ${fmt(feed.counts.invalid)} invalid) in ${fmt(feed.counts.bodies)} bodies (${feed.counts.reposted} posted twice), ${fmt(stats.retries)} posts retried`,
     `  faults     worker kills ${counts.workerKills} (${counts.killedAfterCommit} right after a commit, ${counts.workerKills - counts.killedAfterCommit} SIGKILL at random), receiver kills ${counts.receiverKills}, processes restarted ${fleet.restarts}`,
-    `             redis frozen ${counts.redisFreezes}× ${freezeMs / 1000} s, restarted with AOF ${counts.redisAofRestarts}×, restarted empty ${counts.redisEmptyRestarts}× (${fmt(counts.ownedAtWipe)} recomputes owed at the wipe)`,
+    cluster
+      ? `             redis cluster 3+3: queues' master frozen ${cluster.counts.masterFreezes}× ${freezeMs / 1000} s, SIGKILLed ${cluster.counts.masterKills}×; failovers ${cluster.counts.failovers.length} (${cluster.counts.failovers.join(', ')} to a new master); killed nodes back as replicas ${cluster.counts.restartedAsReplica} (${fmt(counts.ownedAtWipe)} recomputes owed at the second kill)`
+      : `             redis frozen ${counts.redisFreezes}× ${freezeMs / 1000} s, restarted with AOF ${counts.redisAofRestarts}×, restarted empty ${counts.redisEmptyRestarts}× (${fmt(counts.ownedAtWipe)} recomputes owed at the wipe)`,
     `             event loop stopped ${counts.blockedLoops}× ${blockMs / 1000} s, postgres backends terminated ${counts.pgTerminated} in ${counts.pgRounds} rounds, smtp refused ${Math.round(counts.smtp.refusedMs / 1000)} s then 4xx ${Math.round(counts.smtp.tempfailMs / 1000)} s (${fmt(smtp.tempfailed)} answered 451)`,
     `  observed   jobs stalled and run again ${stalled}, recomputes re-enqueued by the reconciler ${requeued}, schedules reinstalled ${reinstalled}, failed jobs ${failedJobs.map(([q, n]) => `${q} ${n}`).join(' ')}, processes crashed by themselves ${crashes}`,
     `             progress after redis faults: ${counts.recoveries.join(', ') || 'none'}`,
@@ -392,16 +458,14 @@ async function main(): Promise<void> {
       (c) =>
         `    ${c.mismatches.length === 0 ? 'ok  ' : 'FAIL'} ${c.name} (${fmt(c.checked)})${c.mismatches.length > 0 ? `: ${sample(c.mismatches)}` : ''}`,
     ),
+    `  load       average ${loadAtStart} at the start, ${load()} at the end (1, 5, 15 min; ${cpus} cores)`,
     `  result     ${mismatches} mismatches${mismatches === 0 ? '' : ` (logs in ${logDir})`}`,
   ];
   console.log(lines.join('\n'));
-  if (
-    counts.workerKills < 20 ||
-    counts.redisAofRestarts < 1 ||
-    counts.redisEmptyRestarts < 1 ||
-    counts.smtp.refusedMs === 0 ||
-    counts.smtp.tempfailMs === 0
-  ) {
+  const redisFaultsDone = cluster
+    ? cluster.counts.masterFreezes >= 1 && cluster.counts.masterKills >= 2 && cluster.counts.failovers.length >= 3
+    : counts.redisAofRestarts >= 1 && counts.redisEmptyRestarts >= 1;
+  if (counts.workerKills < 20 || !redisFaultsDone || counts.smtp.refusedMs === 0 || counts.smtp.tempfailMs === 0) {
     console.log('  incomplete: not every fault was injected');
     return;
   }

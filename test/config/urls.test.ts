@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, redact } from '../../config/env.ts';
 import { databaseUrl, redisUrl } from '../../config/urls.ts';
-import { clusterSeeds, queueSettings } from '../../queues/connection.ts';
+import { Cluster } from 'ioredis';
+import { CONNECT_TIMEOUT_MS, clusterSeeds, openRedis, queueSettings } from '../../queues/connection.ts';
 
 describe('service URLs', () => {
   it('default to the local services', () => {
@@ -49,5 +50,15 @@ describe('service URLs', () => {
     expect(redact('redis://:a@h1:7000,redis://:b@h2:7001')).toBe('redis://:***@h1:7000,redis://:***@h2:7001');
     expect(redact('postgres://user:pw@h/db')).toBe('postgres://user:***@h/db');
     expect(redact('postgres://user@h/db')).toBe('postgres://user@h/db');
+  });
+
+  it('a cluster connection gives the slots refresh as long as a connection (ioredis would give it 1 s)', () => {
+    for (const role of ['worker', 'producer'] as const) {
+      const c = openRedis({ url: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001', prefix: '{t}', cluster: true }, role);
+      expect(c).toBeInstanceOf(Cluster);
+      expect((c as Cluster).options.slotsRefreshTimeout).toBe(CONNECT_TIMEOUT_MS);
+      expect((c as Cluster).options.redisOptions?.connectTimeout).toBe(CONNECT_TIMEOUT_MS);
+      c.disconnect();
+    }
   });
 });

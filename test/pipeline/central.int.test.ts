@@ -11,44 +11,9 @@ import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { ingest } from './ingest-jobs.ts';
 import { prng, shuffle } from '../setup/prng.ts';
 import { waitUntilDrained } from './drain.ts';
+import { backdated } from './backdated.ts';
 
 const AS_OF = '2026-11-23';
-
-/** Late events: new deals closed months ago, certifications earned long ago. */
-function backdated(events: readonly GeneratedEvent[], rnd: () => number): GeneratedEvent[] {
-  const partners = [...new Set(events.map((e) => e.partnerId))];
-  return partners.slice(0, 60).flatMap((partnerId, i) => [
-    {
-      id: `late-deal-${i}`,
-      source: 'crm',
-      type: 'deal.upserted',
-      occurredAt: `${AS_OF}T10:00:00Z`,
-      partnerId,
-      data: {
-        dealId: `LATE-${i}`,
-        stage: 'closed_won',
-        amount: `${Math.floor(rnd() * 900_000)}.${String(i % 100).padStart(2, '0')}`,
-        currency: 'USD',
-        customerId: `C-late-${i}`,
-        closedAt: `2026-0${1 + (i % 9)}-15`,
-        version: 1,
-      },
-    },
-    {
-      id: `late-cert-${i}`,
-      source: 'lms',
-      type: 'certification.earned',
-      occurredAt: `${AS_OF}T10:00:00Z`,
-      partnerId,
-      data: {
-        personId: `${partnerId}-late`,
-        certificationId: i % 2 ? 'sales-expert' : 'tech-expert',
-        earnedAt: '2025-12-01',
-        expiresAt: '2027-12-01',
-      },
-    },
-  ]);
-}
 
 describeWithPostgres('pipeline equals evaluate', () => {
   let pipeline: Pipeline;
@@ -75,7 +40,7 @@ describeWithPostgres('pipeline equals evaluate', () => {
         () => history[Math.floor(rnd() * history.length)] as GeneratedEvent,
       );
       const first = shuffle([...history, ...duplicates], rnd);
-      const late = backdated(history, rnd);
+      const late = backdated(history, rnd, AS_OF);
       expect(first.length).toBeGreaterThan(10_000);
 
       await ingest(pipeline, first);
