@@ -12,7 +12,7 @@ import { nearPromotion } from '../alerts.ts';
 import { dayOrThrow, nextPeriodStart, type Day } from '../dates.ts';
 import { timelineStart, type PartnerFacts } from '../facts/types.ts';
 import { buildContributions } from '../metrics/contributions.ts';
-import { buildSeries, SeriesCursor } from '../metrics/series.ts';
+import { SeriesCursor } from '../metrics/series.ts';
 import { versionIndexOn, type ProgramSet } from '../program/load.ts';
 import type { ReviewDecision } from '../reviews.ts';
 import { compileProgramSet, type CompiledVersion } from './compiled.ts';
@@ -20,7 +20,7 @@ import { unmet } from './criteria.ts';
 import { qualifiedIndex } from './qualify.ts';
 import { computeRisks } from './risks.ts';
 import type { PartnerEvaluation, Scorecard } from './scorecard.ts';
-import { buildSegment, type OverrideRule } from './timeline.ts';
+import { buildSegment, type OverrideRule, type Segment } from './timeline.ts';
 
 /**
  * What of a scorecard holds from its as-of day to the day before its next-change day: all but
@@ -57,31 +57,12 @@ function* factStarts(facts: PartnerFacts): Generator<Day | undefined> {
 }
 
 /**
- * The first day after asOf on which one of the track's metrics changes value (a fact leaving a
- * trailing window, an expiry, a calendar window restarting). A contribution ending without
- * moving its metric (a person still certified by another certification, a customer still
- * counted by another deal) changes nothing stored: the risk walk counts only values too.
- */
-function nextMetricChange(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Day | null {
-  const track = facts.profile ? version.tracks.get(facts.profile.partnerType) : undefined;
-  let best: Day | null = null;
-  for (const name of track?.metricNames ?? []) {
-    const metric = version.program.metrics[name];
-    if (!metric) continue;
-    const day = buildSeries(metric, buildContributions(metric, facts)).days.find((d) => d > asOf);
-    if (day !== undefined && (best === null || day < best)) best = day;
-  }
-  return best;
-}
-
-/**
  * The first day after asOf on which the track's metrics move the standing: the qualified tier
  * changes, or near-promotion starts or stops holding (checked on each day a metric changes
  * value; in between, values are constant). Other value changes move only the figures.
  */
-function nextStandingChange(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Day | null {
-  const segment = buildSegment(version, facts);
-  const track = segment.track;
+function nextStandingChange(segment: Segment, asOf: Day): Day | null {
+  const { track, version } = segment;
   if (!track) return null;
   const units = version.units;
   const cursors = [...segment.series].map(([name, s]) => [name, new SeriesCursor(s)] as const);
@@ -165,9 +146,11 @@ export function nextChangeDay(input: NextChangeInput): Day | null {
   add(earliestAfter(asOf, overrideEdges));
   add(earliestAfter(asOf, reviewDays));
   // A metric moving the standing: the qualified tier or near-promotion changing. While a dated
-  // risk is shown, any metric value change (the risk's figures and kinds follow the values).
-  add(nextStandingChange(version, facts, asOf));
-  if (scorecard.risks.length > 0) add(nextMetricChange(version, facts, asOf));
+  // risk is shown, any metric value change (a fact leaving a trailing window, an expiry, a
+  // calendar window restarting): the risk's kinds and figures follow the values.
+  const segment = buildSegment(version, facts);
+  add(nextStandingChange(segment, asOf));
+  if (scorecard.risks.length > 0) add(segment.changeDays.find((d) => d > asOf));
 
   // The policy with the qualified tier unchanged: a demotion (or review) falling due, a
   // review approving itself, a hold after promotion running out.
