@@ -26,10 +26,15 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** CPU seconds used so far by each backend connected to the database `db` is on. */
+/**
+ * CPU seconds used so far by each client backend connected to the database `db` is on
+ * (autovacuum workers, which a load of a million rows keeps busy for minutes, are not counted).
+ */
 async function backends(db: Kysely<DB>): Promise<Map<number, number>> {
   const { rows } = await sql<{ pid: number }>`
-    select pid from pg_stat_activity where datname = current_database()`.execute(db);
+    select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`.execute(
+    db,
+  );
   return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
 }
 
