@@ -273,3 +273,63 @@ describe('nextChangeDay', () => {
     expect(checked).toBeGreaterThan(200);
   }, 300_000);
 });
+
+describe('nextChangeDay, a calendar window restarting under a shown-nothing risk walk', () => {
+  it('a month start after which a fall shows as a risk is a next-change day (the walk freezes calendar windows)', () => {
+    // Gold by revenue12m (1.2 M) and by mrr (100 k this month); the revenue leaves its window on
+    // T + 65. Walked from T (mrr held at 100 k) gold never falls: no risk. From the month start
+    // on, mrr is 0 and the fall of T + 65 shows 30 days ahead: the standing changes on T + 35
+    // while the qualified tier and the metrics' standing do not move on the month start.
+    const asOf = dayOrThrow(UNTIL);
+    const v: Variant = { grace: 30, hold: 0, quarter: false, review: null, horizon: 30, secondFrom: null };
+    const set = programOf(v, asOf);
+    const batch = new BatchEvaluation(set);
+    const at = `${UNTIL}T00:00:00Z`;
+    const partnerId = 'M-1';
+    const add = (id: string, source: string, type: string, data: Record<string, unknown>): void =>
+      batch.addObject({ id, source, type, occurredAt: at, partnerId, data });
+    add('p', 'crm', 'partner.upserted', { name: 'M', partnerType: 'reseller', version: 1, contacts: [] });
+    add('d', 'crm', 'deal.upserted', {
+      dealId: 'D1',
+      stage: 'closed_won',
+      amount: '1200000.00',
+      currency: 'USD',
+      customerId: 'C1',
+      registeredAt: formatDay(asOf - 300),
+      closedAt: formatDay(asOf - 300),
+      version: 1,
+    });
+    add('i', 'erp', 'invoice.booked', {
+      invoiceId: 'I1',
+      amount: '100000.00',
+      currency: 'USD',
+      bookedAt: formatDay(asOf - 5),
+      recurring: true,
+    });
+    for (let p = 1; p <= 5; p++)
+      add(`s${p}`, 'lms', 'certification.earned', {
+        personId: `S${p}`,
+        certificationId: 'sales-expert',
+        earnedAt: '2025-01-01',
+        expiresAt: '2028-12-31',
+      });
+    for (let p = 1; p <= 2; p++)
+      add(`t${p}`, 'lms', 'certification.earned', {
+        personId: `T${p}`,
+        certificationId: 'tech-expert',
+        earnedAt: '2025-01-01',
+        expiresAt: '2028-12-31',
+      });
+    expect(batch.invalid).toEqual([]);
+    const facts = batch.folder.partners.get(partnerId);
+    if (!facts) throw new Error('no facts');
+    const evaluation = evaluatePartner(set, facts, asOf);
+    expect(evaluation.scorecard).toMatchObject({ qualifiedTier: 'gold', risks: [] });
+    const later = evaluatePartner(set, facts, asOf + 40).scorecard;
+    expect(later.qualifiedTier).toBe('gold');
+    expect(later.risks.map((r) => r.on)).toEqual([formatDay(asOf + 65)]);
+    // The first day of next month, not the day the risk shows.
+    expect(formatDay(nextChangeDay({ set, facts, asOf, evaluation }) ?? 0)).toBe('2026-12-01');
+    expect(checkAll(set, batch, asOf, [], [])).toBeGreaterThan(0);
+  });
+});
