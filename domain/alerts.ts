@@ -46,7 +46,7 @@ export interface AlertInput {
 const key = (...parts: string[]): string => parts.map((p) => p.replaceAll('|', '%7C')).join('|');
 
 /** Every unmet criterion of the next tier is within `within` (a fraction) of its requirement. */
-export function nearPromotion(scorecard: Scorecard, within: string): boolean {
+export function nearPromotion(scorecard: Pick<Scorecard, 'next'>, within: string): boolean {
   const next = scorecard.next;
   if (!next || next.unmet.length === 0) return false;
   const limit = ratio(within);

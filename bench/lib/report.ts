@@ -81,12 +81,23 @@ export function targets(
     );
     row(
       'nightly',
-      `steady night s (1% changed; ${n(x.steadyRecomputed)} recomputed, ${n(x.steadyAdvanced)} moved)`,
+      `steady night s (1% changed; ${n(x.steadyRecomputed)} recomputed, ${n(x.steadyNotDue)} not due)`,
       `${n(x.steadySeconds)}`,
       `SQL GROUP BY ${n(x.sqlBaselineSeconds)} s`,
       '≤ 0.5 × SQL',
       x.steadySeconds <= 0.5 * x.sqlBaselineSeconds,
     );
+    if (x.cpu) {
+      const c = x.cpu;
+      row(
+        'nightly',
+        'CPU s (workers + Postgres): --full / steady night',
+        `${n(c.fullProcessSeconds + c.fullPostgresSeconds)} / ${n(c.steadyProcessSeconds + c.steadyPostgresSeconds)}`,
+        `SQL GROUP BY ${n(c.sqlBaselinePostgresSeconds)} CPU s`,
+        'report only',
+        undefined,
+      );
+    }
     row('nightly', 'peak RSS of any process, MB', n(x.peakRssMb), '', '≤ 512 MB', x.peakRssMb <= 512);
   }
   if (r.incremental) {

@@ -13,6 +13,7 @@ import { JOBS, QUEUES } from '../../queues/catalog.ts';
 import { enqueueMany } from '../../queues/queues.ts';
 import { partnerId, writeFacts } from '../../tools/generate/facts-sql.ts';
 import { AS_OF, openEnv, recomputeAll, sleep, startWorkers, stopAll, type BenchEnv } from '../lib/env.ts';
+import { cpuMeter } from '../lib/cpu-seconds.ts';
 import { latencySummary, round, stopwatch } from '../lib/stats.ts';
 
 export interface NightlyOptions {
@@ -40,9 +41,26 @@ export interface NightlyResult {
     seconds: number;
     /** The night after 1% of partners had a change: `recompute --all` for the next day. */
     steadySeconds: number;
-    /** Partners the steady night re-evaluated (due or owing), and moved to the day unchanged. */
+    /** Partners the steady night re-evaluated (due or owing), and left as of an earlier day (not due). */
     steadyRecomputed: number;
-    steadyAdvanced: number;
+    steadyNotDue: number;
+    /**
+     * CPU seconds (user + system, /proc) of the worker processes and of the database's Postgres
+     * backends during the forced full run, the steady night and the SQL baseline: robust to a
+     * loaded machine, unlike the wall times.
+     */
+    cpu: {
+      fullProcessSeconds: number;
+      fullPostgresSeconds: number;
+      steadyProcessSeconds: number;
+      steadyPostgresSeconds: number;
+      sqlBaselinePostgresSeconds: number;
+      /** (process + Postgres) CPU of the run ÷ the SQL baseline's Postgres CPU. */
+      fullRatio: number;
+      steadyRatio: number;
+      /** Process + Postgres CPU ms per partner of the forced full run. */
+      fullMsPerPartner: number;
+    };
     firstRunSeconds: number;
     sqlBaselineSeconds: number;
     peakRssMb: number;
@@ -240,20 +258,30 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
 
     const first = await recomputeAll(e);
     o.log(`nightly: first run after the load ${first.seconds} s ${JSON.stringify(first.result)}`);
+    const pids = workers.map((w) => w.process.pid);
+    let meter = await cpuMeter(e.db, pids);
     const steady = await recomputeAll(e, { full: true });
-    o.log(`nightly: forced full run (--full) ${steady.seconds} s`);
+    const fullCpu = await meter();
+    o.log(`nightly: forced full run (--full) ${steady.seconds} s, CPU ${JSON.stringify(fullCpu)}`);
+    meter = await cpuMeter(e.db, []);
     elapsed = stopwatch();
     const baseline = await sqlBaseline(AS_OF).execute(e.db);
     const sqlSeconds = round(elapsed(), 2);
-    o.log(`nightly: SQL baseline ${sqlSeconds} s (${baseline.rows[0]?.partners} partners)`);
+    const sqlCpu = await meter();
+    o.log(
+      `nightly: SQL baseline ${sqlSeconds} s (${baseline.rows[0]?.partners} partners), CPU ${JSON.stringify(sqlCpu)}`,
+    );
     await sample(e, 3, 'warm-large');
     const largeSamples = await sample(e, o.samples, 'large');
     o.log(`incremental: ${o.samples} samples at ${totals.deals} deals`);
     const changed = await changeOnePercent(e, totals.partners);
+    meter = await cpuMeter(e.db, pids);
     const night = await recomputeAll(e, { asOf: NEXT_DAY });
-    const counted = night.result as { partners?: number; advanced?: number };
+    const steadyCpu = await meter();
+    const counted = night.result as { partners?: number; notDue?: number };
     o.log(
-      `nightly: steady night ${NEXT_DAY} after ${changed} partners changed ${night.seconds} s ${JSON.stringify(night.result)}`,
+      `nightly: steady night ${NEXT_DAY} after ${changed} partners changed ${night.seconds} s ${JSON.stringify(night.result)}` +
+        `, CPU ${JSON.stringify(steadyCpu)}`,
     );
     for (const [k, v] of Object.entries(await stopAll(workers))) keepPeak(k, v);
     if (o.plansDir) await explainHotQueries(e, o.plansDir, `${totals.deals}-deals`);
@@ -267,7 +295,17 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyResult> {
         seconds: steady.seconds,
         steadySeconds: night.seconds,
         steadyRecomputed: counted.partners ?? 0,
-        steadyAdvanced: counted.advanced ?? 0,
+        steadyNotDue: counted.notDue ?? 0,
+        cpu: {
+          fullProcessSeconds: fullCpu.processes,
+          fullPostgresSeconds: fullCpu.postgres,
+          steadyProcessSeconds: steadyCpu.processes,
+          steadyPostgresSeconds: steadyCpu.postgres,
+          sqlBaselinePostgresSeconds: sqlCpu.postgres,
+          fullRatio: round((fullCpu.processes + fullCpu.postgres) / Math.max(sqlCpu.postgres, 0.01), 2),
+          steadyRatio: round((steadyCpu.processes + steadyCpu.postgres) / Math.max(sqlCpu.postgres, 0.01), 2),
+          fullMsPerPartner: round(((fullCpu.processes + fullCpu.postgres) * 1000) / Math.max(totals.partners, 1), 2),
+        },
         firstRunSeconds: first.seconds,
         sqlBaselineSeconds: sqlSeconds,
         peakRssMb: Math.max(...Object.values(peaks)),

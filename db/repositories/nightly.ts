@@ -1,40 +1,29 @@
 // The nightly run's set-based step (docs/architecture.md#the-nightly-run): a partner that owes
-// no recompute and whose stored scorecard stays valid through the day (as_of ≤ day <
-// next_change_day) is only moved to the day; the others are recomputed.
+// no recompute and whose stored standing holds through the day (as_of ≤ day <
+// next_change_day) is left as it is, its scorecard exact for its own as-of day; the others are
+// recomputed.
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../types.ts';
 
 /**
- * Moves the scorecards of these partners that are not due on `asOf` to `asOf` (as_of and the
- * JSON's asOf), in one statement; returns the partners that are due (owe a recompute, have
- * no scorecard, one not known to be valid through `asOf`, or one computed as of a later day)
- * and how many were moved. Partners already as of `asOf` and not due are neither.
+ * Of these partners, those due on `asOf`: owing a recompute, without a scorecard, with one not
+ * known to hold through `asOf` (next_change_day ≤ asOf or null), or with one computed as of a
+ * later day. One statement; nothing is written. `notDue`: how many of them are not due and not
+ * already as of `asOf` (left as of an earlier day).
  */
-export async function advanceNotDue(
+export async function duePartners(
   db: Kysely<DB>,
   partnerIds: readonly string[],
   asOf: string,
-): Promise<{ due: string[]; advanced: number }> {
-  if (partnerIds.length === 0) return { due: [], advanced: 0 };
-  const rows = await sql<{ partner_id: string; advanced: boolean }>`
-    with ids as (select distinct id from unnest(${[...partnerIds]}::text[]) as id),
-    valid as (
-      select s.partner_id, s.as_of from scorecards s join ids on ids.id = s.partner_id
-      where s.as_of <= ${asOf}::date and s.next_change_day > ${asOf}::date
-        and not exists (select 1 from recompute_requests r where r.partner_id = s.partner_id)),
-    moved as (
-      update scorecards s set as_of = ${asOf}::date,
-        scorecard = jsonb_set(s.scorecard, '{asOf}', to_jsonb(${asOf}::text))
-      from valid v
-      where s.partner_id = v.partner_id and v.as_of < ${asOf}::date
-        and s.as_of < ${asOf}::date and s.next_change_day > ${asOf}::date
-      returning s.partner_id)
-    select id as partner_id, false as advanced from ids
-      where not exists (select 1 from valid v where v.partner_id = ids.id)
-    union all
-    select partner_id, true from moved`.execute(db);
-  return {
-    due: rows.rows.filter((r) => !r.advanced).map((r) => r.partner_id),
-    advanced: rows.rows.filter((r) => r.advanced).length,
-  };
+): Promise<{ due: string[]; notDue: number }> {
+  if (partnerIds.length === 0) return { due: [], notDue: 0 };
+  const { rows } = await sql<{ partner_id: string; due: boolean }>`
+    select ids.id as partner_id,
+      not coalesce(s.as_of <= ${asOf}::date and s.next_change_day > ${asOf}::date
+        and not exists (select 1 from recompute_requests r where r.partner_id = ids.id), false) as due
+    from (select distinct id from unnest(${[...partnerIds]}::text[]) as id) ids
+    left join scorecards s on s.partner_id = ids.id
+    where s.as_of is distinct from ${asOf}::date or s.next_change_day <= ${asOf}::date
+      or exists (select 1 from recompute_requests r where r.partner_id = ids.id)`.execute(db);
+  return { due: rows.filter((r) => r.due).map((r) => r.partner_id), notDue: rows.filter((r) => !r.due).length };
 }

@@ -49,15 +49,23 @@ export async function clearRequests(trx: Kysely<DB>, requests: readonly TakenReq
     where recompute_requests.partner_id = taken.partner_id and ${MICROS} = taken.micros`.execute(trx);
 }
 
-/** The day each partner's stored scorecard is computed as of. */
-export async function scorecardDays(db: Kysely<DB>, partnerIds: readonly string[]): Promise<Map<string, string>> {
-  if (partnerIds.length === 0) return new Map();
+/**
+ * Of these partners, those whose stored scorecard is as of `asOf`, or as of an earlier day with
+ * a standing that holds through `asOf` (next_change_day after it): nothing is due for them.
+ */
+export async function standingCurrent(
+  db: Kysely<DB>,
+  partnerIds: readonly string[],
+  asOf: string,
+): Promise<Set<string>> {
+  if (partnerIds.length === 0) return new Set();
   const rows = await db
     .selectFrom('scorecards')
-    .select(['partner_id', 'as_of'])
+    .select('partner_id')
     .where('partner_id', 'in', [...partnerIds])
+    .where((eb) => eb.or([eb('as_of', '=', asOf), eb.and([eb('as_of', '<', asOf), eb('next_change_day', '>', asOf)])]))
     .execute();
-  return new Map(rows.map((r) => [r.partner_id, r.as_of]));
+  return new Set(rows.map((r) => r.partner_id));
 }
 
 /** An override in force, as the engine reads it. */

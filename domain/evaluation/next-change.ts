@@ -1,20 +1,36 @@
-// The next day on which time alone changes what is stored for a partner (issue #14 item 2):
-// until then, with the same facts, overrides, reviews and program, evaluating on any later
-// day gives the same scorecard (but for `asOf`), history runs, decisions, ledger totals and
-// notification keys. The nightly run skips a partner whose next-change day has not come.
+// The next day on which time alone changes a partner's standing (issue #14 item 2): until
+// then, with the same facts, overrides, reviews and program, evaluating on any later day gives
+// the same standing (`standingOf`: the scorecard but for `asOf`, the metric values and the
+// unmet criteria's figures), history runs, decisions, ledger totals and notification keys.
+// The nightly run skips a partner whose next-change day has not come: its stored scorecard
+// stays exact for its own as-of day, and its standing holds through the day before the next
+// change (docs/architecture.md#the-nightly-run). A metric value that moves without moving the
+// qualified tier or near-promotion (a deal leaving a trailing window) changes no standing.
 // Conservative by design: every candidate below is a day something *may* change; a missed
 // candidate would be a wrong stored result, an extra one only a recompute that writes nothing.
 import { nearPromotion } from '../alerts.ts';
 import { dayOrThrow, nextPeriodStart, type Day } from '../dates.ts';
 import { timelineStart, type PartnerFacts } from '../facts/types.ts';
 import { buildContributions } from '../metrics/contributions.ts';
-import { buildSeries } from '../metrics/series.ts';
+import { SeriesCursor } from '../metrics/series.ts';
 import { versionIndexOn, type ProgramSet } from '../program/load.ts';
 import type { ReviewDecision } from '../reviews.ts';
 import { compileProgramSet, type CompiledVersion } from './compiled.ts';
+import { unmet } from './criteria.ts';
+import { qualifiedIndex } from './qualify.ts';
 import { computeRisks } from './risks.ts';
-import type { PartnerEvaluation } from './scorecard.ts';
-import type { OverrideRule } from './timeline.ts';
+import type { PartnerEvaluation, Scorecard } from './scorecard.ts';
+import { buildSegment, type OverrideRule, type Segment } from './timeline.ts';
+
+/**
+ * What of a scorecard holds from its as-of day to the day before its next-change day: all but
+ * `asOf`, the metric values and the unmet criteria's figures (`next` keeps its tier and whether
+ * near-promotion holds). The tests compare this on every skipped day.
+ */
+export function standingOf(scorecard: Scorecard, nearPromotionWithin: string) {
+  const { asOf: _asOf, metrics: _metrics, next, ...rest } = scorecard;
+  return { ...rest, next: next && { tier: next.tier, near: nearPromotion(scorecard, nearPromotionWithin) } };
+}
 
 /** The earliest day > asOf of `days` (null when none). */
 function earliestAfter(asOf: Day, days: Iterable<Day | undefined>): Day | null {
@@ -41,19 +57,51 @@ function* factStarts(facts: PartnerFacts): Generator<Day | undefined> {
 }
 
 /**
- * The first day after asOf on which one of the track's metrics changes value (a fact leaving a
- * trailing window, an expiry, a calendar window restarting). A contribution ending without
- * moving its metric (a person still certified by another certification, a customer still
- * counted by another deal) changes nothing stored: the risk walk counts only values too.
+ * The first day after asOf on which the track's metrics move the standing: the qualified tier
+ * changes, or near-promotion starts or stops holding (checked on each day a metric changes
+ * value; in between, values are constant). Other value changes move only the figures.
  */
-function nextMetricChange(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Day | null {
+function nextStandingChange(segment: Segment, asOf: Day): Day | null {
+  const { track, version } = segment;
+  if (!track) return null;
+  const units = version.units;
+  const cursors = [...segment.series].map(([name, s]) => [name, new SeriesCursor(s)] as const);
+  const values = new Map<string, bigint>();
+  const standing = (day: Day): string => {
+    for (const [name, cursor] of cursors) values.set(name, cursor.at(day));
+    const q = qualifiedIndex(track.track, values, units);
+    const tier = track.track.tiers[q + 1];
+    const criteria = tier?.criteria;
+    const near =
+      tier !== undefined &&
+      criteria !== undefined &&
+      criteria !== null &&
+      nearPromotion(
+        { next: { tier: tier.id, unmet: unmet(criteria, values, units) } },
+        version.program.alerts.nearPromotionWithin,
+      );
+    return `${q}|${near}`;
+  };
+  const now = standing(asOf);
+  for (const day of segment.changeDays) if (day > asOf && standing(day) !== now) return day;
+  return null;
+}
+
+/**
+ * The first day after asOf on which a contribution to one of the track's metrics stops for a
+ * reason the risk walk does not apply (a calendar window restarting, a revocation, a
+ * departure): from then on, the walk from a later day starts from other values than the walk
+ * from asOf, so a dated risk found (or not) on asOf says nothing about it.
+ */
+function nextRiskWalkChange(version: CompiledVersion, facts: PartnerFacts, asOf: Day): Day | null {
   const track = facts.profile ? version.tracks.get(facts.profile.partnerType) : undefined;
   let best: Day | null = null;
   for (const name of track?.metricNames ?? []) {
     const metric = version.program.metrics[name];
     if (!metric) continue;
-    const day = buildSeries(metric, buildContributions(metric, facts)).days.find((d) => d > asOf);
-    if (day !== undefined && (best === null || day < best)) best = day;
+    for (const c of buildContributions(metric, facts))
+      if (c.endKind !== 'expiry' && c.endKind !== 'rolloff' && c.endKind !== 'never' && c.end > asOf && c.end > c.start)
+        if (best === null || c.end < best) best = c.end;
   }
   return best;
 }
@@ -97,9 +145,12 @@ export function nextChangeDay(input: NextChangeInput): Day | null {
   );
   add(earliestAfter(asOf, overrideEdges));
   add(earliestAfter(asOf, reviewDays));
-  // A metric moving: a fact leaving a trailing window, an expiry, a calendar window restarting.
-  const edge = nextMetricChange(version, facts, asOf);
-  add(edge);
+  // A metric moving the standing: the qualified tier or near-promotion changing. While a dated
+  // risk is shown, any metric value change (a fact leaving a trailing window, an expiry, a
+  // calendar window restarting): the risk's kinds and figures follow the values.
+  const segment = buildSegment(version, facts);
+  add(nextStandingChange(segment, asOf));
+  if (scorecard.risks.length > 0) add(segment.changeDays.find((d) => d > asOf));
 
   // The policy with the qualified tier unchanged: a demotion (or review) falling due, a
   // review approving itself, a hold after promotion running out.
@@ -118,7 +169,11 @@ export function nextChangeDay(input: NextChangeInput): Day | null {
   const track = facts.profile ? version.tracks.get(facts.profile.partnerType) : undefined;
   const q = track?.track.tiers.findIndex((t) => t.id === scorecard.qualifiedTier) ?? -1;
   if (scorecard.risks.length === 0 && track && q > 0 && horizon > 0) {
-    const until = earliestAfter(asOf, candidates) ?? edge ?? asOf + 1;
+    // The walk from any day before `until` sees what the walk from asOf sees (no fact starts,
+    // no other version, the same qualified tier, no contribution ending outside the walk).
+    const walk = nextRiskWalkChange(version, facts, asOf);
+    add(walk);
+    const until = earliestAfter(asOf, candidates) ?? asOf + 1;
     const ahead = computeRisks(version, track, facts, asOf, q, until - asOf + horizon);
     const fall = ahead[0] ? dayOrThrow(ahead[0].on) : undefined;
     if (fall !== undefined) add(Math.max(fall - horizon, asOf + 1));

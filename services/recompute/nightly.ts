@@ -1,12 +1,13 @@
 // The nightly run: every partner brought to a day, a chunk of partners per job; the run's
 // result is the sum of its chunks', recorded in the audit log. Only the partners that are due
 // are recomputed (docs/architecture.md#the-nightly-run): those owing a recompute, without a
-// scorecard, or whose stored next-change day has come. The others' scorecards are moved to
-// the day in one statement, which the next-change property (test/domain/next-change.test.ts)
-// makes exact. `full` recomputes everyone.
+// scorecard, or whose stored next-change day has come. The others are left as they are: their
+// stored scorecard stays exact for its own as-of day, and their standing (tiers, status,
+// history, decisions, ledger, notifications) holds on the day, which the next-change property
+// (test/domain/next-change.test.ts) makes exact. `full` recomputes everyone.
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../../db/repositories/audit.ts';
-import { advanceNotDue } from '../../db/repositories/nightly.ts';
+import { duePartners } from '../../db/repositories/nightly.ts';
 import { partnerIdsAfter } from '../../db/repositories/partners.ts';
 import type { DB } from '../../db/types.ts';
 import { formatDay, type Day } from '../../domain/dates.ts';
@@ -14,8 +15,8 @@ import type { ProgramSet } from '../../domain/program/load.ts';
 import { recomputePartners, type RecomputeOptions } from './partners.ts';
 import { emptySummary, mergeSummaries, type RecomputeSummary } from './summary.ts';
 
-/** A chunk's result: what its recomputes changed, and how many partners were only moved to the day. */
-export type ChunkSummary = RecomputeSummary & { advanced: number };
+/** A chunk's result: what its recomputes changed, and how many partners were not due (left as of an earlier day). */
+export type ChunkSummary = RecomputeSummary & { notDue: number };
 
 /** One chunk of the nightly run as of `asOf`: the due partners recomputed (all of them when `full`). */
 export async function nightlyChunk(
@@ -25,10 +26,10 @@ export async function nightlyChunk(
   asOf: Day,
   options: RecomputeOptions & { full?: boolean } = {},
 ): Promise<ChunkSummary> {
-  const { due, advanced } = options.full
-    ? { due: partnerIds, advanced: 0 }
-    : await advanceNotDue(db, partnerIds, formatDay(asOf));
-  return { ...(await recomputePartners(db, program, due, asOf, options)), advanced };
+  const { due, notDue } = options.full
+    ? { due: partnerIds, notDue: 0 }
+    : await duePartners(db, partnerIds, formatDay(asOf));
+  return { ...(await recomputePartners(db, program, due, asOf, options)), notDue };
 }
 
 /** Every partner with an event, in id order, `size` at a time. */
@@ -61,13 +62,13 @@ export function nightlyRunResult(
     (into, c) => mergeSummaries(into, { ...emptySummary(), ...c }),
     emptySummary(),
   );
-  const advanced = chunks.reduce((n, c) => n + (c.advanced ?? 0), 0);
+  const notDue = chunks.reduce((n, c) => n + (c.notDue ?? 0), 0);
   return {
     asOf,
     full,
     chunks: chunks.length,
     ...summary,
-    advanced,
+    notDue,
     seconds: startedAt ? (now - startedAt) / 1000 : 0,
   };
 }

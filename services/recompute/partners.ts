@@ -7,7 +7,7 @@ import {
   activeOverrides,
   clearRequests,
   lockPartners,
-  scorecardDays,
+  standingCurrent,
   takeRequests,
 } from '../../db/repositories/recompute.ts';
 import { storedReviewDecisions } from '../../db/repositories/review-decisions.ts';
@@ -39,9 +39,10 @@ export const BATCH_SIZE = 100;
 
 export interface RecomputeOptions {
   /**
-   * Skip a partner that owes nothing and is already computed as of `asOf`: every change of
-   * its inputs (facts, overrides, a program version) leaves a request in the same
-   * transaction, so the stored result is the one this would write. A burst of events for
+   * Skip a partner that owes nothing and is already computed as of `asOf`, or whose stored
+   * standing holds through `asOf` (as the nightly run leaves it): every change of its inputs
+   * (facts, overrides, a program version) leaves a request in the same transaction, so the
+   * stored result is the one this would write. A burst of events for
    * one partner queues one wake-up per committed batch; the first recompute covers them all.
    */
   onlyIfOwed?: boolean;
@@ -100,11 +101,12 @@ async function recomputeBatch(
   const requests = await takeRequests(trx, partnerIds);
   let ids = partnerIds;
   if (onlyIfOwed) {
-    const days = await scorecardDays(
+    const current = await standingCurrent(
       trx,
       partnerIds.filter((id) => !requests.has(id)),
+      formatDay(asOf),
     );
-    ids = partnerIds.filter((id) => requests.has(id) || days.get(id) !== formatDay(asOf));
+    ids = partnerIds.filter((id) => requests.has(id) || !current.has(id));
   }
   const out = new Map<string, RecomputeSummary>();
   if (ids.length === 0) return out;

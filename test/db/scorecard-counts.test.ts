@@ -5,7 +5,6 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { foldScorecardCounts, tierCounts } from '../../db/repositories/console.ts';
 import { toJsonb } from '../../db/json.ts';
-import { advanceNotDue } from '../../db/repositories/nightly.ts';
 import { upsertScorecards } from '../../db/repositories/recompute.ts';
 import type { DB } from '../../db/types.ts';
 import { describeWithPostgres, freshDatabase, type FreshDatabase } from '../setup/db.ts';
@@ -56,7 +55,7 @@ describeWithPostgres('scorecard columns and counts', () => {
     ]);
   });
 
-  it('counts inserts, upserts that change or keep the tier, the nightly move, deletes and truncation', async () => {
+  it('counts inserts, upserts that change or keep the tier, an as-of move, deletes and truncation', async () => {
     await upsertScorecards(db, [
       card('P-1', 'resell', 'gold', 'qualified'),
       card('P-2', 'resell', 'gold', 'qualified'),
@@ -76,12 +75,16 @@ describeWithPostgres('scorecard columns and counts', () => {
       .selectFrom('scorecard_count_deltas')
       .select(sql<string>`count(*)::text`.as('n'))
       .execute();
-    await advanceNotDue(db, ['P-1', 'P-2', 'P-3'], '2026-11-02');
+    await db
+      .updateTable('scorecards')
+      .set({ as_of: '2026-11-02' })
+      .where('partner_id', 'in', ['P-1', 'P-2', 'P-3'])
+      .execute();
     const after = await db
       .selectFrom('scorecard_count_deltas')
       .select(sql<string>`count(*)::text`.as('n'))
       .execute();
-    expect(after).toEqual(before); // a move that changes no key appends nothing
+    expect(after).toEqual(before); // a write that changes no key appends nothing
     await foldScorecardCounts(db);
     expect(await db.selectFrom('scorecard_count_deltas').selectAll().execute()).toEqual([]);
     expect(await tierCounts(db)).toEqual(await fullCount(db));

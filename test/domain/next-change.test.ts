@@ -1,8 +1,11 @@
 // nextChangeDay (issue #14 item 2): on every day strictly between T and the next-change day,
-// evaluating the same inputs stores what evaluating on T stored. "Stored" is what the
-// recompute writes: the scorecard without `asOf`, the history runs (the last one is open,
-// so it names no as-of day), the tier changes (decisions), the ledger lines (hence totals),
-// and the set of notification deduplication keys (the outbox holds one row per key).
+// evaluating the same inputs gives the standing evaluating on T gave. The standing is what the
+// nightly run relies on when it leaves a partner's stored results as they are: the scorecard
+// but for `asOf`, the metric values and the unmet criteria's figures (`standingOf`: tiers,
+// status, grace end, next tier and whether near-promotion holds, risks, benefits, ledger
+// totals), the history runs (the last one is open, so it names no as-of day), the tier changes
+// (decisions), the ledger lines (hence totals), and the set of notification deduplication keys
+// (the outbox holds one row per key). The stored scorecard itself stays exact for its as-of day.
 // NEXT_CHANGE_RUNS=600 runs each property deeper: at that depth, removing any one candidate
 // of nextChangeDay but the redundant "fact dated after T" made one of them fail.
 import { readFileSync } from 'node:fs';
@@ -12,7 +15,7 @@ import { notificationRequests } from '../../domain/alerts.ts';
 import { dayOrThrow, formatDay, type Day } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
 import { historyRuns } from '../../domain/evaluation/history-diff.ts';
-import { nextChangeDay } from '../../domain/evaluation/next-change.ts';
+import { nextChangeDay, standingOf } from '../../domain/evaluation/next-change.ts';
 import { evaluatePartner, type PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
 import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import type { PartnerFacts } from '../../domain/facts/types.ts';
@@ -74,7 +77,7 @@ function stored(set: ProgramSet, facts: PartnerFacts, e: PartnerEvaluation, day:
   }).map((r) => r.dedupKey);
   return JSON.stringify(
     {
-      scorecard: { ...e.scorecard, asOf: undefined },
+      scorecard: standingOf(e.scorecard, program.alerts.nearPromotionWithin),
       history: historyRuns(e.history),
       changes: e.changes,
       ledger: e.ledger,
@@ -108,6 +111,9 @@ const SPAN = 75;
 type RawOverride = { tier: string; from: number; length: number };
 type RawReview = { tier: string; decision: 'approve' | 'reject'; on: number };
 
+/** Skipped days on which the metric values differ from T's (the standing rule at work). */
+let figuresOnly = 0;
+
 /** Checks every partner of the batch; returns how many later days were compared. */
 function checkAll(
   set: ProgramSet,
@@ -139,8 +145,10 @@ function checkAll(
     const want = stored(set, facts, evaluation, asOf);
     const last = Math.min(next ?? Infinity, asOf + SPAN + 1);
     for (let day = asOf + 1; day < last; day++) {
-      const got = stored(set, facts, evaluatePartner(set, facts, day, overrides, reviews), day);
+      const later = evaluatePartner(set, facts, day, overrides, reviews);
+      const got = stored(set, facts, later, day);
       if (got !== want) expect({ id, asOf: formatDay(asOf), day: formatDay(day), got }).toEqual({ want });
+      if (JSON.stringify(later.scorecard.metrics) !== JSON.stringify(evaluation.scorecard.metrics)) figuresOnly++;
       checked++;
     }
   }
@@ -241,8 +249,9 @@ describe('nextChangeDay', () => {
       ),
       { numRuns: Number(process.env.NEXT_CHANGE_RUNS ?? 50) },
     );
-    // Not vacuous: many skipped days were actually compared.
+    // Not vacuous: many skipped days were actually compared, some with other metric values.
     expect(checked).toBeGreaterThan(200);
+    expect(figuresOnly).toBeGreaterThan(0);
   }, 300_000);
   it('holds for sparse histories, where grace, hold, reviews and dated risks last long enough to matter', () => {
     let checked = 0;
@@ -263,4 +272,64 @@ describe('nextChangeDay', () => {
     );
     expect(checked).toBeGreaterThan(200);
   }, 300_000);
+});
+
+describe('nextChangeDay, a calendar window restarting under a shown-nothing risk walk', () => {
+  it('a month start after which a fall shows as a risk is a next-change day (the walk freezes calendar windows)', () => {
+    // Gold by revenue12m (1.2 M) and by mrr (100 k this month); the revenue leaves its window on
+    // T + 65. Walked from T (mrr held at 100 k) gold never falls: no risk. From the month start
+    // on, mrr is 0 and the fall of T + 65 shows 30 days ahead: the standing changes on T + 35
+    // while the qualified tier and the metrics' standing do not move on the month start.
+    const asOf = dayOrThrow(UNTIL);
+    const v: Variant = { grace: 30, hold: 0, quarter: false, review: null, horizon: 30, secondFrom: null };
+    const set = programOf(v, asOf);
+    const batch = new BatchEvaluation(set);
+    const at = `${UNTIL}T00:00:00Z`;
+    const partnerId = 'M-1';
+    const add = (id: string, source: string, type: string, data: Record<string, unknown>): void =>
+      batch.addObject({ id, source, type, occurredAt: at, partnerId, data });
+    add('p', 'crm', 'partner.upserted', { name: 'M', partnerType: 'reseller', version: 1, contacts: [] });
+    add('d', 'crm', 'deal.upserted', {
+      dealId: 'D1',
+      stage: 'closed_won',
+      amount: '1200000.00',
+      currency: 'USD',
+      customerId: 'C1',
+      registeredAt: formatDay(asOf - 300),
+      closedAt: formatDay(asOf - 300),
+      version: 1,
+    });
+    add('i', 'erp', 'invoice.booked', {
+      invoiceId: 'I1',
+      amount: '100000.00',
+      currency: 'USD',
+      bookedAt: formatDay(asOf - 5),
+      recurring: true,
+    });
+    for (let p = 1; p <= 5; p++)
+      add(`s${p}`, 'lms', 'certification.earned', {
+        personId: `S${p}`,
+        certificationId: 'sales-expert',
+        earnedAt: '2025-01-01',
+        expiresAt: '2028-12-31',
+      });
+    for (let p = 1; p <= 2; p++)
+      add(`t${p}`, 'lms', 'certification.earned', {
+        personId: `T${p}`,
+        certificationId: 'tech-expert',
+        earnedAt: '2025-01-01',
+        expiresAt: '2028-12-31',
+      });
+    expect(batch.invalid).toEqual([]);
+    const facts = batch.folder.partners.get(partnerId);
+    if (!facts) throw new Error('no facts');
+    const evaluation = evaluatePartner(set, facts, asOf);
+    expect(evaluation.scorecard).toMatchObject({ qualifiedTier: 'gold', risks: [] });
+    const later = evaluatePartner(set, facts, asOf + 40).scorecard;
+    expect(later.qualifiedTier).toBe('gold');
+    expect(later.risks.map((r) => r.on)).toEqual([formatDay(asOf + 65)]);
+    // The first day of next month, not the day the risk shows.
+    expect(formatDay(nextChangeDay({ set, facts, asOf, evaluation }) ?? 0)).toBe('2026-12-01');
+    expect(checkAll(set, batch, asOf, [], [])).toBeGreaterThan(0);
+  });
 });

@@ -1,8 +1,11 @@
 // Issue 14 item 2: the nightly run recomputes only the partners that are due. A partner whose
-// stored next-change day has not come (and that owes nothing) is not re-evaluated, only moved
-// to the day; a partner whose window edge falls on the day is; one with a new fact is. After
-// each night, every stored scorecard, history and ledger equals the reference (`evaluate`)
-// for that day, across a month start (calendar windows restart) and ten nights in a row.
+// stored next-change day has not come (and that owes nothing) is not re-evaluated and left as
+// it is; a partner whose qualified tier changes on the day (a deal leaving its window) is; one
+// with a new fact is; one whose metric values move without moving its standing (a deal leaving
+// its window, still short of the next tier) is not. After each night, every stored history and
+// ledger equals the reference (`evaluate`) for that day, and every stored scorecard equals the
+// reference for its own as-of day and has the reference's standing for that day, across a
+// month start (calendar windows restart) and ten nights in a row.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
@@ -11,13 +14,37 @@ import { nightlyChunk, partnerChunks, type ChunkSummary } from '../../services/r
 import { generateHistory } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import { compareWithReference, dealUpserted, partnerUpserted, putFacts, reference } from './support.ts';
+import { scorecardOn } from '../../services/reads.ts';
+import {
+  certificationEarned,
+  compareWithReference,
+  dealUpserted,
+  evaluateRef,
+  partnerUpserted,
+  putFacts,
+  reference,
+  storedScorecard,
+} from './support.ts';
 
 const T = '2026-11-23';
+const PARTNERS = 123;
 const D = '2026-11-24';
 
-/** P-EDGE's only deal leaves its trailing 12-month window on D; P-QUIET's changes nothing before 2027. */
+/**
+ * P-EDGE's only deal leaves its trailing 12-month window on D: revenue12m drops to 0, but without
+ * certifications it stays registered and far from silver (its standing holds). P-CROSS's does
+ * too, and it falls from silver (two certifications) on D. P-QUIET's changes nothing before 2027.
+ */
 const handmade = [
+  partnerUpserted('cross-p', 'P-CROSS'),
+  dealUpserted('cross-d', 'P-CROSS', {
+    dealId: 'X-1',
+    amount: '300000.00',
+    registeredAt: '2025-06-01',
+    closedAt: '2025-11-24',
+  }),
+  certificationEarned('cross-c1', 'P-CROSS', { personId: 'X1', earnedAt: '2025-01-01' }),
+  certificationEarned('cross-c2', 'P-CROSS', { personId: 'X2', earnedAt: '2025-01-01' }),
   partnerUpserted('edge-p', 'P-EDGE'),
   dealUpserted('edge-d', 'P-EDGE', {
     dealId: 'E-1',
@@ -54,7 +81,7 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
   async function night(asOf: string, full = false): Promise<ChunkSummary> {
     const sum: ChunkSummary = {
       partners: 0,
-      advanced: 0,
+      notDue: 0,
       decisions: 0,
       ledgerEntries: 0,
       notifications: 0,
@@ -64,7 +91,7 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
     for await (const ids of partnerChunks(pipeline.database.db, 50)) {
       const s = await nightlyChunk(pipeline.database.db, pipeline.program, ids, dayOrThrow(asOf), { full });
       sum.partners += s.partners;
-      sum.advanced += s.advanced;
+      sum.notDue += s.notDue;
       sum.decisions += s.decisions;
     }
     return sum;
@@ -79,11 +106,11 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
   }
 
   async function expectReference(asOf: string): Promise<void> {
-    const compared = await compareWithReference(pipeline.database.db, batch, asOf);
-    expect(compared.partners).toBe(122);
+    const compared = await compareWithReference(pipeline.database.db, batch, asOf, { standing: true });
+    expect(compared.partners).toBe(PARTNERS);
     expect({ asOf, ...compared, changes: 0, ledgerLines: 0 }).toEqual({
       asOf,
-      partners: 122,
+      partners: PARTNERS,
       scorecards: [],
       history: [],
       ledger: [],
@@ -94,17 +121,19 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
 
   it('the first run computes everyone and stores each next-change day', async () => {
     const first = await night(T);
-    expect(first).toMatchObject({ partners: 122, advanced: 0 });
+    expect(first).toMatchObject({ partners: PARTNERS, notDue: 0 });
     await expectReference(T);
     const stored = await cards();
-    expect(stored.get('P-EDGE')?.next).toBe(D);
+    expect(stored.get('P-CROSS')?.next).toBe(D);
+    // A metric value moving on D without moving the standing is no next-change day.
+    expect((stored.get('P-EDGE')?.next ?? '') > D).toBe(true);
     expect((stored.get('P-QUIET')?.next ?? '') > D).toBe(true);
     expect([...stored.values()].every((c) => c.next !== null && c.next > T)).toBe(true);
     // Run again for the same day: nothing is due, nothing moves.
-    expect(await night(T)).toMatchObject({ partners: 0, advanced: 0 });
+    expect(await night(T)).toMatchObject({ partners: 0, notDue: 0 });
   });
 
-  it('the next night re-evaluates the due partners and the one with a new fact, and moves the rest', async () => {
+  it('the next night re-evaluates the due partners and the one with a new fact, and leaves the rest as they are', async () => {
     const changed = 'P-00001';
     const late = dealUpserted('late-1', changed, { dealId: 'LATE-1', amount: '5000.00', closedAt: '2026-10-01' });
     await putFacts(pipeline, [late]);
@@ -112,20 +141,34 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
     batch = reference(pipeline.program, events);
     const before = await cards();
     const due = new Set([...before].filter(([id, c]) => id === changed || (c.next ?? '') <= D).map(([id]) => id));
-    expect(due.has('P-EDGE')).toBe(true);
+    expect(due.has('P-CROSS')).toBe(true);
+    expect(due.has('P-EDGE')).toBe(false);
     expect(due.has('P-QUIET')).toBe(false);
-    expect(due.size).toBeLessThan(122);
+    expect(due.size).toBeLessThan(PARTNERS);
 
     const result = await night(D);
-    expect(result).toMatchObject({ partners: due.size, advanced: 122 - due.size });
+    expect(result).toMatchObject({ partners: due.size, notDue: PARTNERS - due.size });
     const after = await cards();
     const evaluated = new Set(
       [...after].filter(([id, c]) => c.computed !== before.get(id)?.computed).map(([id]) => id),
     );
     expect(evaluated).toEqual(due);
-    expect(after.get('P-QUIET')).toMatchObject({ as_of: D, next: before.get('P-QUIET')?.next });
-    expect([...after.values()].every((c) => c.as_of === D)).toBe(true);
+    // Not due: left as of T, untouched.
+    expect(after.get('P-QUIET')).toEqual(before.get('P-QUIET'));
+    expect([...after].every(([id, c]) => c.as_of === (due.has(id) ? D : T))).toBe(true);
+    expect(evaluateRef(batch, 'P-CROSS', T).scorecard.qualifiedTier).toBe('silver');
+    expect(evaluateRef(batch, 'P-CROSS', D).scorecard.qualifiedTier).toBe('registered');
     await expectReference(D);
+
+    // P-EDGE's stored scorecard says T and T's revenue; its standing is D's; a read for D
+    // evaluates the day exactly (the figures differ).
+    const edge = evaluateRef(batch, 'P-EDGE', D).scorecard;
+    expect(await storedScorecard(pipeline.database.db, 'P-EDGE')).toEqual(
+      JSON.parse(JSON.stringify(evaluateRef(batch, 'P-EDGE', T).scorecard)),
+    );
+    expect(edge.metrics['revenue12m']).toBe('0.00');
+    expect(evaluateRef(batch, 'P-EDGE', T).scorecard.metrics['revenue12m']).toBe('300000.00');
+    expect(await scorecardOn(pipeline.database.db, 'P-EDGE', dayOrThrow(D))).toEqual(edge);
   });
 
   it('night after night, across a month start, the stored results equal the reference', async () => {
@@ -136,12 +179,13 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
       await expectReference(formatDay(day));
     }
     // Fewer recomputes than partners × nights (the point of the rule).
-    expect(recomputed).toBeLessThan(122 * 9);
+    expect(recomputed).toBeLessThan(PARTNERS * 9);
   }, 120_000);
 
   it('--full recomputes everyone and changes nothing', async () => {
     const day = '2026-12-03';
-    expect(await night(day, true)).toMatchObject({ partners: 122, advanced: 0, decisions: 0 });
+    expect(await night(day, true)).toMatchObject({ partners: PARTNERS, notDue: 0, decisions: 0 });
+    expect([...(await cards()).values()].every((c) => c.as_of === day)).toBe(true);
     await expectReference(day);
   });
 });

@@ -8,10 +8,11 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import { BatchEvaluation } from '../../domain/evaluation/batch.ts';
-import type { PartnerEvaluation } from '../../domain/evaluation/scorecard.ts';
+import { standingOf } from '../../domain/evaluation/next-change.ts';
+import type { PartnerEvaluation, Scorecard } from '../../domain/evaluation/scorecard.ts';
 import type { OverrideRule } from '../../domain/evaluation/timeline.ts';
 import { decimalToRatio } from '../../domain/money.ts';
-import type { ProgramSet } from '../../domain/program/load.ts';
+import { versionIndexOn, type ProgramSet } from '../../domain/program/load.ts';
 import { spawnTierline, type ChildWorker } from '../setup/children.ts';
 import { track } from '../setup/leaks.ts';
 import type { Pipeline } from '../setup/pipeline.ts';
@@ -313,12 +314,20 @@ export interface Comparison {
 
 /**
  * Compares every partner's stored scorecard, current effective-tier history and ledger sums
- * with the reference evaluation, set-based (a few queries for all partners).
+ * with the reference evaluation, set-based (a few queries for all partners). `standing`: the
+ * nightly run may leave a scorecard as of an earlier day (docs/architecture.md#the-nightly-run);
+ * then it must equal the reference for its own as-of day, hold through `asOf` (next_change_day
+ * after it), and its standing (`standingOf`) must equal the reference's on `asOf`.
  */
-export async function compareWithReference(db: Kysely<DB>, batch: BatchEvaluation, asOf: string): Promise<Comparison> {
+export async function compareWithReference(
+  db: Kysely<DB>,
+  batch: BatchEvaluation,
+  asOf: string,
+  options: { standing?: boolean } = {},
+): Promise<Comparison> {
   const ids = batch.partnerIds();
   const [cards, history, sums] = await Promise.all([
-    db.selectFrom('scorecards').select(['partner_id', 'scorecard']).execute(),
+    db.selectFrom('scorecards').select(['partner_id', 'scorecard', 'as_of', 'next_change_day']).execute(),
     db
       .selectFrom('effective_tier_history')
       .select(['partner_id', 'valid_from', 'valid_to', 'tier_id', 'status', 'program_version'])
@@ -329,6 +338,7 @@ export async function compareWithReference(db: Kysely<DB>, batch: BatchEvaluatio
     ledgerSums(db),
   ]);
   const cardOf = new Map(cards.map((c) => [c.partner_id, c.scorecard as unknown]));
+  const rowOf = new Map(cards.map((c) => [c.partner_id, c]));
   const historyOf = new Map<string, HistoryRow[]>();
   for (const { partner_id, ...row } of history) historyOf.set(partner_id, [...(historyOf.get(partner_id) ?? []), row]);
   const out: Comparison = { partners: ids.length, scorecards: [], history: [], ledger: [], changes: 0, ledgerLines: 0 };
@@ -336,7 +346,20 @@ export async function compareWithReference(db: Kysely<DB>, batch: BatchEvaluatio
   for (const id of ids) {
     const expected = evaluateRef(batch, id, asOf);
     out.changes += expected.changes.length;
-    if (!isDeepStrictEqual(cardOf.get(id), JSON.parse(JSON.stringify(expected.scorecard)))) out.scorecards.push(id);
+    const row = rowOf.get(id);
+    if (options.standing && row && row.as_of !== asOf) {
+      const within = (set: ProgramSet, day: string): string =>
+        set.versions[versionIndexOn(set, dayOrThrow(day))]?.program.alerts.nearPromotionWithin ?? '0';
+      const own = evaluateRef(batch, id, row.as_of).scorecard;
+      const exact = isDeepStrictEqual(row.scorecard, JSON.parse(JSON.stringify(own)));
+      const holds = row.as_of < asOf && row.next_change_day !== null && row.next_change_day > asOf;
+      const standing = isDeepStrictEqual(
+        JSON.parse(JSON.stringify(standingOf(row.scorecard as unknown as Scorecard, within(batch.program, asOf)))),
+        JSON.parse(JSON.stringify(standingOf(expected.scorecard, within(batch.program, asOf)))),
+      );
+      if (!exact || !holds || !standing) out.scorecards.push(id);
+    } else if (!isDeepStrictEqual(cardOf.get(id), JSON.parse(JSON.stringify(expected.scorecard))))
+      out.scorecards.push(id);
     if (!isDeepStrictEqual(historyOf.get(id) ?? [], expectedHistory(expected))) out.history.push(id);
     for (const [k, v] of referenceLines(expected)) wantLines.set(k, v);
   }
