@@ -4,7 +4,7 @@
 // named is refused, so a typo does not read as "nothing yet".
 import type { Kysely } from 'kysely';
 import { loadPartnerFacts } from './facts.ts';
-import { auditEntries } from '../db/repositories/audit.ts';
+import { auditEntries, latestAuditDetails } from '../db/repositories/audit.ts';
 import {
   eventsByKey,
   keyedFactEvents,
@@ -18,7 +18,7 @@ import {
 import { activeOverrides } from '../db/repositories/recompute.ts';
 import { storedReviewDecisions } from '../db/repositories/review-decisions.ts';
 import type { DB } from '../db/types.ts';
-import type { Day } from '../domain/dates.ts';
+import { parseDay, type Day } from '../domain/dates.ts';
 import { earliestAffectedDay, supersession, triggersOf, type Envelope } from '../domain/decision-trail.ts';
 import { evaluatePartner, type Scorecard } from '../domain/evaluation/scorecard.ts';
 import { Refusal } from './errors.ts';
@@ -28,6 +28,31 @@ import { loadProgramSet } from './programs.ts';
 export async function lastScorecard(db: Kysely<DB>, partnerId: string): Promise<Scorecard | undefined> {
   await knownPartner(db, partnerId);
   return (await storedScorecard(db, partnerId)) as Scorecard | undefined;
+}
+
+/**
+ * The partner's scorecard as of the day the stored state stands for: the stored one, unless
+ * the last nightly run was for a later day and left this partner alone (not due: its tiers,
+ * status, risks and ledger hold, but its metric figures may have moved,
+ * docs/architecture.md#the-nightly-run); then the stored facts evaluated for the run's day,
+ * which is what a recompute for that day would store (SPEC §3.4: the nightly run and
+ * `evaluate` give identical scorecards).
+ */
+export async function currentScorecard(db: Kysely<DB>, partnerId: string): Promise<Scorecard | undefined> {
+  const stored = await lastScorecard(db, partnerId);
+  if (!stored) return undefined;
+  const runDay = await lastNightlyRunDay(db);
+  const storedDay = parseDay(stored.asOf);
+  if (runDay === undefined || storedDay === undefined || runDay <= storedDay) return stored;
+  return scorecardOn(db, partnerId, runDay);
+}
+
+/** The as-of day of the last recorded nightly run (`recompute --all`), if any. */
+export async function lastNightlyRunDay(db: Kysely<DB>): Promise<Day | undefined> {
+  const details: unknown = await latestAuditDetails(db, 'nightly-run');
+  const result: unknown = typeof details === 'string' ? JSON.parse(details) : details;
+  if (typeof result !== 'object' || result === null || !('asOf' in result)) return undefined;
+  return typeof result.asOf === 'string' ? parseDay(result.asOf) : undefined;
 }
 
 /** The stored facts evaluated for `day` (with the active overrides and review decisions); undefined for an unknown partner. */

@@ -12,3 +12,16 @@ export async function auditEntries(db: Kysely<DB>, options: { partnerId?: string
   if (options.partnerId !== undefined) query = query.where('partner_id', '=', options.partnerId);
   return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
 }
+
+/** The details of the latest audit entry of `action` (e.g. the last nightly run's result). */
+export async function latestAuditDetails(db: Kysely<DB>, action: string) {
+  const row = await db
+    .selectFrom('audit_log')
+    .select('details')
+    .where('action', '=', action)
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.details;
+}

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { parseDay } from '../../domain/dates.ts';
 import type { Scorecard } from '../../domain/evaluation/scorecard.ts';
-import { decisionTrail, lastScorecard, ledger, scorecardOn } from '../../services/reads.ts';
+import { currentScorecard, decisionTrail, ledger, scorecardOn } from '../../services/reads.ts';
 import { CliError, refusalsAsCliErrors } from '../lib/errors.ts';
 import { openDatabase } from '../lib/services.ts';
 
@@ -41,7 +41,7 @@ export async function readScorecard(partnerId: string, options: Json & { asOf?: 
         throw new CliError(`--as-of: expected a date YYYY-MM-DD, got ${JSON.stringify(options.asOf)}`);
       scorecard = await refusalsAsCliErrors(() => scorecardOn(db, partnerId, day));
     } else {
-      scorecard = await refusalsAsCliErrors(() => lastScorecard(db, partnerId));
+      scorecard = await refusalsAsCliErrors(() => currentScorecard(db, partnerId));
     }
     if (!scorecard)
       throw new CliError(`no scorecard stored for partner ${partnerId} yet (no recompute has run for it)`);

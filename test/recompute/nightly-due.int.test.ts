@@ -10,11 +10,17 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayOrThrow, formatDay } from '../../domain/dates.ts';
 import type { BatchEvaluation } from '../../domain/evaluation/batch.ts';
-import { nightlyChunk, partnerChunks, type ChunkSummary } from '../../services/recompute/nightly.ts';
+import {
+  nightlyChunk,
+  nightlyRunResult,
+  partnerChunks,
+  recordNightlyRun,
+  type ChunkSummary,
+} from '../../services/recompute/nightly.ts';
 import { generateHistory } from '../../tools/generate/history.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
-import { scorecardOn } from '../../services/reads.ts';
+import { currentScorecard, lastNightlyRunDay, scorecardOn } from '../../services/reads.ts';
 import {
   certificationEarned,
   compareWithReference,
@@ -169,6 +175,20 @@ describeWithPostgres('recompute: the nightly run recomputes only what is due', (
     expect(edge.metrics['revenue12m']).toBe('0.00');
     expect(evaluateRef(batch, 'P-EDGE', T).scorecard.metrics['revenue12m']).toBe('300000.00');
     expect(await scorecardOn(pipeline.database.db, 'P-EDGE', dayOrThrow(D))).toEqual(edge);
+
+    // `tierline scorecard` reads the day the last recorded run stands for: D's figures for
+    // the partner left alone, the stored scorecard for the one recomputed (SPEC §3.4).
+    const db = pipeline.database.db;
+    expect(await currentScorecard(db, 'P-EDGE')).toEqual(
+      JSON.parse(JSON.stringify(evaluateRef(batch, 'P-EDGE', T).scorecard)),
+    );
+    await recordNightlyRun(db, nightlyRunResult(D, [result], undefined, 0));
+    expect(await lastNightlyRunDay(db)).toBe(dayOrThrow(D));
+    expect(await currentScorecard(db, 'P-EDGE')).toEqual(edge);
+    expect(await currentScorecard(db, 'P-CROSS')).toEqual(await storedScorecard(db, 'P-CROSS'));
+    expect(await currentScorecard(db, 'P-CROSS')).toEqual(
+      JSON.parse(JSON.stringify(evaluateRef(batch, 'P-CROSS', D).scorecard)),
+    );
   });
 
   it('night after night, across a month start, the stored results equal the reference', async () => {
