@@ -9,8 +9,17 @@ import { toJsonb } from '../json.ts';
 import type { DB } from '../types.ts';
 import type { InboxKey } from './inbox.ts';
 
+interface InboxFields {
+  source: string;
+  id: string;
+  partnerId: string;
+  type: string;
+}
+
 interface Candidate {
   raw: unknown;
+  /** source, id, partnerId and type when the caller has them (the payload's own strings), else read from raw. */
+  key?: InboxFields | undefined;
   hash: string;
   /** The line as received, when there is one: sent as it is when Postgres reads it as the same jsonb. */
   bytes?: Uint8Array | undefined;
@@ -123,7 +132,7 @@ async function seqsAndExisting(
  */
 export async function copyInboxRows(session: CopySession, candidates: readonly Candidate[]): Promise<InboxKey[]> {
   if (candidates.length === 0) return [];
-  const fields = candidates.map((c) => c.raw as { source: string; id: string; partnerId: string; type: string });
+  const fields = candidates.map((c) => c.key ?? (c.raw as InboxFields));
   const { seqs, existing } = await seqsAndExisting(
     session.db,
     fields.map((f) => ({ source: f.source, eventId: f.id })),
