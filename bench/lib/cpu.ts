@@ -17,9 +17,9 @@ function statFields(path: string): string[] | undefined {
   }
 }
 
-/** utime + stime of a process, in seconds (undefined once it is gone). */
-export function processCpuSeconds(pid: number): number | undefined {
-  const f = statFields(`/proc/${pid}/stat`);
+/** utime + stime of a process (or of one of its threads), in seconds (undefined once it is gone). */
+export function processCpuSeconds(pid: number, thread?: number): number | undefined {
+  const f = statFields(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`);
   return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : undefined;
 }
 
