@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { writeEventsFile } from '../lib/data.ts';
 import { openEnv, runChild, tierline } from '../lib/env.ts';
 import { round, stopwatch } from '../lib/stats.ts';
+import { sampleBackends, waitedChildrenCpuSeconds } from '../lib/cpu-backfill.ts';
 
 export interface BackfillOptions {
   seed: number;
@@ -26,6 +27,12 @@ export interface BackfillResult {
   copySeconds: number;
   copyRowsPerSec: number;
   peakRssMb: number;
+  /** CPU microseconds per event: the tierline process (all its threads) and its Postgres backends. */
+  nodeCpuUsPerEvent: number;
+  postgresCpuUsPerEvent: number;
+  /** The same for the baseline: psql and its backend, per row. */
+  copyClientCpuUsPerRow: number;
+  copyPostgresCpuUsPerRow: number;
 }
 
 async function psqlCopy(url: string, path: string): Promise<void> {
@@ -46,19 +53,31 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   o.log(`backfill: generated ${events} events for ${partners} partners in ${round(elapsed())} s`);
   const e = await openEnv('backfill', { keep: o.keep });
   try {
+    let children = waitedChildrenCpuSeconds();
+    let backends = sampleBackends(e.db);
     elapsed = stopwatch();
     const cli = tierline(e.env, 'ingest --backfill', ['ingest', path, '--backfill'], 'pipe');
     await runChild(cli);
     const seconds = round(elapsed(), 2);
+    const nodeCpu = waitedChildrenCpuSeconds() - children;
+    const postgresCpu = await backends.stop();
     o.log(`backfill: ${events} events in ${seconds} s`);
     await sql`create table bench_copy (payload jsonb not null)`.execute(e.db);
+    children = waitedChildrenCpuSeconds();
+    backends = sampleBackends(e.db);
     elapsed = stopwatch();
     await psqlCopy(e.url, path);
     const copySeconds = round(elapsed(), 2);
+    const copyClientCpu = waitedChildrenCpuSeconds() - children;
+    const copyPostgresCpu = await backends.stop();
     const copied = await sql<{ n: string }>`select count(*)::text as n from bench_copy`.execute(e.db);
     if (Number(copied.rows[0]?.n) !== events)
       throw new Error(`COPY stored ${copied.rows[0]?.n} rows, expected ${events}`);
-    o.log(`backfill: COPY of the same rows in ${copySeconds} s`);
+    const us = (cpuSeconds: number): number => round((cpuSeconds * 1e6) / events, 1);
+    o.log(
+      `backfill: COPY of the same rows in ${copySeconds} s (ratio ${round(copySeconds / seconds, 3)}); CPU µs per event: ` +
+        `tierline ${us(nodeCpu)} + postgres ${us(postgresCpu)}, COPY psql ${us(copyClientCpu)} + postgres ${us(copyPostgresCpu)}`,
+    );
     return {
       events,
       partners,
@@ -67,6 +86,10 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
       copySeconds,
       copyRowsPerSec: round(events / copySeconds, 0),
       peakRssMb: cli.peakMb(),
+      nodeCpuUsPerEvent: us(nodeCpu),
+      postgresCpuUsPerEvent: us(postgresCpu),
+      copyClientCpuUsPerRow: us(copyClientCpu),
+      copyPostgresCpuUsPerRow: us(copyPostgresCpu),
     };
   } finally {
     rmSync(path, { force: true });

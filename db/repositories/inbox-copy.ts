@@ -9,8 +9,17 @@ import { toJsonb } from '../json.ts';
 import type { DB } from '../types.ts';
 import type { InboxKey } from './inbox.ts';
 
+interface InboxFields {
+  source: string;
+  id: string;
+  partnerId: string;
+  type: string;
+}
+
 interface Candidate {
   raw: unknown;
+  /** source, id, partnerId and type when the caller has them (the payload's own strings), else read from raw. */
+  key?: InboxFields | undefined;
   hash: string;
   /** The line as received, when there is one: sent as it is when Postgres reads it as the same jsonb. */
   bytes?: Uint8Array | undefined;
@@ -37,8 +46,8 @@ const QUOTE = 0x22;
  * duplicate keys read alike (jsonb keeps the last duplicate too); numbers do not always:
  * `2.0`, `1e2` or a 17-digit integer survive as written in jsonb and not through a JS
  * number. So: an object first (no byte-order mark), no byte COPY would have to escape, and
- * outside strings (no backslash, so every quote opens or closes one) no `.`, `e`, `E` and no
- * run of more than 15 digits.
+ * outside strings (no backslash, so every quote opens or closes one) no `.`, no `e` or `E`
+ * right after a digit (true and false pass) and no run of more than 15 digits.
  */
 export function sendableAsIs(line: Uint8Array): boolean {
   if (line[0] !== 0x7b) return false;
@@ -53,7 +62,8 @@ export function sendableAsIs(line: Uint8Array): boolean {
         if (++digits > 15) return false;
         continue;
       }
-      if (b === 0x2e || b === 0x45 || b === 0x65) return false;
+      // A fraction, or an exponent (which follows a digit: the e of true and false does not).
+      if (b === 0x2e || ((b === 0x45 || b === 0x65) && digits > 0)) return false;
     }
     digits = 0;
   }
@@ -123,7 +133,7 @@ async function seqsAndExisting(
  */
 export async function copyInboxRows(session: CopySession, candidates: readonly Candidate[]): Promise<InboxKey[]> {
   if (candidates.length === 0) return [];
-  const fields = candidates.map((c) => c.raw as { source: string; id: string; partnerId: string; type: string });
+  const fields = candidates.map((c) => c.key ?? (c.raw as InboxFields));
   const { seqs, existing } = await seqsAndExisting(
     session.db,
     fields.map((f) => ({ source: f.source, eventId: f.id })),

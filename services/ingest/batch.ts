@@ -37,7 +37,16 @@ async function applyValidated(
   const dead: DeadLetterInput[] = [];
   const valid: Valid[] = [];
   batch.results.forEach((r, index) => {
-    if (r.ok) valid.push({ index, event: r.event, raw: r.raw, hash: batch.hashes[index] as string });
+    // raw is read through: a backfill's results parse it again only when it is used (prepare.ts addPrepared).
+    if (r.ok)
+      valid.push({
+        index,
+        event: r.event,
+        get raw(): unknown {
+          return r.raw;
+        },
+        hash: batch.hashes[index] as string,
+      });
     else {
       outcomes[index] = 'dead-lettered';
       const item = batch.items[index];
@@ -116,7 +125,15 @@ export async function applyPreparedBatchByCopy(
           session,
           candidates.map((c) => {
             const raw = batch.items[c.index]?.raw;
-            return { raw: c.raw, hash: c.hash, bytes: typeof raw === 'string' ? undefined : raw };
+            return {
+              // The envelope's strings, as validated: the payload's own.
+              key: { source: c.event.source, id: c.event.id, partnerId: c.event.partnerId, type: c.event.type },
+              get raw(): unknown {
+                return c.raw;
+              },
+              hash: c.hash,
+              bytes: typeof raw === 'string' ? undefined : raw,
+            };
           }),
         ),
       ),

@@ -3,7 +3,7 @@
 // previous one is in Postgres.
 import * as crypto from 'node:crypto';
 import { canonicalJson, parseEventLine, type EventResult } from '../../domain/events/parse.ts';
-import type { EventContext, Source } from '../../domain/events/schema.ts';
+import type { CanonicalEvent, EventContext, Source } from '../../domain/events/schema.ts';
 
 export interface Incoming {
   /** The queue (or path) it arrived on; the envelope's source must match. Absent: any. */
@@ -60,4 +60,44 @@ export function prepareEvent(batch: PreparedBatch, ctx: EventContext, item: Inco
   batch.items.push(item);
   batch.results.push(result);
   batch.hashes.push(result.ok ? fingerprint(result.raw) : undefined);
+}
+
+/** What a preparation thread answers for a valid line (prepare-worker.ts). */
+export interface PreparedLine {
+  event: CanonicalEvent;
+  hash: string;
+}
+
+/** prepareEvent's work on one line with no queue source: null when the line is invalid. */
+export function prepareLine(line: Uint8Array, ctx: EventContext): PreparedLine | null {
+  const result = parseEventLine(line, ctx);
+  return result.ok ? { event: result.event, hash: fingerprint(result.raw) } : null;
+}
+
+/**
+ * Adds an event that a thread prepared (prepareLine) to a batch: the same result as
+ * prepareEvent, except that the parsed payload (`raw`) is parsed again here only when it is
+ * read (the inbox COPY sends most lines as they are). An invalid line, or one with a queue
+ * source to check, is prepared here as ever.
+ */
+export function addPrepared(batch: PreparedBatch, ctx: EventContext, item: Incoming, line: PreparedLine | null): void {
+  if (line === null || item.source !== undefined) {
+    prepareEvent(batch, ctx, item);
+    return;
+  }
+  let raw: unknown;
+  let parsed = false;
+  batch.items.push(item);
+  batch.results.push({
+    ok: true,
+    event: line.event,
+    get raw(): unknown {
+      if (!parsed) {
+        raw = parseEventLine(item.raw, ctx).raw;
+        parsed = true;
+      }
+      return raw;
+    },
+  });
+  batch.hashes.push(line.hash);
 }

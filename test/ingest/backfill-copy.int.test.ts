@@ -1,4 +1,5 @@
-// The bulk path writes its inbox rows by COPY (services/ingest/backfill.ts); what it stores
+// The bulk path prepares its batches in worker threads and writes its inbox rows by COPY
+// (services/ingest/backfill.ts); what it stores
 // must be what the ordinary batch path (applyPreparedBatch, 2,000 events a transaction, in
 // file order) stores from the same lines: every row of the inbox, conflicts, dead letters,
 // facts and owed recomputes, sequence values included, timestamps aside. Two files: a
@@ -172,9 +173,11 @@ describe('ingest --backfill by COPY stores what the ordinary batch path stores',
 
   it('has the same outcomes and rows after each file', async () => {
     for (const [n, file] of files.entries()) {
+      // Two preparation threads: batches come back from either, and must be applied in file order.
       const byCopy = await backfillLines(copy.database.db, copy.queues, ctx, numbered(file.lines), {
         file: file.path,
         runId: RUN,
+        threads: 2,
       });
       const reference = await ordinaryPath(ordinary.database.db, ctx, file.path, file.lines);
       expect(byCopy, file.path).toEqual(reference);
