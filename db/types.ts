@@ -418,6 +418,25 @@ export interface ConnectorRecordsTable {
   updated_at: CreatedAt;
 }
 
+/** Console finance and what-if runs (2026_12_04_0600): submitted by the console, computed by a job. */
+export interface ConsoleReportsTable {
+  id: string;
+  kind: 'finance' | 'whatif';
+  params: Jsonb<JsonValue>;
+  status: ColumnType<
+    'queued' | 'running' | 'done' | 'failed',
+    'queued' | undefined,
+    'queued' | 'running' | 'done' | 'failed'
+  >;
+  error: string | null;
+  result: ColumnType<JsonValue | null, string | null | undefined, string | null>;
+  csv: string | null;
+  requested_by: string;
+  created_at: CreatedAt;
+  started_at: ColumnType<Date | null, never, Date | string | null>;
+  finished_at: ColumnType<Date | null, never, Date | string | null>;
+}
+
 export interface DB {
   program_versions: ProgramVersionsTable;
   partners: PartnersTable;
@@ -447,6 +466,7 @@ export interface DB {
   audit_log: AuditLogTable;
   fx_rates: FxRatesTable;
   connector_records: ConnectorRecordsTable;
+  console_reports: ConsoleReportsTable;
 }
 
 export type ProgramVersionRow = Selectable<ProgramVersionsTable>;

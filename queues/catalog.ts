@@ -74,6 +74,11 @@ const nightlyPayload = z.object({
 
 const reconcilePayload = z.object({});
 
+const consoleReportPayload = z.object({
+  /** The console_reports row to compute (its parameters are stored there). */
+  reportId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+});
+
 export interface JobSpec<P extends z.ZodType> {
   name: string;
   queues: readonly QueueName[];
@@ -148,12 +153,24 @@ export const JOBS = {
     backoff: { type: 'fixed', delay: 1_000 },
     jobId: () => 'reconcile',
   } satisfies JobSpec<typeof reconcilePayload>,
+  consoleReport: {
+    name: 'console-report',
+    queues: [QUEUES.recompute],
+    payload: consoleReportPayload,
+    // A finance or what-if run of the console (services/console-reports.ts): a refusal
+    // fails it for good; a transient failure (Postgres) retries a few times.
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5_000 },
+    // The run's id is derived from its kind and parameters: the same run submitted again is the same job.
+    jobId: (p) => jobKey('report', p.reportId),
+  } satisfies JobSpec<typeof consoleReportPayload>,
 } as const;
 
 export type ChunkPayload = z.output<typeof chunkPayload>;
 export type WakePayload = z.output<typeof wakePayload>;
 export type NightlyPayload = z.output<typeof nightlyPayload>;
 export type IngestPayload = z.output<typeof ingestPayload>;
+export type ConsoleReportPayload = z.output<typeof consoleReportPayload>;
 export type RecomputePayload = z.output<typeof recomputePayload>;
 export type JobName = (typeof JOBS)[keyof typeof JOBS]['name'];
 

@@ -22,6 +22,7 @@ import {
   recomputeWakeHandler,
   wakeBatcher,
 } from './recompute-jobs.ts';
+import { consoleReportHandler } from './report-jobs.ts';
 import { checkRegistrations, processorFor, type Registration } from './registry.ts';
 import { installSchedules, keepSchedules } from './scheduler.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,6 +80,7 @@ export function registrations(deps: RunnerDeps, programs: ProgramCache): Registr
     { job: JOBS.recomputeChunk.name, handle: recomputeChunkHandler(recompute) },
     { job: JOBS.nightlyRun.name, handle: nightlyRunHandler(recompute) },
     { job: JOBS.reconcile.name, handle: reconcileHandler(recompute) },
+    { job: JOBS.consoleReport.name, handle: consoleReportHandler({ db: deps.db, log: deps.log }) },
   ];
 }
 

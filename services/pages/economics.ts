@@ -1,5 +1,6 @@
 // The console's reviews, finance and what-if reads (SPEC §9–§12): the same use cases as
-// `tierline reviews list`, `tierline finance` and `tierline whatif`, shaped for a page.
+// `tierline reviews list`, `tierline finance` and `tierline whatif`, shaped for a page (finance
+// and what-if are computed by a background job: services/console-reports.ts).
 // Input from forms and query strings is checked here; what does not parse is a Refusal
 // with the CLI's one-line message.
 import type { Kysely } from 'kysely';
@@ -59,46 +60,42 @@ export interface FinanceView {
   totals: FinanceTotals;
 }
 
-export async function financeView(
+const FINANCE_COLUMNS = ['partnerId', 'period', 'benefit', 'entitled', 'paid', 'difference'] as const;
+
+/**
+ * The finance report in one pass: the page's view (the first FINANCE_SHOWN rows, the totals of
+ * all) and every row as CSV (the CLI's columns; partner ids that look like formulas defused).
+ */
+export async function financeResult(
   db: Kysely<DB>,
   periodText: string,
   asOfText: string | undefined,
   today: Today,
-): Promise<FinanceView> {
+): Promise<{ view: FinanceView; csv: string }> {
   const period = financePeriod(periodText);
   const all: FinanceRow[] = [];
-  const run = await financeReport(db, period, asOfOf(asOfText, today), { onRows: (rows) => all.push(...rows) });
+  const lines: string[] = [`${FINANCE_COLUMNS.join(',')}\r\n`];
+  const run = await financeReport(db, period, asOfOf(asOfText, today), {
+    onRows: (rows) => {
+      all.push(...rows);
+      for (const r of rows) lines.push(`${FINANCE_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`);
+    },
+  });
   return {
-    period: period.text,
-    asOf: formatDay(run.asOf),
-    programId: run.program.id,
-    currency: run.program.currency,
-    rows: all.slice(0, FINANCE_SHOWN),
-    count: all.length,
-    totals: financeTotals(all, run.program.digits),
+    view: {
+      period: period.text,
+      asOf: formatDay(run.asOf),
+      programId: run.program.id,
+      currency: run.program.currency,
+      rows: all.slice(0, FINANCE_SHOWN),
+      count: all.length,
+      totals: financeTotals(all, run.program.digits),
+    },
+    csv: lines.join(''),
   };
 }
 
-const FINANCE_COLUMNS = ['partnerId', 'period', 'benefit', 'entitled', 'paid', 'difference'] as const;
-
-/** The finance report as CSV (the CLI's columns; partner ids that look like formulas defused). */
-export async function financeCsv(
-  db: Kysely<DB>,
-  periodText: string,
-  asOfText: string | undefined,
-  today: Today,
-): Promise<string> {
-  const period = financePeriod(periodText);
-  let csv = `${FINANCE_COLUMNS.join(',')}\r\n`;
-  await financeReport(db, period, asOfOf(asOfText, today), {
-    onRows: (rows) => {
-      for (const r of rows) csv += `${FINANCE_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`;
-    },
-  });
-  return csv;
-}
-
-/** What-if of a draft's text against the stored history; nothing stored. DraftRefused lists the problems. */
+/** What-if of a draft's text against the stored history (the page's view). DraftRefused lists the problems. */
 export async function whatIfView(db: Kysely<DB>, draftText: string, asOfText: string | undefined, today: Today) {
   let tally = new WhatIfTally(2);
   const run = await whatIfFromDatabase(db, draftText, asOfOf(asOfText, today), {

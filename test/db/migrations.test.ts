@@ -14,6 +14,7 @@ const EXPECTED_TABLES = [
   'certification_revocations',
   'certifications_earned',
   'connector_records',
+  'console_reports',
   'dead_letters',
   'deals',
   'decisions',

@@ -1,9 +1,10 @@
 // The console's reviews, finance and what-if pages in Chromium (issues 16 and 19 on the web
 // pages, SPEC §9–§12): each renders with no serious or critical axe-core violation; a review
 // approved from the console is in the audit log (as "NAME (console)") and, after the
-// recompute, in the partner's decisions; the finance page shows the totals of the service and
-// its CSV downloads with the same rows; a draft's what-if shows the matrix, the movers and
-// the ledger both ways, and stores nothing.
+// recompute, in the partner's decisions; the finance form submits a run (computed by a
+// recompute worker) whose page shows the totals of the service and whose CSV downloads with the
+// same rows; a draft's what-if run shows the matrix, the movers and the ledger both ways, and
+// stores nothing but the run.
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -47,6 +48,8 @@ describeWithBrowser(
     beforeAll(async () => {
       pipeline = await createPipeline(REVIEW_PROGRAM);
       await seedReviews(pipeline);
+      // Finance and what-if runs are computed by a recompute worker (job console-report).
+      await pipeline.startWorkers(['recompute']);
       ({ app, base } = await startServer(pipeline, REVIEW_TODAY));
       browser = await launchBrowser();
       context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
@@ -136,7 +139,7 @@ describeWithBrowser(
     );
 
     it(
-      'the finance page shows the totals of the report and downloads the same rows as CSV',
+      'the finance form submits a run; its page shows the totals of the report once computed and downloads the same rows as CSV',
       async () => {
         const rows: FinanceRow[] = [];
         const run = await financeReport(db(), parseAccrualPeriod(PERIOD)!, dayOrThrow(REVIEW_TODAY), {
@@ -149,8 +152,15 @@ describeWithBrowser(
 
         const { page } = await open('/console/finance');
         await page.fill('#period', PERIOD);
+        await page.fill('#asOf', REVIEW_TODAY);
         await page.click('form[action="/console/finance"] button[type=submit]');
-        await page.waitForSelector('#finance-totals');
+        await page.waitForURL(/\/console\/finance\/runs\/[A-Za-z0-9_-]+$/);
+        // The run's page reloads itself (meta refresh) until the worker has stored the result.
+        await page.locator('#finance-totals').waitFor({ timeout: 60_000 });
+        expect(await page.locator('#run-state').innerText()).toMatch(
+          new RegExp(`^Computed at .+ UTC, as of ${REVIEW_TODAY}, submitted by console\\.$`),
+        );
+        expect(await seriousViolations(page)).toEqual([]);
         const shown = await page.locator('#finance-totals').innerText();
         for (const value of [
           totals.entitled,
@@ -180,14 +190,15 @@ describeWithBrowser(
     );
 
     it(
-      'a draft what-if shows the tier-move matrix, the movers and the ledger both ways, and stores nothing',
+      'a draft what-if submits a run whose page shows the tier-move matrix, the movers and the ledger both ways, and stores nothing else',
       async () => {
         const before = await tableCounts(db());
         const { page } = await open('/console/programs/whatif');
         await page.fill('#draft', harderDraft());
         await page.click('form[action="/console/programs/whatif"] button[type=submit]');
-        await page.waitForSelector('.whatif-matrix');
-        expect(await page.locator('main h2').first().innerText()).toBe(
+        await page.waitForURL(/\/console\/programs\/whatif\/runs\/[A-Za-z0-9_-]+$/);
+        await page.locator('.whatif-matrix').waitFor({ timeout: 60_000 });
+        expect(await page.locator('main > h2').first().innerText()).toBe(
           'As of 2026-11-18: 5 partners, draft 2026.2-draft',
         );
         const matrix = await page.locator('.whatif-matrix').innerText();

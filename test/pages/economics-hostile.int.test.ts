@@ -1,5 +1,6 @@
 // The console's reviews, finance and what-if pages under hostile input (no browser: fastify's
-// inject): periods and days that do not parse, drafts that are invalid, empty or too large,
+// inject; finance and what-if runs computed by an in-process recompute worker): periods and
+// days that do not parse (a form error, never a run), drafts that are invalid, empty or too large,
 // forms without their CSRF token, markup in reasons, names and partner ids, formulas in the
 // finance CSV. A refusal is a 400 with its one-line message (a draft's problems by path),
 // nothing is a 5xx, and nothing refused is stored.
@@ -9,7 +10,15 @@ import { consoleSession } from '../../workers/http/pages/console-auth.ts';
 import { describeWithPostgres } from '../setup/db.ts';
 import { createPipeline, type Pipeline } from '../setup/pipeline.ts';
 import { putFacts } from '../recompute/support.ts';
-import { harderDraft, PERIOD, REVIEW_PROGRAM, REVIEW_TODAY, seedReviews } from './economics-support.ts';
+import {
+  harderDraft,
+  PERIOD,
+  reportFinished,
+  REVIEW_PROGRAM,
+  REVIEW_TODAY,
+  runIdOf,
+  seedReviews,
+} from './economics-support.ts';
 import { ADMIN_TOKEN, startServer } from './support.ts';
 
 const SLOW = 120_000;
@@ -34,6 +43,7 @@ describeWithPostgres('console reviews, finance and what-if under hostile input',
     decisions: (await db().selectFrom('review_decisions').select('id').execute()).length,
     audit: (await db().selectFrom('audit_log').select('id').execute()).length,
   });
+  const runs = async () => (await db().selectFrom('console_reports').select('id').execute()).length;
   const errorLine = (html: string): string | undefined => /<p class="error" role="alert">([^<]*)<\/p>/.exec(html)?.[1];
 
   beforeAll(async () => {
@@ -56,6 +66,7 @@ describeWithPostgres('console reviews, finance and what-if under hostile input',
       },
     });
     await putFacts(pipeline, [payout(FORMULA_ID, 1), payout(MARKUP_ID, 2)]);
+    await pipeline.startWorkers(['recompute']);
     ({ app } = await startServer(pipeline, REVIEW_TODAY));
   }, SLOW);
   afterAll(async () => {
@@ -72,36 +83,48 @@ describeWithPostgres('console reviews, finance and what-if under hostile input',
     ['2026-13', 'period: expected YYYY, YYYY-Qn or YYYY-MM, got &quot;2026-13&quot;'],
     [`'; drop table payouts; --`, undefined],
     ['x'.repeat(10_000), undefined],
-  ])('finance period %j is a 400 with one line', async (period, message) => {
-    const res = await get(`/console/finance?period=${encodeURIComponent(period)}`);
+  ])('finance period %j is a 400 with one line, and no run', async (period, message) => {
+    const res = await post('/console/finance', { period });
     expect(res.statusCode).toBe(400);
     const line = errorLine(res.body);
     expect(line).toMatch(/^period: expected YYYY, YYYY-Qn or YYYY-MM, got /);
     if (message) expect(line).toBe(message);
     expect(res.body).not.toContain('<script>alert');
-    const csv = await get(`/console/finance.csv?period=${encodeURIComponent(period)}`);
-    expect(csv.statusCode).toBe(400);
-    expect(csv.headers['content-type']).toContain('text/plain');
+    expect(await runs()).toBe(0);
   });
 
-  it('a bad as-of day is a 400; odd query shapes are not a 5xx', async () => {
-    const res = await get(`/console/finance?period=${PERIOD}&asOf=2026-02-30`);
+  it('a bad as-of day is a 400; odd shapes and unknown runs are not a 5xx', async () => {
+    const res = await post('/console/finance', { period: PERIOD, asOf: '2026-02-30' });
     expect(res.statusCode).toBe(400);
     expect(errorLine(res.body)).toBe('as of: expected a date YYYY-MM-DD, got &quot;2026-02-30&quot;');
+    expect(await runs()).toBe(0);
     for (const url of [
       '/console/finance?period=2025&period=2026',
       '/console/finance?period[]=2025',
       '/console/finance.csv',
+      '/console/finance/runs/nope',
+      '/console/finance/runs/%3Cb%3E',
+      '/console/finance/runs/nope/finance.csv',
+      '/console/programs/whatif/runs/nope',
     ])
       expect((await get(url)).statusCode, url).toBeLessThan(500);
+    expect((await get('/console/finance/runs/nope')).statusCode).toBe(404);
+    const csv = await get('/console/finance/runs/nope/finance.csv');
+    expect(csv.statusCode).toBe(404);
+    expect(csv.headers['content-type']).toContain('text/plain');
   });
 
-  it('partner ids with markup are escaped on the finance page and formulas defused in its CSV', async () => {
-    const page = await get(`/console/finance?period=${PERIOD}`);
+  it('partner ids with markup are escaped on the finance run page and formulas defused in its CSV', async () => {
+    const submitted = await post('/console/finance', { period: PERIOD, asOf: REVIEW_TODAY });
+    expect(submitted.statusCode).toBe(303);
+    const id = runIdOf(submitted.headers.location);
+    await reportFinished(pipeline, id);
+    const page = await get(`/console/finance/runs/${id}`);
     expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('http-equiv="refresh"');
     expect(page.body).not.toContain(MARKUP_ID);
     expect(page.body).toContain('&lt;script&gt;window.__x&#x3D;1&lt;/script&gt;');
-    const csv = await get(`/console/finance.csv?period=${PERIOD}`);
+    const csv = await get(`/console/finance/runs/${id}/finance.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body).toContain(`"'=HYPERLINK(""http://evil"")","${PERIOD}","mdf","0.00","5.00","5.00"`);
@@ -209,13 +232,20 @@ describeWithPostgres('console reviews, finance and what-if under hostile input',
     expect(huge.statusCode).toBe(413);
     const many = await post('/console/programs/whatif', { draft: `[${'{},'.repeat(20_000)}{}]` });
     expect(many.statusCode).toBe(413);
+    // A refused draft is a form error, never a run.
+    expect(await db().selectFrom('console_reports').where('kind', '=', 'whatif').select('id').execute()).toEqual([]);
   });
 
-  it('a valid draft by bearer is compared and stores nothing', async () => {
+  it('a valid draft by bearer is submitted, compared by the worker, and stores nothing but the run', async () => {
     const before = await stored();
     const res = await post('/console/programs/whatif', { draft: harderDraft(), asOf: REVIEW_TODAY });
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('class="whatif-matrix"');
+    expect(res.statusCode).toBe(303);
+    const id = runIdOf(res.headers.location);
+    expect(res.headers.location).toBe(`/console/programs/whatif/runs/${id}`);
+    await reportFinished(pipeline, id);
+    const page = await get(`/console/programs/whatif/runs/${id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('class="whatif-matrix"');
     expect(await stored()).toEqual(before);
   });
 });

@@ -3,6 +3,8 @@
 // on 2026-11-27), today 2026-11-18, with payouts for 2025-Q4 (one over, one under the ledger).
 import { readFileSync } from 'node:fs';
 import { dayOrThrow } from '../../domain/dates.ts';
+import { jobKey, QUEUES } from '../../queues/catalog.ts';
+import { waitForJobs } from '../../queues/wait.ts';
 import { recomputePartners } from '../../services/recompute/partners.ts';
 import type { Pipeline } from '../setup/pipeline.ts';
 import { putFacts } from '../recompute/support.ts';
@@ -43,4 +45,21 @@ export function harderDraft(): string {
   program.version = '2026.2-draft';
   for (const tier of program.tracks[0]?.tiers ?? []) if (tier.criteria) tier.criteria.atLeast = '900000000';
   return JSON.stringify(program, null, 2);
+}
+
+/** Waits for the console-report job of run `id` (QueueEvents, not a sleep); throws if it failed. */
+export async function reportFinished(pipeline: Pipeline, id: string): Promise<void> {
+  const waiter = await waitForJobs(pipeline);
+  try {
+    await waiter.until([{ queue: QUEUES.recompute, id: jobKey('report', id) }]);
+  } finally {
+    await waiter.close();
+  }
+}
+
+/** The run id in a 303's location (/console/…/runs/ID). */
+export function runIdOf(location: string | string[] | number | undefined): string {
+  const id = /\/runs\/([A-Za-z0-9_-]+)$/.exec(String(location))?.[1];
+  if (id === undefined) throw new Error(`no run in location ${String(location)}`);
+  return id;
 }

@@ -166,33 +166,44 @@ export const REVIEWS = compile(`<h1>Demotion reviews</h1>
 <div><button type="submit" name="decision" value="approve">Approve</button> <button type="submit" name="decision" value="reject" class="secondary">Reject</button></div></form></td></tr>{{else}}<tr><td colspan="6">No pending demotion reviews.</td></tr>{{/each}}
 </tbody></table>`);
 
+const REPORT_STATUS = `<section class="card" aria-labelledby="run-status"><h2 id="run-status">{{#if done}}Computed at {{finishedAt}}{{else if failed}}Failed at {{finishedAt}}{{else if startedAt}}Running since {{startedAt}}{{else}}Queued since {{createdAt}}{{/if}}</h2>
+<p id="run-state" data-status="{{status}}">{{#if done}}Computed at {{finishedAt}}, as of {{params.asOf}}, submitted by {{requestedBy}}.{{else if failed}}This run failed: <span id="run-error">{{runError}}</span>{{else}}A recompute worker is computing this run; this page reloads every few seconds until it is done.{{/if}}</p></section>`;
+
 export const FINANCE = compile(`<h1>Finance</h1>
-<form method="get" action="/console/finance" class="inline card">
+<p class="muted">Entitled and paid per partner and benefit for a period. Every partner is evaluated, which takes a while: the report is computed in the background and kept; the same period and day asked again show the run already made.</p>
+<form method="post" action="/console/finance" class="inline card"><input type="hidden" name="_csrf" value="{{csrf}}">
 <div><label for="period">Period (YYYY, YYYY-Qn or YYYY-MM)</label><input id="period" name="period" required maxlength="40" value="{{query.period}}"></div>
 <div><label for="asOf">As of (default today)</label><input id="asOf" name="asOf" type="date" value="{{query.asOf}}"></div>
 <div><button type="submit">Show</button></div>
-</form>
+</form>`);
+
+export const FINANCE_RUN = compile(`<h1>Finance {{params.period}}</h1>
+${REPORT_STATUS}
 {{#if report}}
 <section class="card" aria-labelledby="totals"><h2 id="totals">{{report.period}} as of {{report.asOf}} ({{report.programId}}, {{report.currency}})</h2>
 <dl id="finance-totals"><dt>Entitled</dt><dd>{{report.totals.entitled}}</dd><dt>Paid</dt><dd>{{report.totals.paid}}</dd>
 <dt>Overpaid</dt><dd>{{report.totals.overpaid}}</dd><dt>Underpaid</dt><dd>{{report.totals.underpaid}}</dd>
 <dt>Overpaid share of entitled</dt><dd>{{#if report.totals.overpaidShare}}{{report.totals.overpaidShare}}%{{else}}—{{/if}}</dd></dl>
-<p><a id="finance-csv" href="/console/finance.csv?{{csvQuery}}" download>Download these rows as CSV</a></p>
+<p><a id="finance-csv" href="/console/finance/runs/{{id}}/finance.csv" download>Download these rows as CSV</a></p>
 </section>
 <table><caption class="visually-hidden">Entitled and paid per partner and benefit</caption><thead><tr><th scope="col">Partner</th><th scope="col">Benefit</th><th scope="col" class="num">Entitled</th><th scope="col" class="num">Paid</th><th scope="col" class="num">Difference</th></tr></thead><tbody>
 {{#each report.rows}}<tr><td><a href="/console/partners/{{urlpart partnerId}}">{{partnerId}}</a></td><td>{{benefit}}</td><td class="num">{{entitled}}</td><td class="num">{{paid}}</td><td class="num">{{difference}}</td></tr>{{else}}<tr><td colspan="5">No entitlements or payouts for this period.</td></tr>{{/each}}
 </tbody></table>
 {{#if more}}<p class="muted">The first {{shown}} of {{report.count}} rows; the CSV has them all.</p>{{/if}}
-{{/if}}`);
+{{/if}}
+<p><a href="/console/finance">Another period</a></p>`);
 
 export const WHATIF = compile(`<h1>What-if</h1>
-<p class="muted">A draft program version evaluated alone over the stored history, beside the current results. Nothing is stored. JSON or YAML, one version, up to 64 KB.</p>
+<p class="muted">A draft program version evaluated alone over the stored history, beside the current results. Nothing but the comparison is stored: it is computed in the background and kept, and the same draft and day asked again show the run already made. JSON or YAML, one version, up to 64 KB.</p>
 <form method="post" action="/console/programs/whatif" class="card"><input type="hidden" name="_csrf" value="{{csrf}}">
 <div><label for="draft">Draft program version</label><textarea id="draft" name="draft" rows="16" cols="80" required spellcheck="false">{{draft}}</textarea></div>
 <div class="inline"><div><label for="w-asOf">As of (default today)</label><input id="w-asOf" name="asOf" type="date" value="{{asOf}}"></div>
 <div><button type="submit">Compare</button></div></div>
 </form>
-{{#if problems.length}}<section class="card" aria-labelledby="problems"><h2 id="problems">Draft refused</h2><ul id="draft-problems">{{#each problems}}<li>{{this}}</li>{{/each}}</ul></section>{{/if}}
+{{#if problems.length}}<section class="card" aria-labelledby="problems"><h2 id="problems">Draft refused</h2><ul id="draft-problems">{{#each problems}}<li>{{this}}</li>{{/each}}</ul></section>{{/if}}`);
+
+export const WHATIF_RUN = compile(`<h1>What-if</h1>
+${REPORT_STATUS}
 {{#if result}}
 <h2>As of {{result.asOf}}: {{result.partners}} partners, draft {{result.draftVersion}}</h2>
 {{#each result.tracks}}<section class="card" aria-labelledby="track-{{@index}}"><h3 id="track-{{@index}}">Track {{track}}</h3>
@@ -208,6 +219,8 @@ export const WHATIF = compile(`<h1>What-if</h1>
 {{#each result.moved}}<tr><td><a href="/console/partners/{{urlpart partnerId}}">{{partnerId}}</a></td><td>{{from}}</td><td>{{to}}</td></tr>{{else}}<tr><td colspan="3">No partner moves.</td></tr>{{/each}}
 </tbody></table>
 {{#if moreMoved}}<p class="muted">The first {{movedShown}} of {{result.movedCount}}; <code>tierline whatif --json</code> lists every partner.</p>{{/if}}</section>
-{{/if}}`);
+{{/if}}
+<details><summary>The draft compared</summary><pre>{{params.draft}}</pre></details>
+<p><a href="/console/programs/whatif">Another draft</a></p>`);
 
 export const MESSAGE = compile(`<h1>{{heading}}</h1><p>{{message}}</p>`);

@@ -44,6 +44,7 @@ hbs.registerPartial(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}} · Tierline</title>
+{{#if refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/if}}
 <link rel="stylesheet" href="${ASSET_PATH}/tierline.css">
 </head>
 <body>`,
