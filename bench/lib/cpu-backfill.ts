@@ -2,31 +2,18 @@
 // children this process has waited for (/proc/self/stat cutime + cstime, so a child's
 // threads included), and of the Postgres backends serving one database (sampled from
 // /proc while they run: a backend that ends between two samples loses at most one interval).
-import { readFileSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-
-const TICKS_PER_SECOND = 100;
-
-function statFields(path: string): string[] | undefined {
-  try {
-    const stat = readFileSync(path, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
+import { procStat } from './meter.ts';
 
 /** utime + stime of a process (or of one of its threads), in seconds (undefined once it is gone). */
 export function processCpuSeconds(pid: number, thread?: number): number | undefined {
-  const f = statFields(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`);
-  return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : undefined;
+  return procStat(pid, thread)?.self;
 }
 
 /** CPU seconds of the children this process has waited for, so far. */
 export function waitedChildrenCpuSeconds(): number {
-  const f = statFields('/proc/self/stat');
-  return f ? (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND : 0;
+  return procStat(process.pid)?.reaped ?? 0;
 }
 
 /**

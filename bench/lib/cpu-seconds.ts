@@ -1,30 +1,12 @@
 // CPU seconds (user + system) of processes and of a database's Postgres backends, from
 // /proc/PID/stat: unlike wall time, they stay meaningful when other work loads the machine.
 // Postgres must run on this machine (the bench's default); otherwise its share reads 0.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-
-const TICKS = ((): number => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
+import { processCpu } from './meter.ts';
 
 /** CPU seconds a process has used so far; 0 when it is gone or unreadable. */
-export function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
+export const cpuSeconds = processCpu;
 
 /**
  * CPU seconds used so far by each client backend connected to the database `db` is on

@@ -8,19 +8,12 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { RedisConnection } from '../../queues/connection.ts';
-
-const TICKS_PER_SECOND = 100;
+import { procStat } from './meter.ts';
 
 /** utime + stime of a process (its threads included), in ms; undefined once it is gone. */
 export function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may hold spaces) in parentheses; utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : stat.self * 1000;
 }
 
 /**

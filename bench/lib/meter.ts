@@ -26,11 +26,11 @@ export interface ProcStat {
   reaped: number;
 }
 
-/** /proc/PID/stat of one process; undefined once it is gone. */
-export function procStat(pid: number): ProcStat | undefined {
+/** /proc/PID/stat of one process (or /proc/PID/task/TID/stat of one of its threads); undefined once it is gone. */
+export function procStat(pid: number, thread?: number): ProcStat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   } catch {
     return undefined;
   }
