@@ -190,21 +190,15 @@ export async function ledgerSums(
     from ledger_entries where partner_id = any(${whole}::text[])
     group by partner_id, deal_id, benefit, closed_at
     union all
-    select k.partner_id, s.deal_id, s.benefit, s.closed_at, s.total
-    from (
+    select le.partner_id, le.deal_id, le.benefit, le.closed_at, sum(le.amount)::text as total
+    from ledger_entries le
+    join (
       select distinct l.partner_id, l.deal_id
       from ledger_entries l
       join unnest(${since.map((p) => p.partnerId)}::text[], ${since.map((p) => p.from)}::date[]) as w(partner_id, from_day)
         on l.partner_id = w.partner_id and l.closed_at >= w.from_day
-    ) k
-    -- lateral: one index lookup per deal whatever the estimates (without fresh statistics
-    -- the planner chose a parallel scan of the whole ledger for the join)
-    cross join lateral (
-      select le.deal_id, le.benefit, le.closed_at, sum(le.amount)::text as total
-      from ledger_entries le
-      where le.partner_id = k.partner_id and le.deal_id = k.deal_id
-      group by le.deal_id, le.benefit, le.closed_at
-    ) s`.execute(db);
+    ) k on le.partner_id = k.partner_id and le.deal_id = k.deal_id
+    group by le.partner_id, le.deal_id, le.benefit, le.closed_at`.execute(db);
   return rows;
 }
 
