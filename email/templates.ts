@@ -27,6 +27,34 @@ const CHANGE = {
   same: { mark: '', color: '#374151' },
 } as const;
 
+// Shared by both layouts: where the partner stands, the page link, the footer.
+const STANDING_TO_END = `<div style="font:700 16px/1.4 {{font}};color:#111827;margin:0 0 8px;">{{standing.title}}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font:14px/1.5 {{font}};">
+{{#each standing.rows}}
+<tr>
+<td style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#6b7280;">{{label}}</td>
+<td align="right" style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#111827;font-weight:600;">{{value}}</td>
+</tr>
+{{/each}}
+</table>
+</td></tr>
+{{#if page}}
+<tr><td style="padding:0 32px 24px;font:15px/1.6 {{font}};">
+<a href="{{page.url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#1d4ed8;color:#ffffff;\
+font-weight:600;text-decoration:none;">{{page.text}}</a>
+</td></tr>
+{{/if}}
+<tr><td style="padding:18px 32px 24px;background:#f9fafb;border-top:1px solid #e5e7eb;font:12px/1.6 {{font}};color:#6b7280;">
+{{footer}}<br>
+<a href="{{unsubscribe.url}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe.text}}</a>
+</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+`;
+
 const HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -108,31 +136,21 @@ white-space:nowrap;">{{after}}{{#if mark}} <span style="font-size:11px;">{{mark}
 </td></tr>
 {{/if}}
 <tr><td style="padding:16px 32px 24px;font:15px/1.6 {{font}};color:#374151;">
-<div style="font:700 16px/1.4 {{font}};color:#111827;margin:0 0 8px;">{{standing.title}}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font:14px/1.5 {{font}};">
+${STANDING_TO_END}`;
+
+// The text version of STANDING_TO_END.
+const TEXT_STANDING_TO_END = `{{standing.title}}
 {{#each standing.rows}}
-<tr>
-<td style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#6b7280;">{{label}}</td>
-<td align="right" style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#111827;font-weight:600;">{{value}}</td>
-</tr>
+  - {{label}}: {{value}}
 {{/each}}
-</table>
-</td></tr>
+
 {{#if page}}
-<tr><td style="padding:0 32px 24px;font:15px/1.6 {{font}};">
-<a href="{{page.url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#1d4ed8;color:#ffffff;\
-font-weight:600;text-decoration:none;">{{page.text}}</a>
-</td></tr>
+{{page.text}}: {{page.url}}
+
 {{/if}}
-<tr><td style="padding:18px 32px 24px;background:#f9fafb;border-top:1px solid #e5e7eb;font:12px/1.6 {{font}};color:#6b7280;">
-{{footer}}<br>
-<a href="{{unsubscribe.url}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe.text}}</a>
-</td></tr>
-</table>
-</td></tr>
-</table>
-</body>
-</html>
+--
+{{footer}}
+{{unsubscribe.text}}: {{unsubscribe.url}}
 `;
 
 const TEXT = `{{programName}}
@@ -169,19 +187,7 @@ const TEXT = `{{programName}}
 {{/if}}
 
 {{/if}}
-{{standing.title}}
-{{#each standing.rows}}
-  - {{label}}: {{value}}
-{{/each}}
-
-{{#if page}}
-{{page.text}}: {{page.url}}
-
-{{/if}}
---
-{{footer}}
-{{unsubscribe.text}}: {{unsubscribe.url}}
-`;
+${TEXT_STANDING_TO_END}`;
 
 const html = hbs.compile(HTML, { knownHelpersOnly: true });
 const text = hbs.compile(TEXT, { knownHelpersOnly: true, noEscape: true });
@@ -288,32 +294,7 @@ white-space:nowrap;">{{after}}{{#if mark}} <span style="font-size:11px;">{{mark}
 </td></tr>
 {{/each}}
 <tr><td style="padding:16px 32px 24px;font:15px/1.6 {{font}};color:#374151;border-top:1px solid #e5e7eb;">
-<div style="font:700 16px/1.4 {{font}};color:#111827;margin:0 0 8px;">{{standing.title}}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font:14px/1.5 {{font}};">
-{{#each standing.rows}}
-<tr>
-<td style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#6b7280;">{{label}}</td>
-<td align="right" style="padding:6px 10px;border-bottom:1px solid #f3f4f6;color:#111827;font-weight:600;">{{value}}</td>
-</tr>
-{{/each}}
-</table>
-</td></tr>
-{{#if page}}
-<tr><td style="padding:0 32px 24px;font:15px/1.6 {{font}};">
-<a href="{{page.url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#1d4ed8;color:#ffffff;\
-font-weight:600;text-decoration:none;">{{page.text}}</a>
-</td></tr>
-{{/if}}
-<tr><td style="padding:18px 32px 24px;background:#f9fafb;border-top:1px solid #e5e7eb;font:12px/1.6 {{font}};color:#6b7280;">
-{{footer}}<br>
-<a href="{{unsubscribe.url}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe.text}}</a>
-</td></tr>
-</table>
-</td></tr>
-</table>
-</body>
-</html>
-`;
+${STANDING_TO_END}`;
 
 const DIGEST_TEXT = `{{programName}}
 {{headline}}
@@ -355,19 +336,7 @@ const DIGEST_TEXT = `{{programName}}
 {{unsubscribe.text}}: {{unsubscribe.url}}
 
 {{/each}}
-{{standing.title}}
-{{#each standing.rows}}
-  - {{label}}: {{value}}
-{{/each}}
-
-{{#if page}}
-{{page.text}}: {{page.url}}
-
-{{/if}}
---
-{{footer}}
-{{unsubscribe.text}}: {{unsubscribe.url}}
-`;
+${TEXT_STANDING_TO_END}`;
 
 const digestHtml = hbs.compile(DIGEST_HTML, { knownHelpersOnly: true });
 const digestText = hbs.compile(DIGEST_TEXT, { knownHelpersOnly: true, noEscape: true });
