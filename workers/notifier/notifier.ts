@@ -29,8 +29,9 @@ import type { Deliveries, Delivery } from '../../db/types.ts';
 import { claimRows, type ClaimedRow } from '../../services/notifications/claim.ts';
 import { recheckStoredState } from '../../services/notifications/recheck.ts';
 import { TokenBucket } from './rate.ts';
+import { deliverTo, LostClaim, retryingRecord, type DeliverySteps } from './deliver.ts';
 import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
-import { classifySendError, createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
+import { createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl, type UnsubscribeClaims } from './unsubscribe.ts';
 import { partnerPageUrl, signPartnerToken } from '../../services/links.ts';
 import {
@@ -133,10 +134,6 @@ function retryDelay(config: NotifierConfig, attempts: number): number {
   const capped = Math.min(config.maxRetryMs, exponential);
   // ±10 % so rows that failed together do not all come back together.
   return Math.round(capped * (0.9 + Math.random() * 0.2));
-}
-
-class LostClaim extends Error {
-  override name = 'LostClaim';
 }
 
 class OutboxNotifier implements Notifier {
@@ -364,16 +361,16 @@ class OutboxNotifier implements Notifier {
       if (!renewed) throw new LostClaim();
       lease = renewed;
     };
-    const recordSent = async (key: string, delivery: Delivery): Promise<void> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await record(key, delivery);
-        } catch (error) {
-          if (error instanceof LostClaim || attempt >= 5) throw error;
-          log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent digest yet; retrying');
-          await sleep(100 * 2 ** attempt);
-        }
-      }
+    const steps: DeliverySteps = {
+      transport: this.transport,
+      bucket: this.bucket,
+      record,
+      recordSent: retryingRecord(record, log, 'digest'),
+      afterSend: (messageId) => this.deps.hooks?.afterDigestSend?.(digest, messageId),
+      log,
+      what: 'digest',
+      sentAs: 'digest',
+      refusedLine: 'a recipient refused the digest permanently; recorded as failed',
     };
 
     for (const r of recipients) {
@@ -399,50 +396,14 @@ class OutboxNotifier implements Notifier {
         if (!(error instanceof PayloadError)) throw error;
         return finish({ finish: { status: 'failed', error: error.message.slice(0, 1000) } });
       }
-      await this.bucket.take();
-      if (prior?.status === 'sending')
-        log.warn(
-          { messageId },
-          'resending a digest whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID',
-        );
-      await record(r.key, { status: 'sending', messageId, attempts, at: new Date().toISOString() });
-      let result;
-      try {
-        result = await this.transport.send(mail);
-      } catch (error) {
-        const failure = classifySendError(error);
-        if (failure.permanent) {
-          await record(r.key, {
-            status: 'failed',
-            messageId,
-            attempts,
-            at: new Date().toISOString(),
-            error: failure.message,
-          });
-          log.warn({ err: failure.message }, 'a recipient refused the digest permanently; recorded as failed');
-          continue;
-        }
-        await record(r.key, {
-          status: 'retry',
-          messageId,
-          attempts,
-          at: new Date().toISOString(),
-          error: failure.message,
-        });
-        transient = failure.message;
+      const outcome = await deliverTo(
+        { ...steps, sentFields: { notifications: r.items.length } },
+        { key: r.key, mail, messageId, attempts, prior },
+      );
+      if (typeof outcome === 'object') {
+        transient = outcome.transient;
         break;
       }
-      await this.deps.hooks?.afterDigestSend?.(digest, messageId);
-      await recordSent(r.key, {
-        status: 'sent',
-        messageId: result.messageId || messageId,
-        attempts,
-        at: new Date().toISOString(),
-        response: result.response.slice(0, 500),
-        ...(result.path ? { path: result.path } : {}),
-      });
-      if (result.path) log.info({ path: result.path }, 'digest written to file');
-      else log.info({ messageId, notifications: r.items.length }, 'digest sent');
     }
 
     if (transient !== undefined) {
@@ -613,19 +574,16 @@ class OutboxNotifier implements Notifier {
       lease = renewed;
     };
 
-    // The server has the message now: losing this write to a failing database would send it
-    // again once the claim times out, so it gets a few more tries. (If a write committed and
-    // only its answer was lost, the retry finds the lease renewed and gives the row up.)
-    const recordSent = async (key: string, delivery: Delivery): Promise<void> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await record(key, delivery);
-        } catch (error) {
-          if (error instanceof LostClaim || attempt >= 5) throw error;
-          log.warn({ attempt, err: errorMessage(error) }, 'cannot record a sent message yet; retrying');
-          await sleep(100 * 2 ** attempt);
-        }
-      }
+    const steps: DeliverySteps = {
+      transport: this.transport,
+      bucket: this.bucket,
+      record,
+      recordSent: retryingRecord(record, log, 'message'),
+      afterSend: (messageId) => this.deps.hooks?.afterSend?.(row, messageId),
+      log,
+      what: 'message',
+      sentAs: 'email',
+      refusedLine: 'a recipient refused permanently; recorded as failed',
     };
 
     for (const r of recipients) {
@@ -651,50 +609,11 @@ class OutboxNotifier implements Notifier {
         if (!(error instanceof PayloadError)) throw error;
         return finish({ status: 'failed', error: error.message.slice(0, 1000) });
       }
-      await this.bucket.take();
-      if (prior?.status === 'sending')
-        log.warn(
-          { messageId },
-          'resending a message whose outcome is unknown (a notifier stopped between sending and recording it); same Message-ID',
-        );
-      await record(r.key, { status: 'sending', messageId, attempts, at: new Date().toISOString() });
-      let result;
-      try {
-        result = await this.transport.send(mail);
-      } catch (error) {
-        const failure = classifySendError(error);
-        if (failure.permanent) {
-          await record(r.key, {
-            status: 'failed',
-            messageId,
-            attempts,
-            at: new Date().toISOString(),
-            error: failure.message,
-          });
-          log.warn({ err: failure.message }, 'a recipient refused permanently; recorded as failed');
-          continue;
-        }
-        await record(r.key, {
-          status: 'retry',
-          messageId,
-          attempts,
-          at: new Date().toISOString(),
-          error: failure.message,
-        });
-        transient = failure.message;
+      const outcome = await deliverTo(steps, { key: r.key, mail, messageId, attempts, prior });
+      if (typeof outcome === 'object') {
+        transient = outcome.transient;
         break;
       }
-      await this.deps.hooks?.afterSend?.(row, messageId);
-      await recordSent(r.key, {
-        status: 'sent',
-        messageId: result.messageId || messageId,
-        attempts,
-        at: new Date().toISOString(),
-        response: result.response.slice(0, 500),
-        ...(result.path ? { path: result.path } : {}),
-      });
-      if (result.path) log.info({ path: result.path }, 'email written to file');
-      else log.info({ messageId }, 'email sent');
     }
 
     if (transient !== undefined) {
