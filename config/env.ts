@@ -102,6 +102,19 @@ const SHAPE = {
     accepts: '`1`/`true`, `0`/`false`',
     shownDefault: 'unset (off)',
   }),
+  REDIS_ACK_REPLICAS: variable(
+    integer(0, 16).default(0),
+    'replicas that must hold accepted events before `serve`, `ingest` and the connectors acknowledge them ' +
+      "(Redis `WAIT` on the queues' master after each enqueue): with 1, a failover of a master that has a " +
+      'replica loses no acknowledged event; when fewer answer in time the events are refused (503, or the ' +
+      'command fails) and the sender resends them, which is harmless',
+    { group: 'services', accepts: 'integer 0–16', shownDefault: '0 (acknowledged once the master has them)' },
+  ),
+  REDIS_ACK_TIMEOUT_MS: variable(
+    integer(1).default(2_000),
+    'how long an acknowledgement waits for `REDIS_ACK_REPLICAS` replicas before refusing the events',
+    { group: 'services', accepts: 'milliseconds ≥ 1' },
+  ),
   TIERLINE_TODAY: variable(day().optional(), 'pins "today" for demos, tests and replays of a past day', {
     group: 'services',
     accepts: 'YYYY-MM-DD',

@@ -86,6 +86,8 @@ export interface JobSpec<P extends z.ZodType> {
   attempts: number;
   backoff: { type: 'exponential' | 'fixed'; delay: number };
   jobId(payload: z.output<P>, queue: QueueName): string;
+  /** Its enqueue acknowledges events to a sender: it waits for REDIS_ACK_REPLICAS replicas first. */
+  acknowledged?: boolean;
 }
 
 /** A job id from parts: BullMQ refuses ':' in custom ids, and ids from sources may hold anything. */
@@ -104,6 +106,7 @@ export const JOBS = {
     backoff: { type: 'exponential', delay: 250 },
     // The same events re-sent by the same run (a producer retry) are one job.
     jobId: (p, queue) => jobKey('ingest', queue, p.runId, digest(...p.events.map((e) => e.raw))),
+    acknowledged: true,
   } satisfies JobSpec<typeof ingestPayload>,
   recomputePartner: {
     name: 'recompute-partner',

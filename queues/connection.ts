@@ -18,6 +18,14 @@ export interface QueueSettings {
   prefix: string;
   /** REDIS_CLUSTER=1: the URL names seed nodes of a Redis Cluster. */
   cluster: boolean;
+  /** What an acknowledged enqueue waits for (REDIS_ACK_REPLICAS / REDIS_ACK_TIMEOUT_MS). */
+  ack?: ReplicaAck;
+}
+
+/** Replicas that must hold a job before its enqueue is acknowledged to a sender, and how long to wait. */
+export interface ReplicaAck {
+  replicas: number;
+  timeoutMs: number;
 }
 
 export function queueSettings(env: Record<string, string | undefined> = process.env): QueueSettings {
@@ -25,6 +33,7 @@ export function queueSettings(env: Record<string, string | undefined> = process.
     url: redisUrl(env),
     prefix: readVariable('TIERLINE_QUEUE_PREFIX', env),
     cluster: readVariable('REDIS_CLUSTER', env),
+    ack: { replicas: readVariable('REDIS_ACK_REPLICAS', env), timeoutMs: readVariable('REDIS_ACK_TIMEOUT_MS', env) },
   };
   if (!settings.cluster && settings.url.includes(','))
     throw new ConfigError(

@@ -2,7 +2,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { JOBS, MAX_WAKES_PER_JOB, QUEUES, type JobSpec, type QueueName } from './catalog.ts';
-import type { RedisConnection } from './connection.ts';
+import type { RedisConnection, ReplicaAck } from './connection.ts';
+import { waitForReplicas } from './replicas.ts';
 
 /** Finished jobs are kept a while for `--wait` and the dashboard, then dropped so Redis does not grow. */
 export const RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
@@ -12,9 +13,14 @@ export const RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> =
 
 export type Queues = Record<QueueName, Queue>;
 
-export function openQueues(connection: RedisConnection, prefix: string): Queues {
+const NO_ACK: ReplicaAck = { replicas: 0, timeoutMs: 0 };
+/** What acknowledged enqueues on each set of queues wait for (set once, when they are opened). */
+const acks = new WeakMap<Queues, ReplicaAck>();
+
+export function openQueues(connection: RedisConnection, prefix: string, ack: ReplicaAck = NO_ACK): Queues {
   const queues = {} as Queues;
   for (const name of Object.values(QUEUES)) queues[name] = new Queue(name, { connection, prefix });
+  acks.set(queues, ack);
   return queues;
 }
 
@@ -31,7 +37,11 @@ export function jobOptions<P extends z.ZodType>(
   return { jobId: spec.jobId(payload, queue), attempts: spec.attempts, backoff: spec.backoff, ...RETENTION, ...extra };
 }
 
-/** Adds jobs of one kind in one round trip; payloads are parsed here, and again by the handler. */
+/**
+ * Adds jobs of one kind in one round trip; payloads are parsed here, and again by the handler.
+ * A job that acknowledges events to a sender returns only once the replicas the queues were
+ * opened with hold it (REDIS_ACK_REPLICAS), or throws ReplicaAckError.
+ */
 export async function enqueueMany<P extends z.ZodType>(
   queues: Queues,
   spec: JobSpec<P>,
@@ -44,7 +54,10 @@ export async function enqueueMany<P extends z.ZodType>(
     const data = spec.payload.parse(p) as z.output<P>;
     return { name: spec.name, data, opts: jobOptions(spec, data, queue, extra) };
   });
-  return jobs.length === 0 ? [] : queues[queue].addBulk(jobs);
+  if (jobs.length === 0) return [];
+  const added = await queues[queue].addBulk(jobs);
+  if (spec.acknowledged) await waitForReplicas(queues[queue], acks.get(queues) ?? NO_ACK);
+  return added;
 }
 
 /** Wakes the recompute workers for owed work (recompute_requests rows): one job per thousand partners. */

@@ -72,7 +72,7 @@ export async function openQueueServices(role: 'worker' | 'producer' = 'producer'
     connection.disconnect();
     throw new CliError(oneLine(error), 1, { cause: error });
   }
-  const queues = openQueues(connection, settings.prefix);
+  const queues = openQueues(connection, settings.prefix, settings.ack);
   return {
     settings,
     connection,

@@ -199,7 +199,8 @@ async function main(): Promise<void> {
     ...process.env,
     DATABASE_URL: dbUrl,
     REDIS_URL: redis.url,
-    ...(clusterMode ? { REDIS_CLUSTER: '1' } : {}),
+    // On the cluster, events are acknowledged only once a replica holds them (issue 20).
+    ...(clusterMode ? { REDIS_CLUSTER: '1', REDIS_ACK_REPLICAS: '1', REDIS_ACK_TIMEOUT_MS: '5000' } : {}),
     TIERLINE_QUEUE_PREFIX: settings.prefix,
     TIERLINE_TODAY: TODAY,
     TIERLINE_SECRET_CRM: secrets.crm,

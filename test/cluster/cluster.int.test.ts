@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JOBS, MAX_EVENTS_PER_JOB, QUEUES, type QueueName } from '../../queues/catalog.ts';
-import { enqueueMany } from '../../queues/queues.ts';
+import { enqueueMany, openQueues } from '../../queues/queues.ts';
+import { queueWriter } from '../../queues/replicas.ts';
 import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
@@ -151,6 +152,28 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
       await waitUntilDrained(pipeline);
       await expectEqualsEvaluate(pipeline, events, PARTNERS);
     }, 180_000);
+
+    it("acknowledges events once a replica of the queues' master holds them, and refuses them when none can", async () => {
+      const crm = events.find((e) => e.source === 'crm');
+      const payload = { events: [{ raw: JSON.stringify(crm), receivedAt: new Date().toISOString() }], origin: 'file' };
+      // WAIT goes to the master that owns the queues' slot, on the connection that wrote the job.
+      const writer = await queueWriter(pipeline.queues.crm);
+      expect(writer.options.port).toBe(cluster.masterFor(`${pipeline.settings.prefix}:crm`));
+      // The pipeline's queues wait for 1 replica (each master has one): acknowledged.
+      const [job] = await enqueueMany(pipeline.queues, JOBS.ingestEvents, QUEUES.crm, [payload]);
+      expect(job?.id).toBeDefined();
+      // Two replicas asked, one exists: the enqueue is refused after the timeout (the job is
+      // on the master, so a resend is the same job).
+      const strict = openQueues(pipeline.connection, pipeline.settings.prefix, { replicas: 2, timeoutMs: 100 });
+      try {
+        await expect(enqueueMany(strict, JOBS.ingestEvents, QUEUES.crm, [payload])).rejects.toThrow(
+          /only 1 of 2 Redis replicas \(REDIS_ACK_REPLICAS\)/,
+        );
+      } finally {
+        // The connection is the pipeline's: close only these Queue objects.
+        await Promise.all(Object.values(strict).map((q) => q.close()));
+      }
+    }, 60_000);
 
     it('runs the nightly flow (a parent with chunk children) to completion', async () => {
       const restore = setEnv(clusterEnv(cluster, pipeline));

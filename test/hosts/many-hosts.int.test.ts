@@ -69,8 +69,8 @@ async function processed(host: Host): Promise<Processed> {
 }
 
 /** Active jobs this host reports on /healthz (its workers' progress). */
-async function activeJobs(host: Host): Promise<number> {
-  const res = await fetch(`http://${host.ip}:${METRICS_PORT}/healthz`, { signal: AbortSignal.timeout(2_000) });
+async function activeJobs(host: Host, timeoutMs = 2_000): Promise<number> {
+  const res = await fetch(`http://${host.ip}:${METRICS_PORT}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
   const body = (await res.json()) as { queues?: { active: number }[] };
   return (body.queues ?? []).reduce((n, q) => n + q.active, 0);
 }
@@ -272,18 +272,35 @@ describeHosts('many hosts: workers in three network namespaces on one Redis Clus
           await sleep(400);
         }
       })();
-      // Cut while the host holds jobs, so their locks lapse in its hands.
-      await pollUntil(
-        'host1 to hold an active job',
-        async () => ((await activeJobs(cut.host)) > 0 ? true : undefined),
-        60_000,
-        20,
-        {
-          retryErrors: true,
-        },
-      );
-      net.cutRedis(cut.host);
-      const cutAt = Date.now();
+      // Cut while the host holds jobs, so their locks lapse in its hands. A job seen active can
+      // finish between the look and the cut; then the cut is undone and tried again, so the
+      // host surely holds a job it can no longer finish (its count stays up while cut off).
+      let heldAtCut = 0;
+      let cutAt = 0;
+      for (let attempt = 1; heldAtCut === 0; attempt++) {
+        if (attempt > 10) throw new Error('host1 never held a job across the cut in 10 attempts');
+        await pollUntil(
+          'host1 to hold an active job',
+          async () => ((await activeJobs(cut.host)) > 0 ? true : undefined),
+          60_000,
+          20,
+          { retryErrors: true },
+        );
+        net.cutRedis(cut.host);
+        cutAt = Date.now();
+        await sleep(1_000);
+        // Cut off, its /healthz answers only once its Redis probes time out.
+        heldAtCut = (
+          await pollUntil(
+            "host1's active jobs after the cut",
+            async () => ({ n: await activeJobs(cut.host, 10_000) }),
+            30_000,
+            500,
+            { retryErrors: true },
+          )
+        ).n;
+        if (heldAtCut === 0) net.restoreRedis(cut.host);
+      }
       const fedAtCut = sent.length;
       const others = workers.filter((w) => w !== cut);
       const beforeCut = await Promise.all(others.map((w) => processed(w.host)));
@@ -330,7 +347,7 @@ describeHosts('many hosts: workers in three network namespaces on one Redis Clus
       const stalled = workers.map((w) => logLines(w, /job stalled/).length);
       const missingLock = workers.map((w) => logLines(w, /[Mm]issing lock|lock.*lost|could not renew lock/).length);
       console.log(
-        `[many hosts] cut ${CUT_MS / 1000} s; ${sent.length - first.length} events fed in ${refs.length} jobs after the first part; host1 completed a job again ${Math.round(rejoined.after / 1000)} s after restore (completed ${rejoined.ingest - atRestore.ingest} ingest jobs by then; cut at ${new Date(cutAt).toISOString()}); jobs per host ${after.map((c, i) => `${workers[i]?.host.name} ${c.ingest}/${c.recompute}`).join(', ')}; stalled per host ${stalled.join('/')}; lock lost per host ${missingLock.join('/')}`,
+        `[many hosts] cut ${CUT_MS / 1000} s; ${sent.length - first.length} events fed in ${refs.length} jobs after the first part; host1 held ${heldAtCut} job(s) at the cut, completed a job again ${Math.round(rejoined.after / 1000)} s after restore (completed ${rejoined.ingest - atRestore.ingest} ingest jobs by then; cut at ${new Date(cutAt).toISOString()}); jobs per host ${after.map((c, i) => `${workers[i]?.host.name} ${c.ingest}/${c.recompute}`).join(', ')}; stalled per host ${stalled.join('/')}; lock lost per host ${missingLock.join('/')}`,
       );
       // The jobs host1 held when it was cut off ran again elsewhere (their locks lapsed).
       expect(stalled.slice(1).reduce((n, s) => n + s, 0)).toBeGreaterThan(0);

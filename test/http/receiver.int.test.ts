@@ -393,6 +393,39 @@ describeWithPostgres('HTTP receiver', () => {
     });
   });
 
+  it('refuses events with 503 when fewer replicas than REDIS_ACK_REPLICAS hold them (resent, they count once)', async () => {
+    // The shared Redis has no replica: WAIT 1 answers 0 once its timeout passes.
+    const connection = openRedis(
+      { url: pipeline.settings.url, prefix: pipeline.settings.prefix, cluster: false },
+      'producer',
+    );
+    connection.on('error', () => {});
+    const queues = openQueues(connection, pipeline.settings.prefix, { replicas: 1, timeoutMs: 50 });
+    const strict = buildServer({ queues, db: pipeline.database.db, secrets: SECRETS, log: pino({ level: 'silent' }) });
+    const close = async (): Promise<void> => {
+      await strict.close();
+      await closeQueues(queues).catch(() => {});
+      connection.disconnect();
+    };
+    const release = track({ kind: 'fastify', label: 'receiver waiting for a replica', close });
+    try {
+      const body = JSON.stringify(deal(9_001));
+      const refused = await strict.inject(signed('crm', body));
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      // The sender resends (here to a receiver that does not wait): the same job, not a second one.
+      const accepted = await app.inject(signed('crm', body));
+      expect(accepted.statusCode).toBe(202);
+      const { jobs } = accepted.json<AcceptedResponse>();
+      expect(jobs).toHaveLength(1);
+      const job = await pipeline.queues.crm.getJob(jobs[0] as string);
+      expect(job?.data.events).toHaveLength(1);
+    } finally {
+      release();
+      await close();
+    }
+  });
+
   it('never logs secrets, signatures or email addresses', async () => {
     const body = JSON.stringify(partner);
     const header = signBody(SECRETS.crm, body, nowSeconds());

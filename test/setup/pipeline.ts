@@ -54,11 +54,13 @@ export async function createPipeline(
     url: redis.url,
     prefix: `{${uniquePrefix('pipe')}}`,
     cluster: options.cluster !== undefined,
+    // On a cluster with replicas, acknowledged enqueues wait for one (REDIS_ACK_REPLICAS=1).
+    ...(options.cluster !== undefined ? { ack: { replicas: 1, timeoutMs: 10_000 } } : {}),
   };
   const connection = openRedis(settings, 'producer');
   connection.on('error', () => {});
   await checkRedis(connection, settings);
-  const queues = openQueues(connection, settings.prefix);
+  const queues = openQueues(connection, settings.prefix, settings.ack);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const pipeline: Pipeline = {
     database,
