@@ -9,6 +9,9 @@ export const DEFAULT_QUEUE_PREFIX = readVariable('TIERLINE_QUEUE_PREFIX', {});
 
 export type RedisConnection = Redis | Cluster;
 
+/** How often a cluster connection re-reads the slot map (CLUSTER SLOTS). */
+export const SLOTS_REFRESH_MS = 5_000;
+
 /** How long a connection to a Redis node (and, for a cluster, the slots refresh) may take. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -78,6 +81,10 @@ export function openRedis(settings: QueueSettings, role: 'worker' | 'producer'):
       // process failed to start ("None of startup nodes is available", seen in the cluster
       // chaos suite at load 25 on 2 cores). The connect timeout bounds it instead.
       slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+      // ioredis refreshes its slot map only on redirections and errors by default; the map
+      // also tells which replicas a master has (queues/replicas.ts waits for them), and a
+      // replica that joins after a failover causes neither.
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
       redisOptions: {
         ...options,
         username: first.username || undefined,

@@ -13,31 +13,39 @@ export class ReplicaAckError extends Error {
   override name = 'ReplicaAckError';
 }
 
-/** The connection that wrote the queue's keys: the queue's own, or in a cluster that of the master owning its slot. */
-export async function queueWriter(queue: Queue): Promise<Redis> {
+/**
+ * The connection that wrote the queue's keys (the queue's own, or in a cluster that of the
+ * master owning its slot) and how many replicas it has, when known: in a cluster, those the
+ * slot map lists (after a failover the promoted master has none until a replica joins it).
+ */
+export async function queueWriter(queue: Queue): Promise<{ node: Redis; replicas: number | undefined }> {
   const client: unknown = await queue.client;
-  if (client instanceof Redis) return client;
+  if (client instanceof Redis) return { node: client, replicas: undefined };
   if (!(client instanceof Cluster)) throw new ReplicaAckError(`the queue ${queue.name} has no ioredis connection`);
   // Every key of a queue shares its hash tag, so any of them names the slot.
   const slot = calculateSlot(queue.toKey('id'));
-  const key = client.slots[slot]?.[0];
+  const [key, ...replicas] = client.slots[slot] ?? [];
   const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
   if (node === undefined) throw new ReplicaAckError(`no known master for the queue ${queue.name}'s slot ${slot}`);
-  return node;
+  return { node, replicas: replicas.length };
 }
 
 /**
- * Resolves once `ack.replicas` replicas hold every write made so far through the queue's
- * connection; throws ReplicaAckError (transient: the sender should resend) when fewer
- * answered within `ack.timeoutMs`.
+ * Resolves once `ack.replicas` replicas (at most as many as a cluster's slot map lists for
+ * the queue's master) hold every write made so far through the queue's connection; throws
+ * ReplicaAckError (transient: the sender should resend) when fewer answered within
+ * `ack.timeoutMs`. A master without a replica is not waited on: if it dies there is no
+ * failover to lose writes in (its slots are down until it is back).
  */
 export async function waitForReplicas(queue: Queue, ack: ReplicaAck): Promise<void> {
   if (ack.replicas === 0) return;
-  const node = await queueWriter(queue);
-  const acked = Number(await node.call('WAIT', String(ack.replicas), String(ack.timeoutMs)));
-  if (acked < ack.replicas)
+  const { node, replicas } = await queueWriter(queue);
+  const wanted = Math.min(ack.replicas, replicas ?? ack.replicas);
+  if (wanted === 0) return;
+  const acked = Number(await node.call('WAIT', String(wanted), String(ack.timeoutMs)));
+  if (acked < wanted)
     throw new ReplicaAckError(
-      `only ${acked} of ${ack.replicas} Redis replicas (REDIS_ACK_REPLICAS) hold the queued events after ` +
+      `only ${acked} of ${wanted} Redis replicas (REDIS_ACK_REPLICAS) hold the queued events after ` +
         `${ack.timeoutMs} ms (REDIS_ACK_TIMEOUT_MS); not acknowledged, resend them`,
     );
 }

@@ -4,6 +4,7 @@
 // the digest's claim (status 'claimed' and the claimed_at the notifier holds) and renews it.
 import { sql, type Kysely } from 'kysely';
 import type { DB, Delivery } from '../types.ts';
+import { settledRow, type Settle } from './outbox.ts';
 
 const MS_NOW = sql<Date>`date_trunc('milliseconds', now())`;
 const seconds = (ms: number): number => ms / 1000;
@@ -18,10 +19,9 @@ export async function tryLockDigestAssembly(db: Kysely<DB>): Promise<boolean> {
 
 /**
  * The pending rows of digest days before `today` that no digest carries yet, locked, with
- * whether each has settled (written `settleSeconds` ago by Postgres' clock, and its partner
- * owes no recompute).
+ * whether each has settled (outbox.ts settledRow).
  */
-export async function digestCandidates(db: Kysely<DB>, today: string, settleSeconds: number) {
+export async function digestCandidates(db: Kysely<DB>, today: string, settle: Settle) {
   return db
     .selectFrom('outbox')
     .select((eb) => [
@@ -29,19 +29,7 @@ export async function digestCandidates(db: Kysely<DB>, today: string, settleSeco
       'partner_id',
       'kind',
       sql<string>`to_char(digest_day, 'YYYY-MM-DD')`.as('day'),
-      eb
-        .and([
-          eb('created_at', '<=', sql<Date>`now() - make_interval(secs => ${settleSeconds})`),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('recompute_requests')
-                .select(sql`1`.as('owed'))
-                .whereRef('recompute_requests.partner_id', '=', 'outbox.partner_id'),
-            ),
-          ),
-        ])
-        .as('settled'),
+      settledRow(eb, settle).as('settled'),
     ])
     .where('status', '=', 'pending')
     .where('digest_day', 'is not', null)

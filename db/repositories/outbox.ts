@@ -3,7 +3,7 @@
 // is fenced on the claim (status 'claimed' and the claimed_at the notifier holds): a
 // notifier presumed dead that wakes up again cannot overwrite the work of the one that
 // re-claimed its row. Each fenced write also renews the claim (the lease).
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely';
 import type { DB, Delivery, OutboxStatus, OutboxTable } from '../types.ts';
 
 /** One statement may bind at most 65,535 parameters: multi-row inserts go in slices. */
@@ -50,18 +50,53 @@ export async function insertOutbox(
   return inserted;
 }
 
+/** When a row's re-check may happen: what makes a pending outbox row "settled". */
+export interface Settle {
+  /** How long a row waits after it was written (by Postgres' clock). */
+  seconds: number;
+  /**
+   * When the oldest ingest job not yet finished was queued (queues/backlog.ts), if any: a
+   * row is settled only if it settled before that, so no event accepted before it settled
+   * is still on its way.
+   */
+  backlogSince?: Date | undefined;
+}
+
+/**
+ * A pending row has settled: written `settle.seconds` ago, no accepted event queued since
+ * before then is still unprocessed, and its partner owes no recompute (its state is about to
+ * change, so the re-check before sending would look at a stale state).
+ */
+function owesNoRecompute(eb: ExpressionBuilder<DB, 'outbox'>) {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('recompute_requests')
+        .select(sql`1`.as('owed'))
+        .whereRef('recompute_requests.partner_id', '=', 'outbox.partner_id'),
+    ),
+  );
+}
+
+export function settledRow(eb: ExpressionBuilder<DB, 'outbox'>, settle: Settle) {
+  const settledAt = sql<Date>`outbox.created_at + make_interval(secs => ${settle.seconds})`;
+  return eb.and([
+    eb(settledAt, '<=', sql<Date>`now()`),
+    ...(settle.backlogSince === undefined ? [] : [eb(settledAt, '<', settle.backlogSince)]),
+    owesNoRecompute(eb),
+  ]);
+}
+
 /**
  * Owed rows in id order, locked (SKIP LOCKED, so several notifiers claim side by side):
- * pending ones that are due, and claimed ones whose claim is older than `claimTimeoutMs`.
- * A pending row is due once it has settled (written `settleSeconds` ago by Postgres' clock;
- * a resend is due at once) and while its partner owes no recompute (its state is about to
- * change, so the re-check before sending would look at a stale state).
+ * pending ones that are due (settled, see settledRow; a resend is due at once, while its
+ * partner owes no recompute), and claimed ones whose claim is older than `claimTimeoutMs`.
  */
 export async function owedRows(
   db: Kysely<DB>,
   limit: number,
   claimTimeoutMs: number,
-  settleSeconds = 0,
+  settle: Settle = { seconds: 0 },
   digestDaily = false,
 ) {
   let query = db
@@ -78,18 +113,7 @@ export async function owedRows(
         eb.and([
           eb('status', '=', 'pending'),
           eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]),
-          eb.or([
-            eb('created_at', '<=', sql<Date>`now() - make_interval(secs => ${settleSeconds})`),
-            eb(sql`payload->>'resendOf'`, 'is not', null),
-          ]),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('recompute_requests')
-                .select(sql`1`.as('owed'))
-                .whereRef('recompute_requests.partner_id', '=', 'outbox.partner_id'),
-            ),
-          ),
+          eb.or([settledRow(eb, settle), eb.and([eb(sql`payload->>'resendOf'`, 'is not', null), owesNoRecompute(eb)])]),
         ]),
         eb.and([
           eb('status', '=', 'claimed'),

@@ -3,7 +3,14 @@
 // is charged to the cap once, on its first claim; rows over the cap stay pending and are
 // looked at again after capRecheckMs. A row is claimable only once it has settled.
 import type { Kysely } from 'kysely';
-import { chargedOn, claimByIds, deferRows, lockPartnerCap, owedRows } from '../../db/repositories/outbox.ts';
+import {
+  chargedOn,
+  claimByIds,
+  deferRows,
+  lockPartnerCap,
+  owedRows,
+  type Settle,
+} from '../../db/repositories/outbox.ts';
 import type { DB, Deliveries, NotificationKind } from '../../db/types.ts';
 
 export interface ClaimedRow {
@@ -26,8 +33,8 @@ export interface ClaimOptions {
   /** 'YYYY-MM-DD' in the program's timezone: the day a newly claimed row is charged to. */
   today: string;
   capRecheckMs: number;
-  /** How long a new row waits before it may be claimed (alerts.settleMinutes, measured by Postgres' clock). */
-  settleSeconds: number;
+  /** When a new row may be claimed (alerts.settleMinutes, measured by Postgres' clock, and the ingest backlog). */
+  settle: Settle;
   /** alerts.digest is "daily": rows with a digest day are left to their day's digest. */
   digestDaily?: boolean;
 }
@@ -45,7 +52,7 @@ export async function claimRows(db: Kysely<DB>, options: ClaimOptions): Promise<
       trx,
       options.limit,
       options.claimTimeoutMs,
-      options.settleSeconds,
+      options.settle,
       options.digestDaily ?? false,
     );
     if (candidates.length === 0) return { claimed: [], deferred: 0 };

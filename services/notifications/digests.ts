@@ -18,6 +18,7 @@ import {
   tryLockDigestAssembly,
   type DigestFinish,
 } from '../../db/repositories/digests.ts';
+import type { Settle } from '../../db/repositories/outbox.ts';
 import type { DB, Deliveries, NotificationKind } from '../../db/types.ts';
 import { digestKey, dueDigests, orderDigestItems } from '../../domain/digest.ts';
 
@@ -43,7 +44,7 @@ export interface DigestItem {
 export interface DigestClaimOptions {
   /** The notifier's business day ('YYYY-MM-DD'): days before it have ended. */
   today: string;
-  settleSeconds: number;
+  settle: Settle;
   claimTimeoutMs: number;
   limit: number;
   /** alerts.digest is "daily" now: assemble new digests (owed ones are finished either way). */
@@ -85,7 +86,7 @@ export async function claimDigests(db: Kysely<DB>, options: DigestClaimOptions):
       out.push(claimed(d));
     // One notifier assembles at a time, so a day's rows are never split between two digests.
     if (options.assemble && out.length < options.limit && (await tryLockDigestAssembly(trx))) {
-      const candidates = await digestCandidates(trx, options.today, options.settleSeconds);
+      const candidates = await digestCandidates(trx, options.today, options.settle);
       const groups = dueDigests(
         candidates.map((c) => ({
           id: c.id,

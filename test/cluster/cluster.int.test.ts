@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JOBS, MAX_EVENTS_PER_JOB, QUEUES, type QueueName } from '../../queues/catalog.ts';
 import { enqueueMany, openQueues } from '../../queues/queues.ts';
 import { queueWriter } from '../../queues/replicas.ts';
+import { SLOTS_REFRESH_MS } from '../../queues/connection.ts';
 import { waitForJobs, type JobRef } from '../../queues/wait.ts';
 import { runRecompute } from '../../scripts/commands/recompute.ts';
 import { generateHistory, type GeneratedEvent } from '../../tools/generate/history.ts';
@@ -155,21 +156,42 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
 
     it("acknowledges events once a replica of the queues' master holds them, and refuses them when none can", async () => {
       const crm = events.find((e) => e.source === 'crm');
-      const payload = { events: [{ raw: JSON.stringify(crm), receivedAt: new Date().toISOString() }], origin: 'file' };
-      // WAIT goes to the master that owns the queues' slot, on the connection that wrote the job.
-      const writer = await queueWriter(pipeline.queues.crm);
-      expect(writer.options.port).toBe(cluster.masterFor(`${pipeline.settings.prefix}:crm`));
+      const payload = {
+        events: [{ raw: JSON.stringify(crm), receivedAt: new Date().toISOString() }],
+        origin: 'file',
+        runId: randomUUID(),
+      };
+      // WAIT goes to the master that owns the queues' slot, on the connection that wrote the job;
+      // the slot map (re-read every SLOTS_REFRESH_MS) lists its replica.
+      const writer = await pollUntil(
+        'the slot map to list the replica of the queues’ master',
+        async () => {
+          const w = await queueWriter(pipeline.queues.crm);
+          return w.replicas === 1 ? w : undefined;
+        },
+        3 * SLOTS_REFRESH_MS,
+        250,
+      );
+      expect(writer.node.options.port).toBe(cluster.masterFor(`${pipeline.settings.prefix}:crm`));
       // The pipeline's queues wait for 1 replica (each master has one): acknowledged.
       const [job] = await enqueueMany(pipeline.queues, JOBS.ingestEvents, QUEUES.crm, [payload]);
       expect(job?.id).toBeDefined();
-      // Two replicas asked, one exists: the enqueue is refused after the timeout (the job is
-      // on the master, so a resend is the same job).
-      const strict = openQueues(pipeline.connection, pipeline.settings.prefix, { replicas: 2, timeoutMs: 100 });
+      // With that replica stopped, a new job's enqueue is refused after the timeout.
+      const info = spawnSync('redis-cli', ['-p', String(writer.node.options.port), 'info', 'replication'], {
+        encoding: 'utf8',
+      }).stdout;
+      const replicaPort = Number(/slave0:ip=[^,]+,port=(\d+)/.exec(info)?.[1]);
+      const replica = cluster.nodes.find((n) => n.port === replicaPort);
+      expect(replica).toBeDefined();
+      const strict = openQueues(pipeline.connection, pipeline.settings.prefix, { replicas: 1, timeoutMs: 300 });
+      replica?.process.kill('SIGSTOP');
       try {
-        await expect(enqueueMany(strict, JOBS.ingestEvents, QUEUES.crm, [payload])).rejects.toThrow(
-          /only 1 of 2 Redis replicas \(REDIS_ACK_REPLICAS\)/,
+        const another = { ...payload, runId: randomUUID() };
+        await expect(enqueueMany(strict, JOBS.ingestEvents, QUEUES.crm, [another])).rejects.toThrow(
+          /only 0 of 1 Redis replicas \(REDIS_ACK_REPLICAS\)/,
         );
       } finally {
+        replica?.process.kill('SIGCONT');
         // The connection is the pipeline's: close only these Queue objects.
         await Promise.all(Object.values(strict).map((q) => q.close()));
       }

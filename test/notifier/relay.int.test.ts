@@ -29,12 +29,14 @@ describeWithPostgres('notifier: outbox relay', () => {
   const notifier = (
     overrides: Parameters<typeof testConfig>[1] = {},
     hooks?: Parameters<typeof createNotifier>[0]['hooks'],
+    backlog?: Parameters<typeof createNotifier>[0]['backlog'],
   ): Notifier => {
     const n = createNotifier({
       db: fresh.db,
       log: silent,
       config: testConfig(smtp.url, overrides),
       ...(hooks ? { hooks } : {}),
+      ...(backlog ? { backlog } : {}),
     });
     notifiers.push(n);
     return n;
@@ -387,7 +389,7 @@ describeWithPostgres('notifier: outbox relay', () => {
       perPartnerPerDay: 5,
       today: '2026-11-23',
       capRecheckMs: 60_000,
-      settleSeconds: 0,
+      settle: { seconds: 0 },
     };
     const { claimed } = await claimRows(fresh.db, options);
     expect(claimed.map((r) => r.id)).toEqual([id]);
@@ -400,6 +402,48 @@ describeWithPostgres('notifier: outbox relay', () => {
       await finishRow(fresh.db, row, row.claimedAt, { status: 'sent', messageIds: ['<x@tierline>'], lastError: null }),
     ).toBe(false);
     expect((await rowById(fresh.db, id)).status).toBe('claimed');
+  });
+
+  it('holds a settled row while an ingest job queued before it settled is unfinished; a resend is not held', async () => {
+    await addPartner(fresh.db, 'P-1', 'Backlog Partner', [{ email: 'backlog@example.com', role: 'primary' }]);
+    const id = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
+    const options = {
+      limit: 10,
+      claimTimeoutMs: 60_000,
+      perPartnerPerDay: 5,
+      today: '2026-11-23',
+      capRecheckMs: 60_000,
+    };
+    // Settled (0 s), but events accepted an hour ago are still on their way: held.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    expect((await claimRows(fresh.db, { ...options, settle: { seconds: 0, backlogSince: hourAgo } })).claimed).toEqual(
+      [],
+    );
+    // The oldest unfinished job was queued after the row settled: claimed.
+    const later = new Date(Date.now() + 60_000);
+    const { claimed } = await claimRows(fresh.db, { ...options, settle: { seconds: 0, backlogSince: later } });
+    expect(claimed.map((r) => r.id)).toEqual([id]);
+    // An operator's resend is due at once, backlog or not.
+    await sql`update outbox set status = 'pending', claimed_at = null, payload = payload || '{"resendOf":"1"}' where id = ${id}`.execute(
+      fresh.db,
+    );
+    const resent = await claimRows(fresh.db, { ...options, settle: { seconds: 3_600, backlogSince: hourAgo } });
+    expect(resent.claimed.map((r) => r.id)).toEqual([id]);
+  });
+
+  it('sends nothing while the ingest backlog cannot be read, and sends once it can', async () => {
+    await addPartner(fresh.db, 'P-1', 'Unknown Backlog', [{ email: 'unknown@example.com', role: 'primary' }]);
+    const id = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
+    let readable = false;
+    const n = notifier({}, undefined, async () => {
+      if (!readable) throw new Error('no answer from Redis within 5000 ms');
+      return undefined;
+    });
+    expect(await n.runOnce()).toBe(0);
+    expect((await rowById(fresh.db, id)).status).toBe('pending');
+    readable = true;
+    expect(await n.runOnce()).toBe(1);
+    expect((await rowById(fresh.db, id)).status).toBe('sent');
   });
 
   it('without SMTP_URL, writes one .eml file per message and logs its path', async () => {

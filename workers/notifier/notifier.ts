@@ -21,7 +21,7 @@ import type { Program } from '../../domain/program/schema.ts';
 import { today as clockToday } from '../clock.ts';
 import { NoProgramError, ProgramCache } from '../program-cache.ts';
 import type { NotifierConfig } from './config.ts';
-import { finishRow, writeDelivery } from '../../db/repositories/outbox.ts';
+import { finishRow, writeDelivery, type Settle } from '../../db/repositories/outbox.ts';
 import { writeDigestDelivery } from '../../db/repositories/digests.ts';
 import { optedOut } from '../../db/repositories/notification-preferences.ts';
 import { partnerContacts } from '../../db/repositories/partners.ts';
@@ -66,6 +66,13 @@ export interface NotifierDeps {
   programs?: ProgramCache;
   transport?: MailTransport;
   hooks?: NotifierHooks;
+  /**
+   * When the oldest ingest job not yet finished was queued (queues/backlog.ts; undefined:
+   * none). Notifications that settled after it wait for it: events accepted before they
+   * settled are still on their way. Throws when it cannot tell (Redis unreachable): then
+   * nothing is sent that round. Absent: no such wait (tests of the notifier alone).
+   */
+  backlog?: () => Promise<Date | undefined>;
 }
 
 export interface Notifier {
@@ -141,6 +148,7 @@ class OutboxNotifier implements Notifier {
   private readonly programs: ProgramCache;
   private readonly bucket: TokenBucket;
   private stopping = false;
+  private backlogWarnedAt = 0;
   private woken = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -201,6 +209,24 @@ class OutboxNotifier implements Notifier {
     }
   }
 
+  /** The settle rule of this round; undefined when the ingest backlog cannot be read (nothing is sent). */
+  private async settle(seconds: number): Promise<Settle | undefined> {
+    if (this.deps.backlog === undefined) return { seconds };
+    try {
+      return { seconds, backlogSince: await this.deps.backlog() };
+    } catch (error) {
+      const now = Date.now();
+      if (now - this.backlogWarnedAt > 60_000) {
+        this.backlogWarnedAt = now;
+        this.deps.log.warn(
+          { err: errorMessage(error) },
+          'cannot read the ingest backlog from Redis; notifications wait until it can be read',
+        );
+      }
+      return undefined;
+    }
+  }
+
   async runOnce(): Promise<number> {
     let set: ProgramSet;
     try {
@@ -212,6 +238,8 @@ class OutboxNotifier implements Notifier {
     const today = clockToday(set.timezone);
     const { config } = this.deps;
     const daily = programInForce(set, today)?.alerts.digest === 'daily';
+    const settle = await this.settle(settleSeconds(config, set, today));
+    if (settle === undefined) return 0;
     const { claimed, deferred } = await claimRows(this.deps.db, {
       digestDaily: daily,
       limit: config.batchSize,
@@ -219,7 +247,7 @@ class OutboxNotifier implements Notifier {
       perPartnerPerDay: config.perPartnerPerDay,
       today: formatDay(today),
       capRecheckMs: config.capRecheckMs,
-      settleSeconds: settleSeconds(config, set, today),
+      settle,
     });
     if (deferred > 0)
       this.deps.log.info(
@@ -248,7 +276,7 @@ class OutboxNotifier implements Notifier {
     if (this.stopping) return claimed.length;
     const digests = await claimDigests(this.deps.db, {
       today: formatDay(today),
-      settleSeconds: settleSeconds(config, set, today),
+      settle,
       claimTimeoutMs: config.claimTimeoutMs,
       limit: config.batchSize,
       assemble: daily,

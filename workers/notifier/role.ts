@@ -6,7 +6,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../db/types.ts';
 import { QUEUES } from '../../queues/catalog.ts';
+import { ingestBacklogSince } from '../../queues/backlog.ts';
 import { openRedis, type QueueSettings } from '../../queues/connection.ts';
+import { closeQueues, openQueues } from '../../queues/queues.ts';
 import type { ProgramCache } from '../program-cache.ts';
 import { DEVELOPMENT_UNSUBSCRIBE_SECRET, notifierConfigFromEnv, type NotifierConfig } from './config.ts';
 import { startNotifier, type Notifier } from './notifier.ts';
@@ -38,6 +40,21 @@ export function wroteNotifications(returnvalue: unknown): boolean {
   return typeof n === 'number' && n > 0;
 }
 
+/** A partitioned Redis answers nothing; the notifier then holds this round rather than hang. */
+const BACKLOG_TIMEOUT_MS = 5_000;
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startNotifierRole(deps: NotifierRoleDeps): Promise<NotifierRole> {
   const config = deps.config ?? notifierConfigFromEnv();
   const log = deps.log.child({ role: 'notifier' });
@@ -46,7 +63,28 @@ export async function startNotifierRole(deps: NotifierRoleDeps): Promise<Notifie
       'TIERLINE_UNSUBSCRIBE_SECRET is unset: unsubscribe links are signed with the development secret (acceptable only for .eml files)',
     );
   }
-  const notifier = startNotifier({ db: deps.db, log, config, ...(deps.programs ? { programs: deps.programs } : {}) });
+  // The ingest backlog is read through a producer connection: it fails fast, never waits for Redis.
+  const probe = openRedis(deps.settings, 'producer');
+  probe.on('error', () => {});
+  const ingest = openQueues(probe, deps.settings.prefix);
+  const notifier = startNotifier({
+    db: deps.db,
+    log,
+    config,
+    ...(deps.programs ? { programs: deps.programs } : {}),
+    backlog: () =>
+      within(
+        BACKLOG_TIMEOUT_MS,
+        (async () => {
+          if (probe.status === 'wait') await probe.connect();
+          return ingestBacklogSince(ingest);
+        })(),
+      ),
+  });
+  const closeProbe = async (): Promise<void> => {
+    await closeQueues(ingest).catch(() => {});
+    probe.disconnect();
+  };
   const connection = openRedis(deps.settings, 'worker');
   connection.on('error', (error: Error) =>
     log.warn({ err: error.message }, 'redis connection error (notifier wake-ups)'),
@@ -60,6 +98,7 @@ export async function startNotifierRole(deps: NotifierRoleDeps): Promise<Notifie
     await events.waitUntilReady();
   } catch (error) {
     await notifier.stop(1_000);
+    await closeProbe();
     await events.close().catch(() => {});
     connection.disconnect();
     throw error;
@@ -70,6 +109,7 @@ export async function startNotifierRole(deps: NotifierRoleDeps): Promise<Notifie
       await events.close().catch(() => {});
       connection.disconnect();
       await notifier.stop(timeoutMs);
+      await closeProbe();
     },
   };
 }
