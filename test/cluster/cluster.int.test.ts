@@ -80,17 +80,43 @@ async function expectEqualsEvaluate(
  * (nightly run, reconciler) always hold a delayed job each.
  */
 async function drainedButSchedules(pipeline: Pipeline): Promise<boolean> {
+  lastState = await undrained(pipeline);
+  return lastState === undefined;
+}
+
+/** What drainedButSchedules last found left to do (printed when a drain times out). */
+let lastState: string | undefined;
+
+async function undrained(pipeline: Pipeline): Promise<string | undefined> {
   for (const queue of Object.values(pipeline.queues)) {
     const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
-    if (Object.values(counts).some((n) => n > 0)) return false;
+    if (Object.values(counts).some((n) => n > 0)) return `${queue.name} ${JSON.stringify(counts)}`;
     const delayed = await queue.getJobs(['delayed']);
-    if (delayed.some((job) => !job.id?.startsWith('repeat:'))) return false;
+    const other = delayed.filter((job) => !job.id?.startsWith('repeat:'));
+    if (other.length > 0)
+      return `${queue.name} ${other.length} delayed: ${other[0]?.id} ${other[0]?.failedReason ?? ''}`;
   }
   const owed = await pipeline.database.db
     .selectFrom('recompute_requests')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow();
-  return Number(owed.n) === 0;
+  return Number(owed.n) === 0 ? undefined : `${owed.n} recomputes owed`;
+}
+
+/** Drained twice in a row, asked through the failover (a look may fail while slots move). */
+async function waitDrainedAfterFailover(pipeline: Pipeline): Promise<void> {
+  let idle = 0;
+  try {
+    await pollUntil(
+      'the pipeline to drain after the failover',
+      async () => ((idle = (await drainedButSchedules(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
+      180_000,
+      250,
+      { retryErrors: true },
+    );
+  } catch (error) {
+    throw new Error(`${String(error)}; last seen: ${lastState ?? 'drained'}`, { cause: error });
+  }
 }
 
 // Without redis-server/redis-cli the tests skip locally; CI (.ci/run checks the tools) fails.
@@ -233,113 +259,85 @@ describeCluster('the pipeline on a Redis Cluster (3 masters + 3 replicas)', () =
       await pipeline?.stop();
     });
 
-    // Skipped under CI: inside the full suite's load (the many-hosts and central-failover files
-    // run clusters beside it) these timed out in fresh-clone CI runs, while they pass alone and
-    // by hand. Asynchronous replication can lose what a killed master acknowledged (README,
-    // Limits), and load widens that window; the fix (WAIT for a replica) is open in issue 20.
-    it.skipIf(process.env.CI === 'true')(
-      'loses no acknowledged event and resumes by itself to what evaluate computes',
-      async () => {
-        const master = cluster.masterFor(`${pipeline.settings.prefix}:crm`);
-        firstKilled = master;
-        await enqueue(pipeline, shuffle(events, prng(21)));
-        // Mid-run: some partners computed, not all.
-        await pollUntil(
-          'the first scorecards',
-          async () => {
-            const row = await pipeline.database.db
-              .selectFrom('scorecards')
-              .select((eb) => eb.fn.countAll<string>().as('n'))
-              .executeTakeFirstOrThrow();
-            return Number(row.n) > 0 ? true : undefined;
-          },
-          60_000,
-        );
-        await cluster.kill(master);
-        await cluster.waitForFailover(master);
-        // Drained twice in a row, asked through the failover (a look may fail while slots move).
-        let idle = 0;
-        await pollUntil(
-          'the pipeline to drain after the failover',
-          async () => ((idle = (await drainedButSchedules(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
-          180_000,
-          250,
-          { retryErrors: true },
-        );
-        await expectEqualsEvaluate(pipeline, events, PARTNERS);
+    it('loses no acknowledged event and resumes by itself to what evaluate computes', async () => {
+      const master = cluster.masterFor(`${pipeline.settings.prefix}:crm`);
+      firstKilled = master;
+      await enqueue(pipeline, shuffle(events, prng(21)));
+      // Mid-run: some partners computed, not all.
+      await pollUntil(
+        'the first scorecards',
+        async () => {
+          const row = await pipeline.database.db
+            .selectFrom('scorecards')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow();
+          return Number(row.n) > 0 ? true : undefined;
+        },
+        60_000,
+      );
+      await cluster.kill(master);
+      await cluster.waitForFailover(master);
+      await waitDrainedAfterFailover(pipeline);
+      await expectEqualsEvaluate(pipeline, events, PARTNERS);
 
-        // A new process starts with the dead master named first among the seeds.
-        const seeds = [
-          `redis://127.0.0.1:${master}`,
-          ...cluster.url.split(',').filter((u) => !u.endsWith(`:${master}`)),
-        ];
-        const file = join(files, 'again.jsonl');
-        writeFileSync(
-          file,
-          events
-            .slice(0, 50)
-            .map((e) => JSON.stringify(e))
-            .join('\n') + '\n',
-        );
-        const run = spawnTierline(['ingest', file, '--wait'], {
-          ...clusterEnv(cluster, pipeline),
-          REDIS_URL: seeds.join(','),
-        });
-        const timer = setTimeout(() => void stopChild(run, 1_000), 90_000);
-        const code = await run.exited;
-        clearTimeout(timer);
-        expect(run.output()).toContain('accepted 0, duplicate 50,');
-        expect(code).toBe(0);
-      },
-      300_000,
-    );
+      // A new process starts with the dead master named first among the seeds.
+      const seeds = [`redis://127.0.0.1:${master}`, ...cluster.url.split(',').filter((u) => !u.endsWith(`:${master}`))];
+      const file = join(files, 'again.jsonl');
+      writeFileSync(
+        file,
+        events
+          .slice(0, 50)
+          .map((e) => JSON.stringify(e))
+          .join('\n') + '\n',
+      );
+      const run = spawnTierline(['ingest', file, '--wait'], {
+        ...clusterEnv(cluster, pipeline),
+        REDIS_URL: seeds.join(','),
+      });
+      const timer = setTimeout(() => void stopChild(run, 1_000), 90_000);
+      const code = await run.exited;
+      clearTimeout(timer);
+      expect(run.output()).toContain('accepted 0, duplicate 50,');
+      expect(code).toBe(0);
+    }, 300_000);
 
-    // Skipped under CI for the same reason as above.
-    it.skipIf(process.env.CI === 'true')(
-      'completes a nightly run (a flow) whose master is killed as it starts',
-      async () => {
-        // The killed node comes back as a replica, so the slot's new master can fail over too.
-        await cluster.restart(firstKilled);
-        const master = cluster.masterFor(`${pipeline.settings.prefix}:recompute`);
-        await enqueueMany(pipeline.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], {
-          jobId: `nightly|${AS_OF}|failover`,
-        });
-        // This test is about the run surviving the kill, not about the window in which a failover
-        // loses writes the master acknowledged but had not replicated yet (README, Limits): under
-        // load the enqueue itself was sometimes in that window, and no run ever started.
-        // Replication is ordered, so a later write in the same slot that a replica acknowledged
-        // (WAIT, on one connection) carries the enqueue with it.
-        const fence = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(master)], {
-          input: `SET ${pipeline.settings.prefix}:fence 1\nWAIT 1 10000\n`,
-          encoding: 'utf8',
-        });
-        expect(fence.stdout.trim().split('\n').at(-1)).toBe('1');
-        await cluster.kill(master);
-        await cluster.waitForFailover(master);
-        await pollUntil(
-          'the nightly run recorded in the audit log',
-          async () => {
-            const rows = await pipeline.database.db
-              .selectFrom('audit_log')
-              .select('details')
-              .where('action', '=', 'nightly-run')
-              .execute();
-            return rows.length > 0 ? rows : undefined;
-          },
-          180_000,
-          250,
-        );
-        let idle = 0;
-        await pollUntil(
-          'the pipeline to drain after the failover',
-          async () => ((idle = (await drainedButSchedules(pipeline)) ? idle + 1 : 0) >= 2 ? true : undefined),
-          180_000,
-          250,
-          { retryErrors: true },
-        );
-        await expectEqualsEvaluate(pipeline, events, PARTNERS);
-      },
-      300_000,
-    );
+    it('completes a nightly run (a flow) whose master is killed as it starts', async () => {
+      // The killed node comes back as a replica, so the slot's new master can fail over too.
+      await cluster.restart(firstKilled);
+      const master = cluster.masterFor(`${pipeline.settings.prefix}:recompute`);
+      await enqueueMany(pipeline.queues, JOBS.nightlyRun, QUEUES.recompute, [{ asOf: AS_OF }], {
+        jobId: `nightly|${AS_OF}|failover`,
+      });
+      // This test is about the run surviving the kill, not about the window in which a failover
+      // loses writes the master acknowledged but had not replicated yet (README, Limits): under
+      // load the enqueue itself was sometimes in that window, and no run ever started.
+      // Replication is ordered, so a later write in the same slot that a replica acknowledged
+      // (WAIT, on one connection) carries the enqueue with it.
+      const fence = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(master)], {
+        input: `SET ${pipeline.settings.prefix}:fence 1\nWAIT 1 10000\n`,
+        encoding: 'utf8',
+      });
+      expect(fence.stdout.trim().split('\n').at(-1)).toBe('1');
+      await cluster.kill(master);
+      await cluster.waitForFailover(master);
+      await pollUntil(
+        'the nightly run recorded in the audit log',
+        async () => {
+          const rows = await pipeline.database.db
+            .selectFrom('audit_log')
+            .select('details')
+            .where('action', '=', 'nightly-run')
+            .execute();
+          return rows.length > 0 ? rows : undefined;
+        },
+        180_000,
+        250,
+      ).catch(async (error: unknown) => {
+        const left = await undrained(pipeline).catch((e: unknown) => String(e));
+        throw new Error(`${String(error)}; left: ${left ?? 'nothing'}`, { cause: error });
+      });
+      await waitDrainedAfterFailover(pipeline);
+      await expectEqualsEvaluate(pipeline, events, PARTNERS);
+    }, 300_000);
   });
 });

@@ -96,3 +96,51 @@ export async function deliverTo(steps: DeliverySteps, a: Attempt): Promise<'sent
   else log.info({ messageId: a.messageId, ...steps.sentFields }, `${steps.sentAs} sent`);
   return 'sent';
 }
+
+/** A recipient of a notification or digest: its delivery key and address (undefined: unusable). */
+export interface RecipientAddress {
+  key: string;
+  address: string | undefined;
+}
+
+/**
+ * Delivers to each recipient in turn, skipping those already `sent` or `failed` (a claim
+ * taken again after a crash) and recording an unusable address as failed. Stops at the first
+ * transient failure and returns it. `compose` may throw (a PayloadError ends the row).
+ */
+export async function deliverAll<R extends RecipientAddress>(
+  steps: DeliverySteps,
+  deliveries: Readonly<Record<string, Delivery>>,
+  recipients: readonly R[],
+  messageIdOf: (r: R) => string,
+  compose: (r: R, messageId: string) => OutgoingMail,
+  sentFields?: (r: R) => Record<string, unknown>,
+): Promise<{ transient?: string }> {
+  for (const r of recipients) {
+    const prior = deliveries[r.key];
+    if (prior?.status === 'sent' || prior?.status === 'failed') continue;
+    const messageId = messageIdOf(r);
+    if (!r.address) {
+      await steps.record(r.key, {
+        status: 'failed',
+        messageId,
+        attempts: prior?.attempts ?? 0,
+        at: new Date().toISOString(),
+        error: 'invalid address',
+      });
+      steps.log.warn('a primary contact has an invalid address; not sent');
+      continue;
+    }
+    const mail = compose(r, messageId);
+    const attempts = (prior?.attempts ?? 0) + 1;
+    const outcome = await deliverTo(sentFields ? { ...steps, sentFields: sentFields(r) } : steps, {
+      key: r.key,
+      mail,
+      messageId,
+      attempts,
+      prior,
+    });
+    if (typeof outcome === 'object') return outcome;
+  }
+  return {};
+}

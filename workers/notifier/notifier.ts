@@ -29,7 +29,7 @@ import type { Deliveries, Delivery } from '../../db/types.ts';
 import { claimRows, type ClaimedRow } from '../../services/notifications/claim.ts';
 import { recheckStoredState } from '../../services/notifications/recheck.ts';
 import { TokenBucket } from './rate.ts';
-import { deliverTo, LostClaim, retryingRecord, type DeliverySteps } from './deliver.ts';
+import { deliverAll, LostClaim, retryingRecord, type DeliverySteps } from './deliver.ts';
 import { isReviewerKind, reviewerRecipients } from './reviewers.ts';
 import { createMailTransport, type MailTransport, type OutgoingMail } from './transport.ts';
 import { signUnsubscribeToken, unsubscribeUrl, type UnsubscribeClaims } from './unsubscribe.ts';
@@ -401,37 +401,18 @@ class OutboxNotifier implements Notifier {
       refusedLine: 'a recipient refused the digest permanently; recorded as failed',
     };
 
-    for (const r of recipients) {
-      const prior = deliveries[r.key];
-      if (prior?.status === 'sent' || prior?.status === 'failed') continue;
-      const messageId = stableMessageId(`digest|${digest.key}`, r.key);
-      const attempts = (prior?.attempts ?? 0) + 1;
-      if (!r.address) {
-        await record(r.key, {
-          status: 'failed',
-          messageId,
-          attempts: prior?.attempts ?? 0,
-          at: new Date().toISOString(),
-          error: 'invalid address',
-        });
-        log.warn('a primary contact has an invalid address; not sent');
-        continue;
-      }
-      let mail: OutgoingMail;
-      try {
-        mail = this.composeDigestMail(digest, set, partner.name, r, r.items, messageId, today);
-      } catch (error) {
-        if (!(error instanceof PayloadError)) throw error;
-        return finish({ finish: { status: 'failed', error: error.message.slice(0, 1000) } });
-      }
-      const outcome = await deliverTo(
-        { ...steps, sentFields: { notifications: r.items.length } },
-        { key: r.key, mail, messageId, attempts, prior },
-      );
-      if (typeof outcome === 'object') {
-        transient = outcome.transient;
-        break;
-      }
+    try {
+      ({ transient } = await deliverAll(
+        steps,
+        deliveries,
+        recipients,
+        (r) => stableMessageId(`digest|${digest.key}`, r.key),
+        (r, messageId) => this.composeDigestMail(digest, set, partner.name, r, r.items, messageId, today),
+        (r) => ({ notifications: r.items.length }),
+      ));
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      return finish({ finish: { status: 'failed', error: error.message.slice(0, 1000) } });
     }
 
     if (transient !== undefined) {
@@ -614,34 +595,17 @@ class OutboxNotifier implements Notifier {
       refusedLine: 'a recipient refused permanently; recorded as failed',
     };
 
-    for (const r of recipients) {
-      const prior = deliveries[r.key];
-      if (prior?.status === 'sent' || prior?.status === 'failed') continue;
-      const messageId = stableMessageId(row.dedupKey, r.key);
-      const attempts = (prior?.attempts ?? 0) + 1;
-      if (!r.address) {
-        await record(r.key, {
-          status: 'failed',
-          messageId,
-          attempts: prior?.attempts ?? 0,
-          at: new Date().toISOString(),
-          error: 'invalid address',
-        });
-        log.warn('a primary contact has an invalid address; not sent');
-        continue;
-      }
-      let mail: OutgoingMail;
-      try {
-        mail = this.compose(row, program, partner.name, r, messageId, today);
-      } catch (error) {
-        if (!(error instanceof PayloadError)) throw error;
-        return finish({ status: 'failed', error: error.message.slice(0, 1000) });
-      }
-      const outcome = await deliverTo(steps, { key: r.key, mail, messageId, attempts, prior });
-      if (typeof outcome === 'object') {
-        transient = outcome.transient;
-        break;
-      }
+    try {
+      ({ transient } = await deliverAll(
+        steps,
+        deliveries,
+        recipients,
+        (r) => stableMessageId(row.dedupKey, r.key),
+        (r, messageId) => this.compose(row, program, partner.name, r, messageId, today),
+      ));
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      return finish({ status: 'failed', error: error.message.slice(0, 1000) });
     }
 
     if (transient !== undefined) {
