@@ -111,7 +111,13 @@ describe('readers delegate to the schema, keeping their signatures', () => {
       url: 'redis://127.0.0.1:6379',
       prefix: '{tierline}',
       cluster: true,
+      ack: { replicas: 0, timeoutMs: 2_000 },
     });
+    expect(queueSettings({ REDIS_ACK_REPLICAS: '1', REDIS_ACK_TIMEOUT_MS: '500' }).ack).toEqual({
+      replicas: 1,
+      timeoutMs: 500,
+    });
+    expect(() => queueSettings({ REDIS_ACK_REPLICAS: '-1' })).toThrow(/^REDIS_ACK_REPLICAS is not valid/);
     expect(() => queueSettings({ REDIS_CLUSTER: 'on' })).toThrow(/^REDIS_CLUSTER is not valid/);
     expect(formatDay(today('UTC', { TIERLINE_TODAY: '2026-11-23' }))).toBe('2026-11-23');
     expect(() => today('UTC', { TIERLINE_TODAY: '23/11/2026' })).toThrow(/^TIERLINE_TODAY is not valid/);
