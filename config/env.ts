@@ -120,6 +120,12 @@ const SHAPE = {
     accepts: 'YYYY-MM-DD',
     shownDefault: 'unset (the current day in the program timezone)',
   }),
+  TIERLINE_START_TIMEOUT_MS: variable(
+    integer(1).default(60_000),
+    '`workers` exits 1 if its queue workers are not connected within this time (a start during a ' +
+      'Redis Cluster failover could otherwise wait for ever): a supervisor starts it again',
+    { group: 'services', accepts: 'milliseconds ≥ 1' },
+  ),
   TIERLINE_SHUTDOWN_TIMEOUT_MS: variable(
     integer(0).default(30_000),
     'how long `workers` and `serve` let running jobs and requests finish on SIGTERM/SIGINT before handing them back',

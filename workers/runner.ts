@@ -61,6 +61,8 @@ export interface RunnerDeps {
   queues: Queues;
   settings: QueueSettings;
   log: Logger;
+  /** How long the queue workers may take to connect before the start fails (TIERLINE_START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
 }
 
 export interface Runner {
@@ -82,6 +84,25 @@ export function registrations(deps: RunnerDeps, programs: ProgramCache): Registr
     { job: JOBS.reconcile.name, handle: reconcileHandler(recompute) },
     { job: JOBS.consoleReport.name, handle: consoleReportHandler({ db: deps.db, log: deps.log }) },
   ];
+}
+
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+
+/**
+ * Resolves with `ready`, or rejects after `ms`. ioredis's first connect of a cluster that is
+ * failing over at that moment ("Too many Cluster redirections", CLUSTERDOWN) can leave the
+ * promise BullMQ waits on unsettled for ever, even once the cluster is healthy again: seen in
+ * the cluster chaos suite, a worker process restarted mid-failover that never became ready.
+ */
+async function connectedWithin(ready: Promise<unknown>, ms: number): Promise<void> {
+  const gaveUp = new AbortController();
+  const timeout = sleep(ms, 'timeout' as const, { ref: false, signal: gaveUp.signal }).catch(() => undefined);
+  try {
+    const outcome = await Promise.race([ready.then(() => 'ready' as const), timeout]);
+    if (outcome === 'timeout') throw new Error(`the queue workers did not connect to Redis within ${ms} ms`);
+  } finally {
+    gaveUp.abort();
+  }
 }
 
 export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Promise<Runner> {
@@ -130,7 +151,10 @@ export async function startWorkers(deps: RunnerDeps, roles: readonly Role[]): Pr
     schedules = keepSchedules(deps.queues, deps.db, deps.log);
   }
   try {
-    await Promise.all(workers.map((w) => w.waitUntilReady()));
+    await connectedWithin(
+      Promise.all(workers.map((w) => w.waitUntilReady())),
+      deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    );
   } catch (error) {
     // Redis unreachable at start (a cluster's first slots refresh failing on every seed): close
     // what was opened here, or its connections reconnect for ever and the process never exits.

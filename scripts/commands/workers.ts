@@ -78,14 +78,15 @@ export async function runWorkers(options: WorkersOptions): Promise<void> {
     await db.destroy();
     throw error;
   });
-  const runner = await startWorkers({ db, queues: services.queues, settings: services.settings, log }, roles).catch(
-    async (error: unknown) => {
-      // Nothing may stay open, or the process lives on without workers and no supervisor restarts it.
-      await services.close().catch(() => services.connection.disconnect());
-      await db.destroy().catch(() => {});
-      throw new CliError(`cannot start the workers: ${describeError(error)}`, 1, { cause: error });
-    },
-  );
+  const runner = await startWorkers(
+    { db, queues: services.queues, settings: services.settings, log, startTimeoutMs: config.TIERLINE_START_TIMEOUT_MS },
+    roles,
+  ).catch(async (error: unknown) => {
+    // Nothing may stay open, or the process lives on without workers and no supervisor restarts it.
+    await services.close().catch(() => services.connection.disconnect());
+    await db.destroy().catch(() => {});
+    throw new CliError(`cannot start the workers: ${describeError(error)}`, 1, { cause: error });
+  });
   let metrics: MetricsServer | undefined;
   if (metricsPort !== undefined) {
     enableDefaultMetrics();
