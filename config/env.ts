@@ -103,12 +103,16 @@ const SHAPE = {
     shownDefault: 'unset (off)',
   }),
   REDIS_ACK_REPLICAS: variable(
-    integer(0, 16).default(0),
+    integer(0, 16).optional(),
     'replicas that must hold accepted events before `serve`, `ingest` and the connectors acknowledge them ' +
-      "(Redis `WAIT` on the queues' master after each enqueue): with 1, a failover of a master that has a " +
-      'replica loses no acknowledged event; when fewer answer in time the events are refused (503, or the ' +
-      'command fails) and the sender resends them, which is harmless',
-    { group: 'services', accepts: 'integer 0–16', shownDefault: '0 (acknowledged once the master has them)' },
+      "(Redis `WAIT` on the queues' master after each enqueue): with 1, a failover loses no acknowledged " +
+      'event; when fewer answer in time the events are refused (503, or the command fails) and the sender ' +
+      'resends them, which is harmless. On a cluster, a master its slot map lists without replicas is not waited on',
+    {
+      group: 'services',
+      accepts: 'integer 0–16',
+      shownDefault: '1 with `REDIS_CLUSTER=1`, else 0 (acknowledged once the master has them)',
+    },
   ),
   REDIS_ACK_TIMEOUT_MS: variable(
     integer(1).default(2_000),

@@ -32,11 +32,17 @@ export interface ReplicaAck {
 }
 
 export function queueSettings(env: Record<string, string | undefined> = process.env): QueueSettings {
+  const cluster = readVariable('REDIS_CLUSTER', env);
   const settings = {
     url: redisUrl(env),
     prefix: readVariable('TIERLINE_QUEUE_PREFIX', env),
-    cluster: readVariable('REDIS_CLUSTER', env),
-    ack: { replicas: readVariable('REDIS_ACK_REPLICAS', env), timeoutMs: readVariable('REDIS_ACK_TIMEOUT_MS', env) },
+    cluster,
+    ack: {
+      // A cluster's masters are waited on only while they have replicas (queues/replicas.ts), so
+      // 1 is safe there by default; a single Redis without replicas would refuse everything.
+      replicas: readVariable('REDIS_ACK_REPLICAS', env) ?? (cluster ? 1 : 0),
+      timeoutMs: readVariable('REDIS_ACK_TIMEOUT_MS', env),
+    },
   };
   if (!settings.cluster && settings.url.includes(','))
     throw new ConfigError(

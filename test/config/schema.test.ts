@@ -111,8 +111,10 @@ describe('readers delegate to the schema, keeping their signatures', () => {
       url: 'redis://127.0.0.1:6379',
       prefix: '{tierline}',
       cluster: true,
-      ack: { replicas: 0, timeoutMs: 2_000 },
+      ack: { replicas: 1, timeoutMs: 2_000 },
     });
+    expect(queueSettings({}).ack).toEqual({ replicas: 0, timeoutMs: 2_000 });
+    expect(queueSettings({ REDIS_CLUSTER: '1', REDIS_ACK_REPLICAS: '0' }).ack?.replicas).toBe(0);
     expect(queueSettings({ REDIS_ACK_REPLICAS: '1', REDIS_ACK_TIMEOUT_MS: '500' }).ack).toEqual({
       replicas: 1,
       timeoutMs: 500,
