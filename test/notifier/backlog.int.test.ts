@@ -19,18 +19,19 @@ const payload = (n: number) => ({
 describeRedis('ingest backlog: when the oldest unfinished ingest job was queued', () => {
   let connection: RedisConnection;
   let queues: Queues;
+  const prefix = `{${uniquePrefix('backlog')}}`;
 
   beforeAll(async () => {
-    const prefix = `{${uniquePrefix('backlog')}}`;
     connection = openRedis({ url: redis.url, prefix, cluster: false }, 'producer');
     await connection.connect();
     queues = openQueues(connection, prefix);
   });
 
   afterAll(async () => {
-    await queues.crm.obliterate({ force: true }).catch(() => {});
-    await queues.erp.obliterate({ force: true }).catch(() => {});
     await closeQueues(queues);
+    // Every queue of the set left keys (at least its meta) in the shared Redis.
+    const keys = await connection.keys(`${prefix}:*`);
+    if (keys.length > 0) await connection.del(...keys);
     await connection.quit();
   });
 

@@ -21,6 +21,9 @@ import { loadExampleProgram } from '../setup/pipeline.ts';
 import { startSmtp, type TestSmtp } from './smtp.ts';
 import { SECRET, addPartner, addRow, drain, outboxRows, rowById, sample, silent, testConfig } from './support.ts';
 
+/** Claim options of the tests that call claimRows directly (no cap or timeout in the way). */
+const CLAIM = { limit: 10, claimTimeoutMs: 60_000, perPartnerPerDay: 5, today: '2026-11-23', capRecheckMs: 60_000 };
+
 describeWithPostgres('notifier: outbox relay', () => {
   let fresh: FreshDatabase;
   let smtp: TestSmtp;
@@ -383,14 +386,7 @@ describeWithPostgres('notifier: outbox relay', () => {
   it('fences every write on the claim: a notifier that lost its claim changes nothing', async () => {
     await addPartner(fresh.db, 'P-1', 'Fenced Partner', [{ email: 'fenced@example.com', role: 'primary' }]);
     const id = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
-    const options = {
-      limit: 10,
-      claimTimeoutMs: 60_000,
-      perPartnerPerDay: 5,
-      today: '2026-11-23',
-      capRecheckMs: 60_000,
-      settle: { seconds: 0 },
-    };
+    const options = { ...CLAIM, settle: { seconds: 0 } };
     const { claimed } = await claimRows(fresh.db, options);
     expect(claimed.map((r) => r.id)).toEqual([id]);
     // Claimed rows are not claimed again before the timeout; SKIP LOCKED / id order pick the rest.
@@ -407,13 +403,7 @@ describeWithPostgres('notifier: outbox relay', () => {
   it('holds a settled row while an ingest job queued before it settled is unfinished; a resend is not held', async () => {
     await addPartner(fresh.db, 'P-1', 'Backlog Partner', [{ email: 'backlog@example.com', role: 'primary' }]);
     const id = await addRow(fresh.db, sample('tier.promoted'), 'P-1');
-    const options = {
-      limit: 10,
-      claimTimeoutMs: 60_000,
-      perPartnerPerDay: 5,
-      today: '2026-11-23',
-      capRecheckMs: 60_000,
-    };
+    const options = CLAIM;
     // Settled (0 s), but events accepted an hour ago are still on their way: held.
     const hourAgo = new Date(Date.now() - 3_600_000);
     expect((await claimRows(fresh.db, { ...options, settle: { seconds: 0, backlogSince: hourAgo } })).claimed).toEqual(
